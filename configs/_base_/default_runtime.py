@@ -1,0 +1,32 @@
+# Runtime defaults shared by every config of the toolbox.
+default_scope = 'toolbox'
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),  # CPU-only runs switch to gloo themselves
+)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=10),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # by_epoch=False: iteration-based checkpoints, written atomically.
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3,
+        save_last=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+log_processor = dict(type='LogProcessor', window_size=10, by_epoch=False)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, deterministic=False)
+
+# Validation and testing over one or several named test sets; metric keys
+# are prefixed with each test set's name when there are several.
+val_cfg = dict(type='MultiValLoop')
+test_cfg = dict(type='MultiTestLoop')

@@ -1,0 +1,46 @@
+"""Installation script of the ``toolbox`` package.
+
+Dependencies are declared here without importing them (no ``import torch``), so
+``pip install -e .`` works before anything else is installed. PyTorch is left to
+the user on purpose: the right wheel (CPU or a CUDA build) depends on the machine.
+"""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+
+def read_version():
+    namespace = {}
+    exec(Path('toolbox/version.py').read_text(), namespace)
+    return namespace['__version__']
+
+
+setup(
+    name='toolbox',
+    version=read_version(),
+    description='An OpenMMLab-style image-restoration toolbox on MMEngine '
+    '(Uni-Removal, FDR-Net, DCD-GAN).',
+    long_description=Path('README.md').read_text(encoding='utf-8'),
+    long_description_content_type='text/markdown',
+    python_requires='>=3.9',
+    packages=find_packages(include=['toolbox', 'toolbox.*']),
+    include_package_data=True,
+    package_data={'toolbox': ['evaluation/data/*', 'evaluation/data/**/*']},
+    install_requires=[
+        'torch>=2.1',
+        'mmengine>=0.10.0,<0.11',
+        # mmcv-lite is the mmcv package without compiled ops; the toolbox only
+        # uses mmcv.transforms, mmcv.image and mmcv.cnn.
+        'mmcv-lite>=2.0.0',
+        # OpenCV comes with mmengine (opencv-python).
+        'numpy',
+        'lmdb',
+        'scikit-image',
+        'addict',
+        'tqdm',
+    ],
+    extras_require={
+        'tests': ['pytest', 'pytest-timeout'],
+    },
+    license='Apache-2.0',
+)

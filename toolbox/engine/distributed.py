@@ -1,0 +1,71 @@
+"""Distributed training on CPU-only machines (gloo), next to MMEngine's.
+
+MMEngine 0.10.7's ``pytorch`` and ``slurm`` launchers call
+``torch.cuda.set_device`` and its runner wraps the model in DDP with
+``device_ids=[local_rank]``; both fail when PyTorch has no CUDA. When CUDA is
+absent, :func:`setup_distributed` initialises the gloo process group itself
+(the runner then skips its own initialisation) and sets ``device_ids=None``
+in ``model_wrapper_cfg``. With CUDA, MMEngine's own path (NCCL) is used.
+"""
+import os
+import subprocess
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+
+def _slurm_environment(port: int) -> None:
+    """Derive torch.distributed's env:// variables from Slurm's."""
+    os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+    os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+    os.environ.setdefault('LOCAL_RANK', os.environ['SLURM_LOCALID'])
+    if 'MASTER_ADDR' not in os.environ:
+        node_list = os.environ['SLURM_NODELIST']
+        first_host = subprocess.getoutput(
+            f'scontrol show hostname {node_list} | head -n1')
+        os.environ['MASTER_ADDR'] = first_host
+    os.environ.setdefault('MASTER_PORT', str(port))
+
+
+def init_cpu_process_group(launcher: str, port: int = 29500,
+                           timeout_s: int = 1800) -> None:
+    """Initialise a gloo process group from the launcher's environment."""
+    if dist.is_initialized():
+        return
+    if launcher == 'slurm':
+        _slurm_environment(port)
+    elif launcher != 'pytorch':
+        raise ValueError(
+            f"--launcher {launcher!r} is not supported without CUDA; use "
+            "'pytorch' (torchrun, tools/dist_train.sh) or 'slurm'.")
+    missing = [
+        k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+        if k not in os.environ
+    ]
+    if missing:
+        raise RuntimeError(
+            f'--launcher {launcher} needs the environment variables '
+            f'{missing}; start the job with tools/dist_train.sh (torchrun) '
+            'or tools/slurm_train.sh.')
+    dist.init_process_group(
+        backend='gloo', timeout=timedelta(seconds=timeout_s))
+
+
+def setup_distributed(cfg: Config, launcher: str) -> None:
+    """Prepare ``cfg`` (and the process group) for ``launcher``.
+
+    Does nothing for ``launcher='none'`` or when CUDA is available.
+    """
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    init_cpu_process_group(launcher,
+                           port=int(os.environ.get('MASTER_PORT', 29500)))
+    wrapper_cfg = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+    # DDP on CPU modules needs device_ids=None (a list means CUDA devices).
+    wrapper_cfg['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper_cfg
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'

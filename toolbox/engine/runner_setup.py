@@ -1,0 +1,64 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: config loading and
+the command-line switches that turn into config changes."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config, DictAction
+
+from toolbox.engine.checkpoint import set_checkpoint_trust
+from toolbox.engine.distributed import setup_distributed
+
+
+def add_common_arguments(parser) -> None:
+    """Arguments every Runner-based tool accepts."""
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help='override config keys, e.g. train_dataloader.batch_size=4')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+        help='job launcher (tools/dist_train.sh uses pytorch)')
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='load checkpoints with weights_only=False (runs code stored in '
+        'the file: only for files you trust)')
+    # torchrun passes --local-rank to old-style scripts; accept both spellings.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(path: str, args) -> Config:
+    """Load ``path``, apply the common switches and prepare distribution."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs',
+                                osp.splitext(osp.basename(path))[0])
+    if args.trust_checkpoint:
+        set_checkpoint_trust(True)
+    setup_distributed(cfg, args.launcher)
+    return cfg
+
+
+def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
+    """Switch the config's optimiser wrapper(s) to mixed precision.
+
+    Works for a single wrapper and for the per-network wrappers of GAN
+    models (an ``OptimWrapperDict`` constructor config whose values are
+    wrapper configs).
+    """
+    optim_wrapper = cfg.optim_wrapper
+    wrappers = [optim_wrapper]
+    if 'type' not in optim_wrapper and 'optimizer' not in optim_wrapper:
+        wrappers = [w for w in optim_wrapper.values() if isinstance(w, dict)]
+    for wrapper in wrappers:
+        if wrapper.get('type', 'OptimWrapper') in ('OptimWrapper',
+                                                   'AmpOptimWrapper'):
+            wrapper['type'] = 'MixedPrecisionOptimWrapper'
+        if dtype is not None:
+            wrapper['dtype'] = dtype

@@ -1,0 +1,2 @@
+"""Trainable algorithms (own the training step)."""
+from .restorer import Restorer  # noqa: F401

@@ -1,0 +1,2 @@
+"""Registered backbones of the toolbox (one import line per module)."""
+from .dncnn import DnCNN  # noqa: F401

@@ -1,0 +1,143 @@
+"""The data preprocessor of restoration models: batching, range, padding.
+
+It owns the one place where the toolbox moves between the pipeline's
+``[0, 255]`` RGB tensors and the network's value range, so that models and
+metrics never guess it (MMagic couples this implicitly; here it is explicit
+and per config).
+"""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseDataPreprocessor
+
+from toolbox.registry import MODELS
+
+VALUE_RANGES = ('[0,1]', '[-1,1]')
+
+
+def value_range_scale(value_range: str) -> Tuple[float, float]:
+    """``(scale, offset)`` with ``network = pixel / scale + offset``."""
+    if value_range == '[0,1]':
+        return 255.0, 0.0
+    if value_range == '[-1,1]':
+        return 127.5, -1.0
+    raise ValueError(
+        f'value_range must be one of {VALUE_RANGES}, got {value_range!r}')
+
+
+def convert_range(x: torch.Tensor, src: str, dst: str) -> torch.Tensor:
+    """Convert a tensor between two network value ranges."""
+    if src == dst:
+        return x
+    src_scale, src_offset = value_range_scale(src)
+    dst_scale, dst_offset = value_range_scale(dst)
+    return ((x - src_offset) * src_scale) / dst_scale + dst_offset
+
+
+@MODELS.register_module()
+class RestorationDataPreprocessor(BaseDataPreprocessor):
+    """Stack, normalise and pad restoration inputs; de-normalise outputs.
+
+    Args:
+        value_range: the network's range, ``'[0,1]'`` (``x/255``) or
+            ``'[-1,1]'`` (``x/127.5 - 1``).
+        pad_size_divisor: pad inputs (bottom/right) to a multiple of this in
+            ``predict``/``tensor`` mode; the model crops predictions back.
+            Training crops are expected to be multiples already.
+        pad_mode: ``F.pad`` mode used for padding (``'reflect'`` avoids the
+            dark borders a zero pad puts into restored images).
+        channels_last: return inputs in ``torch.channels_last`` memory format
+            (faster convolutions with bf16 autocast on CPU and on GPUs).
+    """
+
+    def __init__(self,
+                 value_range: str = '[0,1]',
+                 pad_size_divisor: int = 1,
+                 pad_mode: str = 'reflect',
+                 channels_last: bool = False,
+                 non_blocking: bool = False):
+        super().__init__(non_blocking=non_blocking)
+        self.scale, self.offset = value_range_scale(value_range)
+        self.value_range = value_range
+        self.pad_size_divisor = int(pad_size_divisor)
+        self.pad_mode = pad_mode
+        self.channels_last = channels_last
+
+    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
+        """``[0, 255]`` pixels → the network's range."""
+        return pixels / self.scale + self.offset
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's range → ``[0, 255]`` pixels (not clamped)."""
+        return (x - self.offset) * self.scale
+
+    def stack_gt(self, data_samples: Sequence) -> torch.Tensor:
+        """The normalised ``N×3×H×W`` batch of the samples' ``gt_img``."""
+        missing = [
+            s.metainfo.get('img_path', i)
+            for i, s in enumerate(data_samples) if 'gt_img' not in s
+        ]
+        if missing:
+            raise KeyError(
+                'Training needs targets, but these samples have no gt_img: '
+                f'{missing[:5]}. Does the dataset pair inputs with targets?')
+        gt = torch.stack([s.gt_img for s in data_samples]).to(self.device)
+        return self.normalize(gt.float())
+
+    def _stack(self, images: List[torch.Tensor]) -> Tuple[torch.Tensor, list]:
+        """Stack images of possibly different sizes; remember each padding."""
+        heights = [im.shape[-2] for im in images]
+        widths = [im.shape[-1] for im in images]
+        div = max(self.pad_size_divisor, 1)
+        target_h = -(-max(heights) // div) * div
+        target_w = -(-max(widths) // div) * div
+        padded, paddings = [], []
+        for im in images:
+            pad_h, pad_w = target_h - im.shape[-2], target_w - im.shape[-1]
+            if pad_h or pad_w:
+                # reflect needs pad < size; fall back to replicate if not.
+                mode = self.pad_mode
+                if mode == 'reflect' and (pad_h >= im.shape[-2]
+                                          or pad_w >= im.shape[-1]):
+                    mode = 'replicate'
+                im = F.pad(im[None], (0, pad_w, 0, pad_h), mode=mode)[0]
+            padded.append(im)
+            paddings.append((pad_h, pad_w))
+        return torch.stack(padded), paddings
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Move to device, stack, pad (not in training) and normalise."""
+        data = self.cast_data(data)
+        inputs = data['inputs']
+        data_samples = data.get('data_samples')
+        # A list of 3×H×W tensors (pseudo_collate) or an N×3×H×W tensor.
+        images = [im.float() for im in inputs]
+        if training:
+            shapes = {tuple(im.shape) for im in images}
+            if len(shapes) != 1:
+                raise ValueError(
+                    'Training batches must have one size (crop them in the '
+                    f'pipeline); got shapes {sorted(shapes)}.')
+            batch, paddings = torch.stack(images), [(0, 0)] * len(images)
+        else:
+            batch, paddings = self._stack(images)
+        batch = self.normalize(batch)
+        if self.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        if data_samples is not None:
+            for sample, padding in zip(data_samples, paddings):
+                sample.set_metainfo(dict(padding=padding))
+        return dict(inputs=batch, data_samples=data_samples)
+
+    def crop_padding(self, outputs: torch.Tensor,
+                     data_samples: Optional[Sequence]) -> List[torch.Tensor]:
+        """Split a batch of outputs and crop each back to its input size."""
+        crops = []
+        for i, out in enumerate(outputs):
+            pad_h, pad_w = (0, 0)
+            if data_samples is not None:
+                pad_h, pad_w = data_samples[i].metainfo.get('padding', (0, 0))
+            h, w = out.shape[-2] - pad_h, out.shape[-1] - pad_w
+            crops.append(out[..., :h, :w])
+        return crops

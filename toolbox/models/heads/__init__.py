@@ -1,0 +1,1 @@
+"""Registered heads of the toolbox (one import line per module)."""

@@ -1,0 +1,1 @@
+"""Registered layers of the toolbox (one import line per module)."""

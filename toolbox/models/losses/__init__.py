@@ -1,0 +1,1 @@
+"""Registered losses of the toolbox (one import line per module)."""

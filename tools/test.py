@@ -1,0 +1,48 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out r.json]``.
+
+Prints one row per test set and one column per metric, and optionally writes
+the results file that ``tools/make_table.py`` lays out as paper tables.
+"""
+import argparse
+import os.path as osp
+
+from mmengine.runner import Runner
+
+from toolbox.engine.results import (print_metrics_table, results_record,
+                                    write_results)
+from toolbox.engine.runner_setup import add_common_arguments, load_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument(
+        '--name', help='row name of this run in tables (default: config name)')
+    add_common_arguments(parser)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'Checkpoint file not found: {args.checkpoint}')
+    cfg = load_config(args.config, args)
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if runner.rank != 0:
+        return
+    name = args.name or osp.splitext(osp.basename(args.config))[0]
+    print_metrics_table(metrics, title=name)
+    if args.out:
+        write_results(
+            results_record(name, args.config, args.checkpoint, metrics),
+            args.out)
+        print(f'results written to {args.out}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,47 @@
+"""Train a model from a config: ``python tools/train.py CONFIG [options]``."""
+import argparse
+
+from mmengine.runner import Runner
+
+from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
+                                         load_config)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config', help='training config file')
+    parser.add_argument(
+        '--resume', nargs='?', const='auto', default=None, metavar='CKPT',
+        help='resume from CKPT, or from the latest checkpoint in the work '
+        'dir when no path is given')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='mixed precision: float16 with loss scaling on GPUs, bfloat16 '
+        'autocast on CPUs')
+    parser.add_argument(
+        '--amp-dtype', choices=['float16', 'bfloat16'], default=None,
+        help='force the autocast dtype of --amp')
+    parser.add_argument(
+        '--channels-last', action='store_true',
+        help='run the model in channels_last memory format')
+    add_common_arguments(parser)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args)
+    if args.amp:
+        enable_amp(cfg, args.amp_dtype)
+    if args.channels_last:
+        cfg.model.setdefault('data_preprocessor', {})['channels_last'] = True
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
