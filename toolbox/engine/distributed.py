@@ -51,6 +51,10 @@ def init_cpu_process_group(launcher: str, port: int = 29500,
             'or tools/slurm_train.sh.')
     dist.init_process_group(
         backend='gloo', timeout=timedelta(seconds=timeout_s))
+    # Printed by every rank (MMEngine's logger speaks for rank 0 only).
+    print(f'toolbox: gloo process group ready (no CUDA): rank '
+          f'{dist.get_rank()} of world size {dist.get_world_size()}',
+          flush=True)
 
 
 def setup_distributed(cfg: Config, launcher: str) -> None:

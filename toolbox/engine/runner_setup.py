@@ -39,6 +39,12 @@ def load_config(path: str, args) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs',
                                 osp.splitext(osp.basename(path))[0])
+    # default_runtime.py names the multi-set loops for every config; a config
+    # without validation/test data must not ask MMEngine for those loops.
+    for stage in ('val', 'test'):
+        if cfg.get(f'{stage}_dataloader') is None:
+            cfg[f'{stage}_cfg'] = None
+            cfg[f'{stage}_evaluator'] = None
     if args.trust_checkpoint:
         set_checkpoint_trust(True)
     setup_distributed(cfg, args.launcher)

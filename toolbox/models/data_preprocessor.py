@@ -9,6 +9,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from mmengine.model import BaseDataPreprocessor
 
 from toolbox.registry import MODELS
@@ -141,3 +142,17 @@ class RestorationDataPreprocessor(BaseDataPreprocessor):
             h, w = out.shape[-2] - pad_h, out.shape[-1] - pad_w
             crops.append(out[..., :h, :w])
         return crops
+
+
+def build_data_preprocessor(cfg) -> BaseDataPreprocessor:
+    """Build a data preprocessor from the toolbox registry.
+
+    MMEngine's ``BaseModel`` builds dict configs from its own root registry,
+    which cannot see toolbox modules outside a Runner (no default scope), so
+    algorithms build theirs here and pass the module.
+    """
+    if cfg is None:
+        cfg = dict(type='RestorationDataPreprocessor')
+    if isinstance(cfg, nn.Module):
+        return cfg
+    return MODELS.build(cfg)

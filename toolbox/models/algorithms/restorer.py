@@ -6,6 +6,7 @@ import torch
 from mmengine.model import BaseModel
 from torch import nn
 
+from toolbox.models.data_preprocessor import build_data_preprocessor
 from toolbox.registry import MODELS
 
 ForwardResults = Union[Dict[str, torch.Tensor], List, torch.Tensor]
@@ -82,14 +83,16 @@ class Restorer(BaseModel):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='RestorationDataPreprocessor')
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+            data_preprocessor=build_data_preprocessor(data_preprocessor),
+            init_cfg=init_cfg)
         if stage_loss not in ('sum', 'final'):
             raise ValueError(
                 f"stage_loss must be 'sum' or 'final', got {stage_loss!r}")
         self.generator = MODELS.build(generator)
+        if getattr(self.data_preprocessor, 'channels_last', False):
+            # Weights in the inputs' layout avoid a conversion per conv.
+            self.generator.to(memory_format=torch.channels_last)
         self.losses = build_losses(losses)
         self.stage_loss = stage_loss
         self.train_cfg = dict(train_cfg or {})

@@ -1,0 +1,160 @@
+"""End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh.
+
+They use configs/demo/tiny_restorer.py on a tiny generated image folder, so
+the paths a user takes from the README are the ones tested.
+"""
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from tests.helpers import write_paired_folder
+
+CONFIG = 'configs/demo/tiny_restorer.py'
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('demo_rain')
+    write_paired_folder(root / 'train', count=6, size=64)
+    write_paired_folder(root / 'test', count=2, size=40, seed=1)
+    return root
+
+
+def data_options(root, max_iters=2, interval=2):
+    return [
+        f'train_dataloader.dataset.data_root={root}/train',
+        f'val_dataloader.dataset.data_root={root}/test',
+        f'test_dataloader.dataset.data_root={root}/test',
+        'train_dataloader.batch_size=2',
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={interval}',
+        f'default_hooks.checkpoint.interval={interval}',
+        f'param_scheduler.0.T_max={max_iters}',
+    ]
+
+
+def run_tool(repo_root, args, timeout=240):
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    result = subprocess.run(args, cwd=repo_root, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    return log
+
+
+@pytest.fixture(scope='module')
+def trained(repo_root, data_root, tmp_path_factory):
+    """One 2-iteration training run shared by the tests below."""
+    work_dir = tmp_path_factory.mktemp('tiny')
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        str(work_dir), '--cfg-options'] + data_options(data_root))
+    return work_dir, log
+
+
+def test_train_validates_and_checkpoints(trained):
+    work_dir, log = trained
+    assert (work_dir / 'iter_2.pth').is_file()
+    assert 'PSNR' in log and 'SSIM' in log
+    assert (work_dir / 'last_checkpoint').read_text().strip().endswith(
+        'iter_2.pth')
+
+
+class _StateProbe(Hook):
+    """Records the iteration and optimizer state the run starts from."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def before_train(self, runner):
+        self.seen['iter'] = runner.iter
+        self.seen['optimizer'] = copy.deepcopy(
+            runner.optim_wrapper.state_dict())
+
+
+def test_resume_continues_iteration_and_optimizer_state(
+        trained, data_root, repo_root, tmp_path, monkeypatch):
+    assert torch.__version__ >= '2.6'  # weights_only=True is the default
+    work_dir, _ = trained
+    checkpoint = torch.load(work_dir / 'iter_2.pth', weights_only=False)
+    monkeypatch.chdir(repo_root)
+    cfg = Config.fromfile(CONFIG)
+    cfg.train_dataloader.dataset.data_root = f'{data_root}/train'
+    cfg.val_dataloader.dataset.data_root = f'{data_root}/test'
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.train_cfg.max_iters = 3
+    cfg.train_cfg.val_interval = 100
+    cfg.work_dir = str(tmp_path)
+    cfg.resume, cfg.load_from = True, str(work_dir / 'iter_2.pth')
+    runner = Runner.from_cfg(cfg)
+    probe = _StateProbe()
+    runner.register_hook(probe, priority='LOWEST')
+    runner.train()
+    assert probe.seen['iter'] == 2
+    assert runner.iter == 3
+    saved = checkpoint['optimizer']['state']
+    resumed = probe.seen['optimizer']['state']
+    assert saved.keys() == resumed.keys() and len(saved) > 0
+    for key in saved:
+        assert torch.equal(saved[key]['exp_avg'], resumed[key]['exp_avg'])
+        assert torch.equal(saved[key]['step'], resumed[key]['step'])
+
+
+def test_resume_flag_picks_latest_checkpoint(trained, data_root, repo_root):
+    work_dir, _ = trained
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        str(work_dir), '--resume', '--cfg-options'] +
+        data_options(data_root, max_iters=3, interval=3))
+    assert 'resumed' in log.lower()
+    assert 'Iter(train) [3/3]' in log
+    assert (work_dir / 'iter_3.pth').is_file()
+
+
+def test_test_tool_prints_and_writes_metrics(trained, data_root, repo_root,
+                                             tmp_path):
+    work_dir, _ = trained
+    out = tmp_path / 'r.json'
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/test.py', CONFIG,
+        str(work_dir / 'iter_2.pth'), '--out', str(out), '--work-dir',
+        str(tmp_path / 'test_work'), '--cfg-options',
+        f'test_dataloader.dataset.data_root={data_root}/test'])
+    record = json.loads(out.read_text())
+    assert record['name'] == 'tiny_restorer'
+    assert set(record['metrics']) == {'PSNR', 'SSIM'}
+    assert 5 < record['metrics']['PSNR'] < 60
+    assert 0 < record['metrics']['SSIM'] <= 1
+    assert 'PSNR' in log and f"{record['metrics']['PSNR']:.4f}" in log
+
+
+def test_amp_on_cpu_trains(data_root, repo_root, tmp_path):
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/train.py', CONFIG, '--amp', '--channels-last',
+        '--work-dir', str(tmp_path), '--cfg-options'] + data_options(data_root))
+    assert (tmp_path / 'iter_2.pth').is_file()
+    dumped = Config.fromfile(str(tmp_path / 'tiny_restorer.py'))
+    assert dumped.optim_wrapper.type == 'MixedPrecisionOptimWrapper'
+    assert 'nan' not in log.split('Iter(train) [2/2]')[-1].split('\n')[0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='exercises the CPU path')
+def test_dist_train_two_cpu_processes(data_root, repo_root, tmp_path):
+    env_port = str(29500 + os.getpid() % 1000)
+    log = run_tool(repo_root, [
+        'env', f'PORT={env_port}', 'bash', 'tools/dist_train.sh', CONFIG, '2',
+        '--work-dir', str(tmp_path), '--cfg-options'] +
+        data_options(data_root), timeout=300)
+    assert 'Distributed launcher: pytorch' in log
+    assert 'Distributed training: True' in log
+    for rank in (0, 1):
+        assert f'rank {rank} of world size 2' in log
+    assert (tmp_path / 'iter_2.pth').is_file()
