@@ -14,7 +14,7 @@ if ROOT not in sys.path:
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def repo_root():
     """Absolute path of the repository (configs/, tools/)."""
     return ROOT

@@ -72,7 +72,7 @@ def plugin_project(tmp_path, repo_root):
 def test_config_outside_repo_inherits_and_uses_plugins(plugin_project,
                                                        repo_root, tmp_path):
     cfg_path = plugin_project / 'configs' / 'tiny_unet_demo.py'
-    cfg = Config.fromfile(str(cfg_path))
+    cfg = Config.fromfile(str(cfg_path), import_custom_modules=False)
     assert cfg.model.type == 'Restorer'  # inherited from the toolbox
     assert cfg.model.generator == dict(type='TinyUNet', channels=8)
     work_dir = tmp_path / 'work'

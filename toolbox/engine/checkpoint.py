@@ -59,6 +59,9 @@ def _numpy_safe_globals():
     return allowed
 
 
+_BUILTIN_STATISTICS = {'min', 'max', 'current', 'mean'}
+
+
 def history_buffer_method(owner, name: str):
     """``getattr`` restricted to HistoryBuffer's statistics methods.
 
@@ -68,7 +71,10 @@ def history_buffer_method(owner, name: str):
     ``getattr`` would let a file reach any attribute of any allowed object;
     this stand-in resolves exactly those methods and refuses the rest.
     """
-    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    # The four built-in statistics are registered lazily (on the first
+    # HistoryBuffer()), custom ones with HistoryBuffer.register_statistics.
+    allowed = _BUILTIN_STATISTICS | set(HistoryBuffer._statistics_methods)
+    if owner is HistoryBuffer and name in allowed:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'getattr({owner!r}, {name!r}) is not allowed in a checkpoint')

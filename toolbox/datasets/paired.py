@@ -1,0 +1,94 @@
+"""Paired datasets: a degraded image and its clean target, matched by name."""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.dataset import BaseDataset
+
+from toolbox.registry import DATASETS
+
+IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp',
+                  '.ppm', '.pgm')
+
+
+def scan_images(folder: str,
+                suffixes: Sequence[str] = IMG_EXTENSIONS) -> Dict[str, str]:
+    """Images under ``folder`` (recursively), keyed by their path relative to
+    ``folder`` without the extension (``'scene1/0001'``), sorted by key."""
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'Image folder not found: {folder}')
+    found = {}
+    suffixes = tuple(s.lower() for s in suffixes)
+    for root, _, files in os.walk(folder, followlinks=True):
+        for name in files:
+            if name.lower().endswith(suffixes):
+                path = osp.join(root, name)
+                key = osp.splitext(osp.relpath(path, folder))[0]
+                found[key.replace(os.sep, '/')] = path
+    return dict(sorted(found.items()))
+
+
+@DATASETS.register_module()
+class PairedImageDataset(BaseDataset):
+    """Degraded/target images in two folders, paired by file name.
+
+    ``data_root/<data_prefix['img']>/a/b.png`` pairs with
+    ``data_root/<data_prefix['gt']>/a/b.<any image extension>``.
+
+    Args:
+        data_root: root folder of the dataset.
+        data_prefix: sub-folders of the degraded inputs (``img``) and the
+            targets (``gt``).
+        pipeline: transforms applied to each sample.
+        name: the test set's name, used as metric prefix
+            (``metainfo['dataset_name']``).
+        degradation: label stored in every sample (``'rain'``, ...).
+        suffixes: image file extensions to look for.
+        test_mode, lazy_init, ...: see :class:`mmengine.dataset.BaseDataset`.
+
+    Each sample holds ``img_path``, ``gt_path``, ``key``, ``degradation`` and
+    ``dataset_name``.
+    """
+
+    def __init__(self,
+                 data_root: str = '',
+                 data_prefix: Optional[dict] = None,
+                 pipeline: Sequence = (),
+                 name: Optional[str] = None,
+                 degradation: Optional[str] = None,
+                 suffixes: Sequence[str] = IMG_EXTENSIONS,
+                 metainfo: Optional[dict] = None,
+                 **kwargs):
+        self.name = name or type(self).__name__
+        self.degradation = degradation
+        self.suffixes = tuple(suffixes)
+        metainfo = dict(metainfo or {}, dataset_name=self.name)
+        super().__init__(
+            data_root=data_root,
+            data_prefix=dict(data_prefix or dict(img='input', gt='target')),
+            pipeline=list(pipeline),
+            metainfo=metainfo,
+            **kwargs)
+
+    def _scan(self, key: str) -> Dict[str, str]:
+        folder = self.data_prefix[key]
+        images = scan_images(folder, self.suffixes)
+        if not images:
+            raise FileNotFoundError(
+                f'{self.name}: no images found in {folder} (searched '
+                f'recursively for {", ".join(self.suffixes)}).')
+        return images
+
+    def load_data_list(self) -> List[dict]:
+        """Pair every input with its target; a missing target is an error."""
+        inputs, targets = self._scan('img'), self._scan('gt')
+        missing = [path for key, path in inputs.items() if key not in targets]
+        if missing:
+            raise FileNotFoundError(
+                f'{self.name}: {len(missing)} input(s) have no target of the '
+                f'same name in {self.data_prefix["gt"]}, e.g. {missing[0]}')
+        return [
+            dict(img_path=path, gt_path=targets[key], key=key,
+                 degradation=self.degradation, dataset_name=self.name)
+            for key, path in inputs.items()
+        ]

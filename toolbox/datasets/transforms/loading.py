@@ -1,0 +1,104 @@
+"""Image loading: any file OpenCV reads → 8-bit RGB, once, with clear errors."""
+from typing import Optional
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.fileio import get
+
+from toolbox.registry import TRANSFORMS
+
+
+class ImageReadError(IOError):
+    """An image file could not be read or decoded (the message names it)."""
+
+
+def to_uint8_rgb(img: np.ndarray, path: str = '<array>') -> np.ndarray:
+    """Convert a decoded image to the toolbox's ``H×W×3`` uint8 RGB convention.
+
+    * grayscale (``H×W`` or ``H×W×1``) is replicated to three channels;
+    * RGBA drops alpha (restoration targets have no transparency);
+    * 16-bit is scaled by 255/65535 and rounded (keeps the full range);
+    * float images are expected in ``[0, 1]``.
+
+    The input is expected in RGB(A) channel order.
+    """
+    if img.ndim == 2:
+        img = img[..., None]
+    if img.ndim != 3:
+        raise ImageReadError(f'{path}: unsupported image shape {img.shape}')
+    channels = img.shape[2]
+    if channels == 1:
+        img = np.repeat(img, 3, axis=2)
+    elif channels == 4:
+        img = img[..., :3]
+    elif channels != 3:
+        raise ImageReadError(
+            f'{path}: unsupported number of channels {channels}')
+    if img.dtype == np.uint8:
+        return np.ascontiguousarray(img)
+    if img.dtype == np.uint16:
+        return np.round(img.astype(np.float32) * (255.0 / 65535.0)).astype(
+            np.uint8)
+    if np.issubdtype(img.dtype, np.floating):
+        return np.round(np.clip(img, 0, 1) * 255.0).astype(np.uint8)
+    raise ImageReadError(f'{path}: unsupported pixel type {img.dtype}')
+
+
+def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read ``path`` (a file, or a key of the backend) as uint8 RGB."""
+    try:
+        content = get(path, backend_args=backend_args)
+    except FileNotFoundError as error:
+        raise ImageReadError(f'Image file not found: {path}') from error
+    except Exception as error:  # LMDB/IO errors: say which item failed
+        raise ImageReadError(f'Cannot read {path}: {error}') from error
+    if content is None or len(content) == 0:
+        raise ImageReadError(f'Image file is empty (0 bytes): {path}')
+    img = mmcv.imfrombytes(content, flag='unchanged', channel_order='rgb')
+    if img is None:
+        raise ImageReadError(
+            f'Cannot decode image {path}: the file is truncated, corrupt or '
+            'not an image format OpenCV reads')
+    if img.ndim == 3 and img.shape[2] == 4:
+        # imfrombytes converts BGR→RGB only for 3 channels; OpenCV gives BGRA.
+        img = img[..., [2, 1, 0, 3]]
+    return to_uint8_rgb(img, path)
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFile(BaseTransform):
+    """Load ``results[f'{key}_path']`` into ``results[key]`` (uint8 RGB).
+
+    Also stores ``ori_shape`` (for the input, ``key='img'``) or
+    ``{key}_ori_shape``.
+
+    Args:
+        key: which image: ``'img'`` (degraded input), ``'gt'`` (target) or
+            any other name whose path is in ``{key}_path``.
+        backend_args: MMEngine file backend arguments, e.g.
+            ``dict(backend='lmdb', db_path='input.lmdb')``; ``None`` reads
+            local files.
+    """
+
+    def __init__(self, key: str = 'img', backend_args: Optional[dict] = None):
+        self.key = key
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        path_key = f'{self.key}_path'
+        if path_key not in results:
+            raise KeyError(
+                f'LoadImageFromFile(key={self.key!r}) needs {path_key!r} in '
+                f'the sample; it has {sorted(results)}')
+        backend_args = results.get(f'{self.key}_backend_args',
+                                   self.backend_args)
+        img = read_image(results[path_key], backend_args)
+        results[self.key] = img
+        shape_key = 'ori_shape' if self.key == 'img' else \
+            f'{self.key}_ori_shape'
+        results[shape_key] = img.shape[:2]
+        return results
+
+    def __repr__(self):
+        return f'{type(self).__name__}(key={self.key!r})'
