@@ -1,0 +1,22 @@
+"""Seeded synthesis of degradations (haze, rain, blur, noise, JPEG, hybrid).
+
+Every function takes an ``H×W×3`` uint8 RGB image and draws its randomness
+from a ``numpy.random.Generator``, so a seed reproduces a data set exactly.
+"""
+from .blur import add_gaussian_blur, add_motion_blur, line_kernel
+from .haze import add_haze, depth_proxy
+from .hybrid import HYBRID_LEVELS, add_hybrid_distortion, patch_grid
+from .noise import add_gaussian_noise, jpeg_compress
+from .rain import add_rain
+
+SYNTHESIZERS = {
+    'haze': add_haze,
+    'rain': add_rain,
+    'blur': add_motion_blur,
+}
+
+__all__ = [
+    'add_gaussian_blur', 'add_motion_blur', 'line_kernel', 'add_haze',
+    'depth_proxy', 'HYBRID_LEVELS', 'add_hybrid_distortion', 'patch_grid',
+    'add_gaussian_noise', 'jpeg_compress', 'add_rain', 'SYNTHESIZERS'
+]

@@ -1,0 +1,132 @@
+"""The embedded demo data set, synthesised from scikit-image's photographs.
+
+Layout written under ``out``::
+
+    {haze,rain,blur}/{train,test}/{input,target}/<name>.png   paired
+    real/{haze,rain,blur}/<name>.png    unpaired "real-world-like" degraded
+    real/clean/<name>.png               unpaired clean images
+
+Clean patches are cut from the colour photographs bundled with
+scikit-image (no download), shuffled with the seed and split into train,
+test and real parts that share no patch. Degradations use the physical
+models of :mod:`toolbox.degradations`; the "real" sets use stronger, wider
+parameters than the paired sets, a stand-in for the domain gap of real
+photographs.
+"""
+import os.path as osp
+from typing import Dict, List, Tuple
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from toolbox.degradations.blur import add_motion_blur
+from toolbox.degradations.haze import add_haze
+from toolbox.degradations.rain import add_rain
+
+PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
+DEGRADATIONS = ('haze', 'rain', 'blur')
+
+# Paired (synthetic) and real-world-like parameters per degradation.
+SYNTHETIC = {
+    'haze': lambda img, rng: add_haze(img, rng, beta=(0.5, 1.2)),
+    'rain': lambda img, rng: add_rain(img, rng),
+    'blur': lambda img, rng: add_motion_blur(img, rng, length=(7, 13)),
+}
+REAL_LIKE = {
+    'haze': lambda img, rng: add_haze(img, rng, beta=(1.4, 2.4),
+                                      airlight=(0.6, 0.9)),
+    'rain': lambda img, rng: add_rain(img, rng, density=(0.01, 0.02),
+                                      length=(15, 31), intensity=(0.7, 1.0)),
+    'blur': lambda img, rng: add_motion_blur(img, rng, length=(11, 19)),
+}
+
+
+def clean_patches(size: int) -> List[Tuple[str, np.ndarray]]:
+    """Non-overlapping ``size×size`` RGB patches of the bundled photographs.
+
+    Each photograph is resized so that its shorter side is ``3·size``.
+    """
+    from skimage import data  # imported here: only the demo needs it
+    patches = []
+    for name in PHOTOS:
+        photo = getattr(data, name)()[..., :3]
+        h, w = photo.shape[:2]
+        scale = 3 * size / min(h, w)
+        photo = cv2.resize(photo, (round(w * scale), round(h * scale)),
+                           interpolation=cv2.INTER_AREA)
+        for top in range(0, photo.shape[0] - size + 1, size):
+            for left in range(0, photo.shape[1] - size + 1, size):
+                patch = photo[top:top + size, left:left + size]
+                patches.append((f'{name}_{top:04d}_{left:04d}', patch))
+    return patches
+
+
+def split_patches(patches, rng, num_train: int, num_test: int) -> Dict:
+    """Shuffle and split into train/test/real (disjoint)."""
+    order = rng.permutation(len(patches))
+    if len(order) < num_train + num_test + 2:
+        raise ValueError(
+            f'Only {len(order)} patches: lower --num-train/--num-test or the '
+            'patch size.')
+    picked = [patches[i] for i in order]
+    return dict(train=picked[:num_train],
+                test=picked[num_train:num_train + num_test],
+                real=picked[num_train + num_test:])
+
+
+def _write(path: str, rgb: np.ndarray) -> None:
+    if not cv2.imwrite(path, np.ascontiguousarray(rgb[..., ::-1])):
+        raise OSError(f'Could not write {path}')
+
+
+def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
+                  num_train: int = 24, num_test: int = 6,
+                  progress: bool = True) -> Dict[str, int]:
+    """Write the demo set under ``out``; return the number of files per part.
+
+    The same ``seed`` (and arguments) gives byte-identical files.
+    """
+    import os
+    rng = np.random.default_rng(seed)
+    parts = split_patches(clean_patches(size), rng, num_train, num_test)
+    jobs = []
+    for degradation in DEGRADATIONS:
+        for split in ('train', 'test'):
+            for name, clean in parts[split]:
+                jobs.append(('paired', degradation, split, name, clean))
+        for name, clean in parts['real'][:len(parts['real']) // 2]:
+            jobs.append(('real', degradation, None, name, clean))
+    half = len(parts['real']) // 2
+    for name, clean in parts['real'][half:]:
+        jobs.append(('clean', None, None, name, clean))
+
+    counts: Dict[str, int] = {}
+    for kind, degradation, split, name, clean in tqdm(
+            jobs, desc='demo data', disable=not progress):
+        # One generator per image, derived from the seed and the image's
+        # identity: the output does not depend on the order of the work.
+        key = f'{kind}/{degradation}/{split}/{name}'
+        item_rng = np.random.default_rng(
+            [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
+        if kind == 'paired':
+            folder = osp.join(out, degradation, split)
+            os.makedirs(osp.join(folder, 'input'), exist_ok=True)
+            os.makedirs(osp.join(folder, 'target'), exist_ok=True)
+            _write(osp.join(folder, 'input', f'{name}.png'),
+                   SYNTHETIC[degradation](clean, item_rng))
+            _write(osp.join(folder, 'target', f'{name}.png'), clean)
+            part = f'{degradation}/{split}'
+        elif kind == 'real':
+            folder = osp.join(out, 'real', degradation)
+            os.makedirs(folder, exist_ok=True)
+            _write(osp.join(folder, f'{name}.png'),
+                   REAL_LIKE[degradation](clean, item_rng))
+            part = f'real/{degradation}'
+        else:
+            folder = osp.join(out, 'real', 'clean')
+            os.makedirs(folder, exist_ok=True)
+            _write(osp.join(folder, f'{name}.png'), clean)
+            part = 'real/clean'
+        counts[part] = counts.get(part, 0) + 1
+    return counts

@@ -1,0 +1,59 @@
+"""Haze by the atmospheric scattering model (Koschmieder; McCartney 1976).
+
+``I(x) = J(x)·t(x) + A·(1 − t(x))`` with transmission ``t(x) = exp(−β·d(x))``,
+the same model RESIDE used to synthesise OTS/SOTS. Without measured depth,
+``d`` is a proxy (:func:`depth_proxy`).
+"""
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+
+
+def depth_proxy(height: int, width: int, rng: np.random.Generator,
+                image: Optional[np.ndarray] = None) -> np.ndarray:
+    """A plausible relative depth map in ``[0, 1]`` (1 = far).
+
+    Outdoor scenes are mostly farther at the top of the frame: a vertical
+    gradient, perturbed by smooth random variation, and (when ``image`` is
+    given) slightly by brightness (bright, low-texture regions such as sky
+    tend to be far).
+    """
+    rows = np.linspace(1.0, 0.0, height, dtype=np.float32)[:, None]
+    depth = np.repeat(rows, width, axis=1)
+    coarse = rng.random((4, 4)).astype(np.float32)
+    depth = 0.75 * depth + 0.25 * cv2.resize(
+        coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    if image is not None:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        depth = 0.85 * depth + 0.15 * cv2.GaussianBlur(gray / 255.0, (0, 0),
+                                                       max(height, width) / 32)
+    depth -= depth.min()
+    return depth / max(float(depth.max()), 1e-6)
+
+
+def add_haze(image: np.ndarray,
+             rng: np.random.Generator,
+             beta: Tuple[float, float] = (0.6, 1.8),
+             airlight: Tuple[float, float] = (0.7, 1.0),
+             depth: Optional[np.ndarray] = None) -> np.ndarray:
+    """Hazy version of a uint8 RGB image.
+
+    Args:
+        image: ``H×W×3`` uint8 RGB clean image ``J``.
+        rng: random generator (all randomness comes from it).
+        beta: range of the scattering coefficient β (RESIDE OTS: 0.04–0.2
+            with depth in metres; here depth is relative in ``[0, 1]``, so the
+            useful range is about 0.5–2).
+        airlight: range of the global atmospheric light ``A`` (per image,
+            grey, in ``[0, 1]``).
+        depth: optional depth map in ``[0, 1]``; :func:`depth_proxy` if None.
+    """
+    h, w = image.shape[:2]
+    if depth is None:
+        depth = depth_proxy(h, w, rng, image)
+    b = rng.uniform(*beta)
+    a = rng.uniform(*airlight)
+    t = np.exp(-b * depth)[..., None]
+    hazy = image.astype(np.float32) / 255.0 * t + a * (1.0 - t)
+    return np.clip(np.round(hazy * 255.0), 0, 255).astype(np.uint8)
