@@ -5,10 +5,22 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
 
-from toolbox.registry import DATASETS
+from toolbox.registry import DATASETS, TRANSFORMS
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp',
                   '.ppm', '.pgm')
+
+
+def build_pipeline(pipeline: Sequence) -> list:
+    """Build transform configs from the toolbox registry.
+
+    ``BaseDataset`` would build them from MMEngine's root registry, where a
+    bare name like ``LoadImageFromFile`` means mmcv's transform unless a
+    Runner has set ``default_scope='toolbox'``.
+    """
+    return [
+        TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline
+    ]
 
 
 def scan_images(folder: str,
@@ -66,7 +78,7 @@ class PairedImageDataset(BaseDataset):
         super().__init__(
             data_root=data_root,
             data_prefix=dict(data_prefix or dict(img='input', gt='target')),
-            pipeline=list(pipeline),
+            pipeline=build_pipeline(pipeline),
             metainfo=metainfo,
             **kwargs)
 

@@ -1,0 +1,93 @@
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers import smooth_image
+from toolbox.degradations import (add_gaussian_blur, add_gaussian_noise,
+                                  add_haze, add_hybrid_distortion,
+                                  add_motion_blur, add_rain, jpeg_compress,
+                                  line_kernel, patch_grid)
+from toolbox.degradations.demo_set import make_demo_set
+
+
+@pytest.fixture
+def image():
+    return smooth_image(np.random.default_rng(0), 48)
+
+
+@pytest.mark.parametrize('fn', [add_haze, add_rain, add_motion_blur])
+def test_synthesis_is_seeded(image, fn):
+    a = fn(image, np.random.default_rng(3))
+    b = fn(image, np.random.default_rng(3))
+    c = fn(image, np.random.default_rng(4))
+    assert a.dtype == np.uint8 and a.shape == image.shape
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert not np.array_equal(a, image)
+
+
+def test_haze_follows_scattering_model():
+    clean = np.zeros((8, 8, 3), np.uint8)  # black scene: I = A(1 - t)
+    depth = np.full((8, 8), 0.5, np.float32)
+    hazy = add_haze(clean, np.random.default_rng(0), beta=(1.0, 1.0),
+                    airlight=(0.8, 0.8), depth=depth)
+    expected = round(0.8 * (1 - np.exp(-0.5)) * 255)
+    assert np.all(hazy == expected)
+
+
+def test_rain_only_brightens(image):
+    rainy = add_rain(image, np.random.default_rng(0))
+    assert np.all(rainy.astype(int) >= image.astype(int))
+
+
+def test_kernels_and_blur_preserve_mean_brightness(image):
+    kernel = line_kernel(9, 30.0)
+    assert kernel.sum() == pytest.approx(1.0, abs=1e-5)
+    flat = np.full((16, 16, 3), 100, np.uint8)
+    assert np.all(add_gaussian_blur(flat, 2.0) == 100)
+    assert np.array_equal(add_gaussian_blur(image, 0.0), image)
+
+
+def test_noise_level_and_jpeg_quality(image):
+    flat = np.full((64, 64, 3), 128, np.uint8)
+    noisy = add_gaussian_noise(flat, 10.0, np.random.default_rng(0))
+    assert noisy.astype(float).std() == pytest.approx(10.0, rel=0.1)
+    assert np.abs(jpeg_compress(image, 95).astype(int) - image).mean() < \
+        np.abs(jpeg_compress(image, 10).astype(int) - image).mean()
+
+
+def test_hybrid_levels_and_patch_grid(image):
+    out, params = add_hybrid_distortion(image, np.random.default_rng(0),
+                                        'severe')
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert 5 <= params['blur_sigma'] <= 10
+    assert 25 <= params['noise_sigma'] <= 50
+    assert 10 <= params['jpeg_quality'] <= 55
+    with pytest.raises(KeyError, match='mild'):
+        add_hybrid_distortion(image, np.random.default_rng(0), 'extreme')
+    assert list(patch_grid(130, 70)) == [(0, 0), (63, 0)]
+
+
+def _digest(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.md5(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob('*.png'))}
+
+
+def test_demo_set_layout_and_determinism(tmp_path):
+    kwargs = dict(size=48, num_train=4, num_test=2, progress=False)
+    counts = make_demo_set(str(tmp_path / 'a'), seed=1, **kwargs)
+    make_demo_set(str(tmp_path / 'b'), seed=1, **kwargs)
+    make_demo_set(str(tmp_path / 'c'), seed=2, **kwargs)
+    for degradation in ('haze', 'rain', 'blur'):
+        assert counts[f'{degradation}/train'] == 4
+        assert counts[f'{degradation}/test'] == 2
+        inputs = sorted(p.name for p in (tmp_path / 'a' / degradation /
+                                         'test' / 'input').iterdir())
+        targets = sorted(p.name for p in (tmp_path / 'a' / degradation /
+                                          'test' / 'target').iterdir())
+        assert inputs == targets
+    assert counts['real/clean'] > 0
+    assert _digest(tmp_path / 'a') == _digest(tmp_path / 'b')
+    assert _digest(tmp_path / 'a') != _digest(tmp_path / 'c')
