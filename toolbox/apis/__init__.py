@@ -1,0 +1,5 @@
+"""Inference: restore arrays, files and folders (with optional tiling)."""
+from .inference import init_model, restore_image, restore_path
+from .tiling import tiled_forward
+
+__all__ = ['init_model', 'restore_image', 'restore_path', 'tiled_forward']

@@ -1,2 +1,3 @@
 """Registered backbones of the toolbox (one import line per module)."""
 from .dncnn import DnCNN  # noqa: F401
+from .mprnet import MPRNet  # noqa: F401
