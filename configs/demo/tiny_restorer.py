@@ -3,11 +3,10 @@
 # the demo test split: input 26.1 dB -> about 31 dB):
 #   python tools/make_demo_data.py
 #   python tools/train.py configs/demo/tiny_restorer.py --work-dir work_dirs/tiny
-# Switch the data source to LMDB with configs/demo/tiny_restorer_lmdb.py.
-_base_ = ['../_base_/default_runtime.py']
-
-data_root = 'data/demo/rain'
-crop_size = 64
+# Train from LMDB instead of folders with configs/demo/tiny_restorer_lmdb.py.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/datasets/demo_paired.py'
+]
 
 model = dict(
     type='Restorer',
@@ -17,50 +16,11 @@ model = dict(
         type='RestorationDataPreprocessor', value_range='[0,1]'),
 )
 
-train_pipeline = [
-    dict(type='LoadImageFromFile', key='img'),
-    dict(type='LoadImageFromFile', key='gt'),
-    dict(type='PairedRandomCrop', crop_size=crop_size),
-    dict(type='Flip', keys=['img', 'gt'], direction='horizontal'),
-    dict(type='PackRestorationInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', key='img'),
-    dict(type='LoadImageFromFile', key='gt'),
-    dict(type='PackRestorationInputs'),
-]
-
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type='PairedImageDataset',
-        data_root=data_root + '/train',
-        data_prefix=dict(img='input', gt='target'),
-        pipeline=train_pipeline,
-        name='demo_rain'),
-)
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='PairedImageDataset',
-        data_root=data_root + '/test',
-        data_prefix=dict(img='input', gt='target'),
-        pipeline=test_pipeline,
-        test_mode=True,
-        name='demo_rain'),
-)
-test_dataloader = val_dataloader
-val_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
-test_evaluator = val_evaluator
-
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=400, val_interval=200)
 
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999)))
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999)))
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=400, eta_min=1e-5, by_epoch=False)
 ]

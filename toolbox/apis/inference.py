@@ -1,4 +1,9 @@
-"""Restore images with a trained model: arrays, files and folders."""
+"""Restore images with a trained model: arrays, files and folders.
+
+    model = init_model('configs/mprnet/mprnet_derain_rain1400.py',
+                       'model_deraining.pth')
+    restored = restore_image(model, rgb_uint8, tile=256, tile_overlap=32)
+"""
 import os
 import os.path as osp
 from typing import Optional, Union
@@ -7,33 +12,36 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 
-from toolbox.datasets.paired import scan_images
-from toolbox.datasets.transforms.formatting import image_to_tensor
-from toolbox.datasets.transforms.loading import read_image
 from toolbox.registry import MODELS
-from toolbox.structures import RestorationSample
 
 
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                device: str = 'cpu') -> torch.nn.Module:
-    """Build the config's model and load ``checkpoint`` into it.
+    """Build the config's model, load ``checkpoint`` strictly, set eval mode.
 
-    ``checkpoint`` may be a toolbox checkpoint or a generator-only state
-    dict such as an official release (see :class:`Restorer`). It goes
-    through the toolbox's safe loader (``weights_only=True``).
+    ``checkpoint`` may be a toolbox checkpoint, or a generator-only state
+    dict such as an official release (``{'state_dict': ...}``, keys
+    optionally ``module.``-prefixed, e.g. MPRNet's ``model_deraining.pth``):
+    the ``Restorer`` prefixes bare generator keys itself. Files go through
+    the toolbox's safe loader (``weights_only=True``, see
+    :mod:`toolbox.engine.checkpoint`). Weights the config's own ``init_cfg``
+    would load are not loaded here: ``checkpoint`` is what counts.
     """
     import toolbox.engine  # noqa: F401  (installs the safe checkpoint loader)
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    from mmengine.runner import load_checkpoint
+    if isinstance(config, str):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'Config file not found: {config}')
+        config = Config.fromfile(config)
     with DefaultScope.overwrite_default_scope('toolbox'):
-        model = MODELS.build(cfg.model)
+        model = MODELS.build(config.model)
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
+        if '://' not in checkpoint and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'Checkpoint file not found: {checkpoint}')
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+                        logger='silent', revise_keys=[(r'^module\.', '')])
     return model.to(device).eval()
 
 
@@ -41,47 +49,68 @@ def init_model(config: Union[str, Config],
 def restore_image(model: torch.nn.Module, image: np.ndarray,
                   tile: Optional[int] = None,
                   tile_overlap: int = 32) -> np.ndarray:
-    """Restore one ``H×W×3`` uint8 RGB image; returns uint8 RGB."""
+    """Restore one ``H×W×3`` uint8 RGB image; returns uint8 RGB.
+
+    The model's data preprocessor normalises and pads the image and its
+    ``predict`` crops the result back; with ``tile`` the network runs on
+    overlapping ``tile×tile`` windows (see :mod:`toolbox.apis.tiling`).
+    """
+    from toolbox.datasets.transforms.formatting import image_to_tensor
+    from toolbox.structures import RestorationSample
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError('restore_image expects an H×W×3 uint8 RGB array, '
                          f'got {image.dtype} {image.shape}')
-    if tile:
-        model.test_cfg = dict(getattr(model, 'test_cfg', {}), tile=tile,
-                              tile_overlap=tile_overlap)
     sample = RestorationSample(metainfo=dict(ori_shape=image.shape[:2]))
     data = model.data_preprocessor(
-        dict(inputs=[image_to_tensor(image)], data_samples=[sample]))
-    pred = model.predict(data['inputs'], data['data_samples'])[0].pred_img
-    pred = pred.clamp(0, 255).round().byte().permute(1, 2, 0)
+        dict(inputs=[image_to_tensor(image)], data_samples=[sample]),
+        training=False)
+    saved_test_cfg = getattr(model, 'test_cfg', None)
+    if tile:
+        # The Restorer tiles in predict when its test_cfg asks; set it for
+        # this call only, so later untiled calls stay untiled.
+        model.test_cfg = dict(saved_test_cfg or {}, tile=tile,
+                              tile_overlap=tile_overlap)
+    try:
+        pred = model.predict(data['inputs'], data['data_samples'])[0]
+    finally:
+        if tile:
+            model.test_cfg = saved_test_cfg
+    pred = pred.pred_img.clamp(0, 255).round().byte().permute(1, 2, 0)
     return pred.cpu().numpy()
 
 
 def restore_path(model: torch.nn.Module, src: str, dst: str,
                  tile: Optional[int] = None, tile_overlap: int = 32,
                  progress: bool = True) -> int:
-    """Restore a file, or every image of a folder (recursively) into ``dst``.
+    """Restore an image file, or every image in a folder (recursively).
 
-    Returns the number of images written. Folder outputs keep the relative
-    paths (as PNG, lossless).
+    A folder ``src`` is written to the folder ``dst`` with the same relative
+    paths, as PNG (lossless). A file ``src`` is written to ``dst``, or into
+    it when ``dst`` is an existing folder or ends with a separator. Returns
+    the number of images written; folders show a tqdm progress bar.
     """
     import cv2
     from tqdm import tqdm
+
+    from toolbox.datasets.paired import scan_images
+    from toolbox.datasets.transforms.loading import read_image
     if osp.isdir(src):
         images = scan_images(src)
         if not images:
-            raise FileNotFoundError(f'No images found in {src}')
+            raise FileNotFoundError(f'No images found in folder {src}')
         jobs = [(path, osp.join(dst, key + '.png'))
                 for key, path in images.items()]
     elif osp.isfile(src):
-        out = osp.join(dst, osp.splitext(osp.basename(src))[0] + '.png') \
-            if osp.isdir(dst) or dst.endswith(os.sep) else dst
-        jobs = [(src, out)]
+        into_folder = osp.isdir(dst) or dst.endswith(('/', os.sep))
+        name = osp.splitext(osp.basename(src))[0] + '.png'
+        jobs = [(src, osp.join(dst, name) if into_folder else dst)]
     else:
-        raise FileNotFoundError(f'Input not found: {src}')
-    for path, out in tqdm(jobs, desc='restoring',
+        raise FileNotFoundError(f'Input image or folder not found: {src}')
+    for path, out in tqdm(jobs, desc='restoring', unit='img',
                           disable=not progress or len(jobs) == 1):
         restored = restore_image(model, read_image(path), tile, tile_overlap)
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        if not cv2.imwrite(out, restored[..., ::-1]):
-            raise OSError(f'Could not write {out}')
+        # OpenCV writes BGR; chooses the format from the extension.
+        if not cv2.imwrite(out, np.ascontiguousarray(restored[..., ::-1])):
+            raise OSError(f'Could not write {out} (unknown extension?)')
     return len(jobs)

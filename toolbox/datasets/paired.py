@@ -1,6 +1,7 @@
 """Paired datasets: a degraded image and its clean target, matched by name."""
 import os
 import os.path as osp
+import re
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
@@ -45,7 +46,11 @@ class PairedImageDataset(BaseDataset):
     """Degraded/target images in two folders, paired by file name.
 
     ``data_root/<data_prefix['img']>/a/b.png`` pairs with
-    ``data_root/<data_prefix['gt']>/a/b.<any image extension>``.
+    ``data_root/<data_prefix['gt']>/a/b.<any image extension>``. With
+    ``gt_key_pattern``, several inputs share one target (many-to-one): the
+    regular expression's first group, matched on the input's key (path
+    without extension), is the target's key; e.g. ``r'^(.+)_\d+$'`` pairs
+    ``901_1 … 901_14`` with ``901``.
 
     Args:
         data_root: root folder of the dataset.
@@ -55,6 +60,8 @@ class PairedImageDataset(BaseDataset):
         name: the test set's name, used as metric prefix
             (``metainfo['dataset_name']``).
         degradation: label stored in every sample (``'rain'``, ...).
+        gt_key_pattern: regular expression mapping input keys to target keys
+            (first group); ``None`` pairs identical names.
         suffixes: image file extensions to look for.
         test_mode, lazy_init, ...: see :class:`mmengine.dataset.BaseDataset`.
 
@@ -68,11 +75,13 @@ class PairedImageDataset(BaseDataset):
                  pipeline: Sequence = (),
                  name: Optional[str] = None,
                  degradation: Optional[str] = None,
+                 gt_key_pattern: Optional[str] = None,
                  suffixes: Sequence[str] = IMG_EXTENSIONS,
                  metainfo: Optional[dict] = None,
                  **kwargs):
         self.name = name or type(self).__name__
         self.degradation = degradation
+        self.gt_key_pattern = gt_key_pattern
         self.suffixes = tuple(suffixes)
         metainfo = dict(metainfo or {}, dataset_name=self.name)
         super().__init__(
@@ -91,16 +100,36 @@ class PairedImageDataset(BaseDataset):
                 f'recursively for {", ".join(self.suffixes)}).')
         return images
 
-    def load_data_list(self) -> List[dict]:
-        """Pair every input with its target; a missing target is an error."""
-        inputs, targets = self._scan('img'), self._scan('gt')
-        missing = [path for key, path in inputs.items() if key not in targets]
+    def gt_key(self, key: str) -> str:
+        """The target key of an input key (see ``gt_key_pattern``)."""
+        if self.gt_key_pattern is None:
+            return key
+        folder, _, stem = key.rpartition('/')
+        match = re.match(self.gt_key_pattern, stem)
+        if match is None:
+            raise ValueError(
+                f'{self.name}: input {key!r} does not match gt_key_pattern '
+                f'{self.gt_key_pattern!r}')
+        stem = match.group(1) if match.groups() else match.group(0)
+        return f'{folder}/{stem}' if folder else stem
+
+    def pair(self, inputs: Dict[str, str],
+             targets: Dict[str, str]) -> List[dict]:
+        """Samples for matched inputs/targets; a missing target is an error."""
+        pairs = [(key, path, targets.get(self.gt_key(key)))
+                 for key, path in inputs.items()]
+        missing = [path for _, path, gt in pairs if gt is None]
         if missing:
             raise FileNotFoundError(
-                f'{self.name}: {len(missing)} input(s) have no target of the '
-                f'same name in {self.data_prefix["gt"]}, e.g. {missing[0]}')
+                f'{self.name}: {len(missing)} input(s) have no matching '
+                f'target in {self.data_prefix.get("gt", self.data_root)}, '
+                f'e.g. {missing[0]}')
         return [
-            dict(img_path=path, gt_path=targets[key], key=key,
+            dict(img_path=path, gt_path=gt, key=key,
                  degradation=self.degradation, dataset_name=self.name)
-            for key, path in inputs.items()
+            for key, path, gt in pairs
         ]
+
+    def load_data_list(self) -> List[dict]:
+        """Pair every input with its target."""
+        return self.pair(self._scan('img'), self._scan('gt'))

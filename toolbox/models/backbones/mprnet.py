@@ -13,10 +13,12 @@ batch dimension and each sub-network runs once. Every operation is local to
 a sample (convolutions, per-sample channel attention, resizing), so outputs
 are equal to float rounding, with fewer, larger kernel calls.
 """
-from typing import List, Tuple
+import os.path as osp
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmengine.model import BaseModule
 from torch import nn
 
 from toolbox.registry import BACKBONES
@@ -254,8 +256,10 @@ def _merge(x: torch.Tensor, parts: int, dim: int) -> torch.Tensor:
 
 
 @BACKBONES.register_module()
-class MPRNet(nn.Module):
+class MPRNet(BaseModule):
     """MPRNet with the official layout; outputs ``[stage3, stage2, stage1]``.
+
+    Works on ``[0, 1]`` images (``value_range='[0,1]'``), as released.
 
     Args:
         in_channels, out_channels: image channels (3).
@@ -267,7 +271,14 @@ class MPRNet(nn.Module):
         kernel_size, reduction, bias: as released (3, 4, False).
         pad_to: inputs are reflect-padded to a multiple of this (8: stage 1
             halves patches of half the image twice) and outputs cropped back,
-            so any size works.
+            so any size works. Must be a multiple of 8.
+        init_cfg: e.g. ``dict(type='Pretrained', checkpoint=PATH)`` loads an
+            official release (``{'state_dict': ...}``, keys optionally
+            ``module.``-prefixed) or a bare state dict; add
+            ``prefix='generator.'`` to take the generator out of a toolbox
+            checkpoint. Unlike MMEngine's default, the load is strict: a
+            checkpoint of another variant or network fails with the
+            mismatching keys listed, and a missing file names its path.
 
     ``forward(x, return_features=True)`` also returns a dict of features:
     ``'dec2_0'``, ``'dec2_1'``, ``'dec2_2'`` (stage-2 decoder, full image, from
@@ -286,9 +297,14 @@ class MPRNet(nn.Module):
                  kernel_size: int = 3,
                  reduction: int = 4,
                  bias: bool = False,
-                 variant: str = None,
-                 pad_to: int = 8):
-        super().__init__()
+                 variant: Optional[str] = None,
+                 pad_to: int = 8,
+                 init_cfg: Optional[Union[dict, list]] = None):
+        super().__init__(init_cfg=init_cfg)
+        if pad_to <= 0 or pad_to % 8:
+            raise ValueError(
+                f'MPRNet: pad_to must be a positive multiple of 8 (stage 1 '
+                f'halves a quarter of the image twice), got {pad_to}')
         if variant is not None:
             if variant not in MPRNET_VARIANTS:
                 raise KeyError(f'variant must be one of '
@@ -319,6 +335,52 @@ class MPRNet(nn.Module):
         self.concat12 = conv(n_feat * 2, n_feat, k, bias)
         self.concat23 = conv(n_feat * 2, n_feat + scale_orsnetfeats, k, bias)
         self.tail = conv(n_feat + scale_orsnetfeats, out_channels, k, bias)
+
+    def init_weights(self):
+        """Load ``init_cfg=dict(type='Pretrained', ...)`` strictly; other
+        ``init_cfg`` types go through MMEngine (the released networks use
+        PyTorch's default initialisation, which construction has done)."""
+        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else \
+            [self.init_cfg] if self.init_cfg else []
+        pretrained = [c for c in cfgs if c.get('type') == 'Pretrained']
+        if not pretrained or self._is_init:
+            return super().init_weights()
+        others = [c for c in cfgs if c.get('type') != 'Pretrained']
+        if others:
+            from mmengine.model import initialize
+            initialize(self, others)
+        for cfg in pretrained:
+            self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix'),
+                                 map_location=cfg.get('map_location', 'cpu'))
+        self._is_init = True
+
+    def load_pretrained(self, checkpoint: str, prefix: Optional[str] = None,
+                        map_location='cpu') -> None:
+        """Strictly load an official or toolbox checkpoint into this network.
+
+        Accepts ``{'state_dict': sd}`` (official releases), a bare ``sd``,
+        and ``module.``-prefixed keys (checkpoints saved from
+        ``DataParallel``). With ``prefix`` (e.g. ``'generator.'``) only the
+        keys under it are taken.
+        """
+        from mmengine.runner.checkpoint import (_load_checkpoint_with_prefix,
+                                                load_checkpoint,
+                                                load_state_dict)
+        if '://' not in checkpoint and not osp.isfile(
+                osp.expanduser(checkpoint)):
+            raise FileNotFoundError(
+                f'MPRNet pretrained checkpoint not found: {checkpoint} '
+                '(expected an official release such as '
+                'model_deraining.pth, or a toolbox checkpoint with '
+                "prefix='generator.')")
+        if prefix is None:
+            load_checkpoint(self, checkpoint, map_location=map_location,
+                            strict=True, logger='current',
+                            revise_keys=[(r'^module\.', '')])
+        else:
+            state_dict = _load_checkpoint_with_prefix(
+                prefix, checkpoint, map_location=map_location)
+            load_state_dict(self, state_dict, strict=True, logger='current')
 
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
