@@ -1,35 +1,53 @@
-"""Restore an image or a folder with a trained model.
+"""Restore an image or a folder of images with a trained model.
 
     python tools/infer.py CONFIG --checkpoint FILE --input PATH_OR_DIR \
         --output PATH_OR_DIR [--tile 256 --tile-overlap 32] [--device cpu]
 
 The checkpoint may be a toolbox checkpoint or an official release state dict
-(e.g. MPRNet's ``model_deraining.pth``).
+(e.g. MPRNet's ``model_deraining.pth`` with
+``configs/mprnet/mprnet_derain_rain1400.py``). Folders are restored
+recursively into PNG files with the same relative paths.
 """
 import argparse
+import sys
 
 from toolbox.apis import init_model, restore_path
-from toolbox.engine.checkpoint import set_checkpoint_trust
+from toolbox.engine.checkpoint import TRUST_OPTION, set_checkpoint_trust
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('--checkpoint', required=True,
+                        help='weights: toolbox checkpoint or official release')
+    parser.add_argument('--input', required=True, help='image or folder')
+    parser.add_argument('--output', required=True,
+                        help='output image, or folder for a folder input')
+    parser.add_argument('--tile', type=int, default=None,
+                        help='restore in overlapping tiles of this size '
+                        '(bounds memory on large images)')
+    parser.add_argument('--tile-overlap', type=int, default=32,
+                        help='overlap of neighbouring tiles in pixels')
+    parser.add_argument('--device', default='cpu',
+                        help="'cpu', 'cuda' or 'cuda:N'")
+    parser.add_argument(TRUST_OPTION, action='store_true',
+                        help='load the checkpoint with weights_only=False '
+                        '(runs code stored in the file: only for files you '
+                        'trust)')
+    return parser.parse_args()
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('config')
-    parser.add_argument('--checkpoint', required=True)
-    parser.add_argument('--input', required=True, help='image or folder')
-    parser.add_argument('--output', required=True, help='image or folder')
-    parser.add_argument('--tile', type=int, default=None,
-                        help='restore in tiles of this size (saves memory)')
-    parser.add_argument('--tile-overlap', type=int, default=32)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='load the checkpoint with weights_only=False')
-    args = parser.parse_args()
+    args = parse_args()
     if args.trust_checkpoint:
         set_checkpoint_trust(True)
-    model = init_model(args.config, args.checkpoint, args.device)
-    count = restore_path(model, args.input, args.output, args.tile,
-                         args.tile_overlap)
+    try:
+        model = init_model(args.config, args.checkpoint, args.device)
+        count = restore_path(model, args.input, args.output, args.tile,
+                             args.tile_overlap)
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f'tools/infer.py: error: {error}')
     print(f'{count} image(s) written to {args.output}')
 
 

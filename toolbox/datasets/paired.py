@@ -67,6 +67,12 @@ class PairedImageDataset(BaseDataset):
 
     Each sample holds ``img_path``, ``gt_path``, ``key``, ``degradation`` and
     ``dataset_name``.
+
+    LMDB: a ``data_prefix`` entry that is an LMDB folder (made by
+    ``tools/create_lmdb.py``) is read through MMEngine's ``LmdbBackend``
+    instead of the file system, with the same pairing rules: switching a
+    config to LMDB means pointing ``data_prefix`` at ``input.lmdb`` and
+    ``target.lmdb``.
     """
 
     def __init__(self,
@@ -82,6 +88,7 @@ class PairedImageDataset(BaseDataset):
         self.name = name or type(self).__name__
         self.degradation = degradation
         self.gt_key_pattern = gt_key_pattern
+        self._backend_args: Dict[str, dict] = {}
         self.suffixes = tuple(suffixes)
         metainfo = dict(metainfo or {}, dataset_name=self.name)
         super().__init__(
@@ -92,7 +99,13 @@ class PairedImageDataset(BaseDataset):
             **kwargs)
 
     def _scan(self, key: str) -> Dict[str, str]:
+        """Images of one side: a folder, or an LMDB (``*.lmdb`` with
+        ``meta_info.txt``), whose keys stand in for paths."""
+        from toolbox.datasets.lmdb_utils import is_lmdb, read_meta_info
         folder = self.data_prefix[key]
+        if is_lmdb(folder):
+            self._backend_args[key] = dict(backend='lmdb', db_path=folder)
+            return {k: k for k in read_meta_info(folder)}
         images = scan_images(folder, self.suffixes)
         if not images:
             raise FileNotFoundError(
@@ -126,6 +139,8 @@ class PairedImageDataset(BaseDataset):
                 f'e.g. {missing[0]}')
         return [
             dict(img_path=path, gt_path=gt, key=key,
+                 img_backend_args=self._backend_args.get('img'),
+                 gt_backend_args=self._backend_args.get('gt'),
                  degradation=self.degradation, dataset_name=self.name)
             for key, path, gt in pairs
         ]

@@ -24,6 +24,9 @@ class _FullReferenceMetric(BaseMetric):
 
     metric_name = ''
     function = None
+    # Test-set prefixes come from the loops (``'<set>/PSNR'``); an empty
+    # default keeps keys plain and silences MMEngine's missing-prefix warning.
+    default_prefix = ''
 
     def __init__(self, crop_border: int = 0, convert_to: Optional[str] = None,
                  round_y: bool = False, round_to_uint8: bool = True,

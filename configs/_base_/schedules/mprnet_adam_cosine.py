@@ -1,5 +1,9 @@
-# MPRNet's schedule: Adam(0.9, 0.999, eps 1e-8), lr 2e-4, linear warm-up for
-# 3 epochs, then cosine annealing to 1e-6 (epoch-based, stepped per iteration).
+# MPRNet's schedule (swz30/MPRNet, training.yml + train.py): Adam(0.9, 0.999,
+# eps 1e-8), lr 2e-4, linear warm-up for 3 epochs, then cosine annealing to
+# 1e-6 at the last epoch. Epoch-based, updated every iteration.
+# Configs that change max_epochs also set param_scheduler (its end/T_max are
+# computed here). Checkpoint/logging hooks live in the configs (a schedule
+# base must not repeat keys of default_runtime.py).
 max_epochs = 250
 warmup_epochs = 3
 
@@ -15,8 +19,3 @@ param_scheduler = [
          begin=warmup_epochs, end=max_epochs, T_max=max_epochs - warmup_epochs,
          convert_to_iter_based=True),
 ]
-default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(by_epoch=True, interval=10, max_keep_ckpts=3,
-                    save_best='auto'))
-log_processor = dict(by_epoch=True)

@@ -1,10 +1,11 @@
 """Image loading: any file OpenCV reads → 8-bit RGB, once, with clear errors."""
+import os
 from typing import Optional
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmengine.fileio import get
+from mmengine.fileio import LmdbBackend, get
 
 from toolbox.registry import TRANSFORMS
 
@@ -45,10 +46,30 @@ def to_uint8_rgb(img: np.ndarray, path: str = '<array>') -> np.ndarray:
     raise ImageReadError(f'{path}: unsupported pixel type {img.dtype}')
 
 
+_LMDB_CLIENTS = {}
+
+
+def _lmdb_get(key: str, db_path: str) -> bytes:
+    """Read a key through one cached ``LmdbBackend`` per database and
+    process (opened lazily, so each dataloader worker opens its own)."""
+    backend = _LMDB_CLIENTS.get((os.getpid(), db_path))
+    if backend is None:
+        backend = _LMDB_CLIENTS[(os.getpid(), db_path)] = LmdbBackend(db_path)
+    value = backend.get(key)
+    if value is None:
+        raise ImageReadError(f'Key {key!r} is not in LMDB {db_path}')
+    return value
+
+
 def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     """Read ``path`` (a file, or a key of the backend) as uint8 RGB."""
     try:
-        content = get(path, backend_args=backend_args)
+        if backend_args and backend_args.get('backend') == 'lmdb':
+            content = _lmdb_get(path, backend_args['db_path'])
+        else:
+            content = get(path, backend_args=backend_args)
+    except ImageReadError:
+        raise
     except FileNotFoundError as error:
         raise ImageReadError(f'Image file not found: {path}') from error
     except Exception as error:  # LMDB/IO errors: say which item failed
@@ -91,8 +112,8 @@ class LoadImageFromFile(BaseTransform):
             raise KeyError(
                 f'LoadImageFromFile(key={self.key!r}) needs {path_key!r} in '
                 f'the sample; it has {sorted(results)}')
-        backend_args = results.get(f'{self.key}_backend_args',
-                                   self.backend_args)
+        backend_args = results.get(f'{self.key}_backend_args') or \
+            self.backend_args
         img = read_image(results[path_key], backend_args)
         results[self.key] = img
         shape_key = 'ori_shape' if self.key == 'img' else \

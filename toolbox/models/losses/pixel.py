@@ -66,7 +66,10 @@ class EdgeLoss(CharbonnierLoss):
     ``Charbonnier(Δ(pred), Δ(target))`` with Δ the Laplacian, computed as in
     the official code as the image minus its Gaussian-blurred,
     downsampled-and-upsampled copy (one Laplacian-pyramid level, 5×5 binomial
-    kernel, replicate padding).
+    kernel, replicate padding). As released, the replicate padding of the
+    zero-inserted upsampled image makes the 2-pixel border respond even for
+    flat images; both arguments get the same treatment, so this only
+    weights border pixels a little differently.
 
     Args:
         loss_weight: weight of the loss (MPRNet: 0.05).
