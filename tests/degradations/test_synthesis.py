@@ -91,3 +91,19 @@ def test_demo_set_layout_and_determinism(tmp_path):
     assert counts['real/clean'] > 0
     assert _digest(tmp_path / 'a') == _digest(tmp_path / 'b')
     assert _digest(tmp_path / 'a') != _digest(tmp_path / 'c')
+
+
+def test_synthesize_folder_hybrid_patches(tmp_path):
+    import cv2
+    from toolbox.degradations.folder_synthesis import synthesize_folder
+    (tmp_path / 'clean').mkdir()
+    img = smooth_image(np.random.default_rng(1), 130)
+    cv2.imwrite(str(tmp_path / 'clean' / '0801.png'), img)
+    counts = synthesize_folder(str(tmp_path / 'clean'), str(tmp_path / 'out'),
+                               'hybrid', level='mild', patch=63,
+                               progress=False)
+    assert counts['pairs'] == 4
+    names = sorted(p.name for p in (tmp_path / 'out' / 'input').iterdir())
+    assert names[0] == '0801_0000_0000.png'
+    assert cv2.imread(str(tmp_path / 'out' / 'target' / names[0])).shape == \
+        (63, 63, 3)

@@ -3,3 +3,6 @@ from . import transforms  # noqa: F401
 from .paired import PairedImageDataset  # noqa: F401
 from .benchmarks import (GoProDataset, RealBlurDataset,  # noqa: F401
                          RESIDEDataset, Rain1400Dataset)
+from .mixed import MixedDegradationDataset  # noqa: F401
+from .samplers import DegradationBalancedSampler  # noqa: F401
+from .unpaired import ImageFolderDataset, UnpairedImageDataset  # noqa: F401

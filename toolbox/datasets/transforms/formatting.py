@@ -8,8 +8,8 @@ from mmcv.transforms import BaseTransform
 from toolbox.registry import TRANSFORMS
 from toolbox.structures import RestorationSample
 
-DEFAULT_META_KEYS = ('img_path', 'gt_path', 'degradation', 'ori_shape',
-                     'dataset_name', 'key')
+DEFAULT_META_KEYS = ('img_path', 'gt_path', 'ref_path', 'degradation',
+                     'ori_shape', 'dataset_name', 'key')
 
 
 def image_to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -23,7 +23,8 @@ class PackRestorationInputs(BaseTransform):
     """Pack ``img`` (and ``gt``) into ``inputs`` and a RestorationSample.
 
     Output: ``dict(inputs=Tensor[3,H,W] float32 [0,255] RGB,
-    data_samples=RestorationSample(gt_img=..., metainfo=...))``.
+    data_samples=RestorationSample(gt_img=..., metainfo=...))``; an unpaired
+    reference image ``ref`` becomes ``ref_img``.
 
     Args:
         meta_keys: sample entries copied into the metainfo when present.
@@ -42,5 +43,7 @@ class PackRestorationInputs(BaseTransform):
         })
         if 'gt' in results:
             sample.gt_img = image_to_tensor(results['gt'])
+        if 'ref' in results:  # unpaired clean image (another scene)
+            sample.ref_img = image_to_tensor(results['ref'])
         return dict(inputs=image_to_tensor(results['img']),
                     data_samples=sample)
