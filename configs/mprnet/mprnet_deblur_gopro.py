@@ -11,6 +11,18 @@ _base_ = [
 ]
 model = dict(generator=dict(variant='deraining'))
 
+# MPRNet's augmentation: random crops and all eight flips/rotations.
+train_pipeline = [
+    dict(type='LoadImageFromFile', key='img'),
+    dict(type='LoadImageFromFile', key='gt'),
+    dict(type='PairedRandomCrop', crop_size=256),
+    dict(type='Flip', keys=['img', 'gt'], direction='horizontal'),
+    dict(type='Flip', keys=['img', 'gt'], direction='vertical'),
+    dict(type='RandomTranspose', keys=['img', 'gt']),
+    dict(type='PackRestorationInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
 max_epochs = 3000
 warmup_epochs = 3
 train_cfg = dict(max_epochs=max_epochs, val_interval=100)

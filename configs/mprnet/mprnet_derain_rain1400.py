@@ -11,6 +11,18 @@ _base_ = [
 ]
 model = dict(generator=dict(variant='deraining'))
 
+# MPRNet's augmentation: random crops and all eight flips/rotations.
+train_pipeline = [
+    dict(type='LoadImageFromFile', key='img'),
+    dict(type='LoadImageFromFile', key='gt'),
+    dict(type='PairedRandomCrop', crop_size=256),
+    dict(type='Flip', keys=['img', 'gt'], direction='horizontal'),
+    dict(type='Flip', keys=['img', 'gt'], direction='vertical'),
+    dict(type='RandomTranspose', keys=['img', 'gt']),
+    dict(type='PackRestorationInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(by_epoch=True, interval=10, max_keep_ckpts=3,
