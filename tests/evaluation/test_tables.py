@@ -1,0 +1,57 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from toolbox.evaluation.tables import load_results, render_table
+
+
+@pytest.fixture
+def results(tmp_path):
+    runs = {
+        'BKT': {'sots/PSNR': 30.1234, 'sots/SSIM': 0.91, 'rain1400/PSNR': 29.5},
+        'BKT + ICL': {'sots/PSNR': 30.5, 'sots/SSIM': 0.92,
+                      'rain1400/PSNR': 30.0, 'real/BRISQUE': 21.25},
+    }
+    paths = []
+    for i, (name, metrics) in enumerate(runs.items()):
+        path = tmp_path / f'r{i}.json'
+        path.write_text(json.dumps(dict(name=name, metrics=metrics)))
+        paths.append(str(path))
+    return paths
+
+
+def test_markdown_layout(results):
+    table = render_table(load_results(results), 'md')
+    lines = table.strip().split('\n')
+    assert lines[0] == ('| method | sots PSNR ↑ | sots SSIM ↑ | rain1400 PSNR ↑ '
+                        '| real BRISQUE ↓ |')
+    assert lines[2] == '| BKT | 30.12 | 0.9100 | 29.50 | – |'
+    assert lines[3] == '| BKT + ICL | 30.50 | 0.9200 | 30.00 | 21.25 |'
+
+
+def test_csv_latex_and_metric_filter(results):
+    records = load_results(results)
+    csv_text = render_table(records, 'csv', metrics=['PSNR'])
+    assert csv_text.split('\n')[0] == 'method,sots PSNR ↑,rain1400 PSNR ↑'
+    latex = render_table(records, 'latex', metrics=['BRISQUE'])
+    assert r'real BRISQUE $\downarrow$ \\' in latex
+    assert r'BKT + ICL & 21.25 \\' in latex
+
+
+def test_bad_files_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='none.json'):
+        load_results([str(tmp_path / 'none.json')])
+    (tmp_path / 'x.json').write_text('{"name": "a"}')
+    with pytest.raises(KeyError, match='x.json'):
+        load_results([str(tmp_path / 'x.json')])
+
+
+def test_cli(results, repo_root, tmp_path):
+    out = tmp_path / 't.md'
+    done = subprocess.run([sys.executable, 'tools/make_table.py', *results,
+                           '--out', str(out)], cwd=repo_root,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout == out.read_text()
+    assert '| BKT |' in done.stdout

@@ -1,0 +1,30 @@
+"""Lay results files out as a paper table.
+
+    python tools/make_table.py r1.json r2.json ... [--format md|csv|latex]
+        [--metrics PSNR SSIM] [--out table.md]
+
+Each file comes from ``tools/test.py CONFIG CKPT --out r.json [--name ROW]``;
+rows are runs, columns test set × metric with the metric's direction.
+"""
+import argparse
+
+from toolbox.engine.checkpoint import atomic_write_bytes
+from toolbox.evaluation.tables import FORMATS, load_results, render_table
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('results', nargs='+', help='results JSON files')
+    parser.add_argument('--format', choices=FORMATS, default='md')
+    parser.add_argument('--metrics', nargs='+', help='metrics to show')
+    parser.add_argument('--out', help='also write the table here')
+    args = parser.parse_args()
+    table = render_table(load_results(args.results), args.format,
+                         args.metrics)
+    print(table, end='')
+    if args.out:
+        atomic_write_bytes(table.encode(), args.out)
+
+
+if __name__ == '__main__':
+    main()
