@@ -25,7 +25,7 @@ setup(
     python_requires='>=3.9',
     packages=find_packages(include=['toolbox', 'toolbox.*']),
     include_package_data=True,
-    package_data={'toolbox': ['evaluation/data/*', 'evaluation/data/**/*']},
+    package_data={'toolbox': ['evaluation/data/*']},
     install_requires=[
         'torch>=2.1',
         'mmengine>=0.10.0,<0.11',
@@ -36,6 +36,8 @@ setup(
         'numpy',
         'lmdb',
         'scikit-image',
+        # gamma function of the BRISQUE/NIQE fits (also a scikit-image need)
+        'scipy',
         'addict',
         'tqdm',
     ],

@@ -1,3 +1,3 @@
-"""Image-quality metrics: numpy functions and MMEngine metrics."""
+"""Image-quality metrics: numpy functions, MMEngine metrics, tables."""
 from . import functional  # noqa: F401
-from .metrics import PSNR, SSIM  # noqa: F401
+from .metrics import BRISQUE, NIQE, PIQE, PSNR, SSIM  # noqa: F401

@@ -9,11 +9,18 @@ Inputs are ``H×W×3`` RGB arrays in ``[0, 255]`` (uint8, or float holding
   (``round_y=True`` rounds it as MATLAB does for uint8 inputs);
 * ``'gray'``: MATLAB's ``rgb2gray`` (0.298936 R + 0.587043 G + 0.114021 B,
   rounded to 8 bits as MATLAB does for uint8 images).
+
+The no-reference scores :func:`brisque`, :func:`niqe` and :func:`piqe` live
+in :mod:`toolbox.evaluation.no_reference` and are re-exported here.
+Accepted inputs: ``H×W×3`` RGB or ``H×W`` grayscale, uint8 or float arrays
+holding 8-bit values (``[0, 255]``).
 """
 from typing import Optional
 
 import cv2
 import numpy as np
+
+from toolbox.evaluation.no_reference import brisque, niqe, piqe  # noqa: F401
 
 CONVERSIONS = (None, 'y', 'gray')
 

@@ -4,7 +4,7 @@ from typing import Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 
-from toolbox.evaluation import functional
+from toolbox.evaluation import functional, no_reference
 from toolbox.registry import METRICS
 
 
@@ -69,3 +69,48 @@ class SSIM(_FullReferenceMetric):
 
     metric_name = 'SSIM'
     function = staticmethod(functional.ssim)
+
+
+class _NoReferenceMetric(BaseMetric):
+    """Shared code of BRISQUE, NIQE and PIQE: mean over the predictions."""
+
+    metric_name = ''
+    function = None
+    default_prefix = ''
+
+    def __init__(self, round_to_uint8: bool = True,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.round_to_uint8 = round_to_uint8
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            pred = sample_to_image(sample['pred_img'], self.round_to_uint8)
+            self.results.append(type(self).function(pred))
+
+    def compute_metrics(self, results: list) -> dict:
+        return {self.metric_name: float(np.mean(results))}
+
+
+@METRICS.register_module()
+class BRISQUE(_NoReferenceMetric):
+    """Mean BRISQUE (LIVE release model), lower is better."""
+
+    metric_name = 'BRISQUE'
+    function = staticmethod(no_reference.brisque)
+
+
+@METRICS.register_module()
+class NIQE(_NoReferenceMetric):
+    """Mean NIQE (LIVE release model, 96×96 blocks), lower is better."""
+
+    metric_name = 'NIQE'
+    function = staticmethod(no_reference.niqe)
+
+
+@METRICS.register_module()
+class PIQE(_NoReferenceMetric):
+    """Mean PIQE, lower is better."""
+
+    metric_name = 'PIQE'
+    function = staticmethod(no_reference.piqe)

@@ -1,0 +1,36 @@
+"""Score a folder of images.
+
+    python tools/iqa.py DIR [--ref DIR] --metrics psnr ssim brisque niqe piqe
+        [--crop-border N] [--convert-to y|gray] [--out scores.json]
+
+Prints per-image values and the mean; ``--out`` writes both as JSON.
+"""
+import argparse
+import json
+
+from toolbox.engine.checkpoint import atomic_write_bytes
+from toolbox.evaluation.folder_scoring import (FULL_REFERENCE, NO_REFERENCE,
+                                               format_scores, mean_scores,
+                                               score_folder)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('folder')
+    parser.add_argument('--ref', help='reference folder (PSNR/SSIM)')
+    parser.add_argument('--metrics', nargs='+', required=True,
+                        choices=FULL_REFERENCE + NO_REFERENCE)
+    parser.add_argument('--crop-border', type=int, default=0)
+    parser.add_argument('--convert-to', choices=['y', 'gray'], default=None)
+    parser.add_argument('--out', help='write the scores as JSON')
+    args = parser.parse_args()
+    scores = score_folder(args.folder, args.metrics, args.ref,
+                          args.crop_border, args.convert_to)
+    print(format_scores(scores))
+    if args.out:
+        record = dict(mean=mean_scores(scores), images=scores)
+        atomic_write_bytes(json.dumps(record, indent=2).encode(), args.out)
+
+
+if __name__ == '__main__':
+    main()
