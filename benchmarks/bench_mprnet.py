@@ -132,9 +132,10 @@ def run(args):
 
 
 def format_table(args, rows):
+    params = sum(p.numel() for p in MPRNet(variant=args.variant).parameters())
     lines = [
-        f'MPRNet {args.variant} ({sum(p.numel() for p in MPRNet(variant=args.variant).parameters()):,} '  # noqa: E501
-        f'parameters), batch {args.batch}, {args.size}×{args.size}, '
+        f'MPRNet {args.variant} ({params:,} parameters), '
+        f'batch {args.batch}, {args.size}×{args.size}, '
         f'{torch.get_num_threads()} threads on {cpu_name()}, '
         f'torch {torch.__version__}; minimum of {args.repeats} runs.',
         '',

@@ -4,6 +4,9 @@
         [--crop-border N] [--convert-to y|gray] [--out scores.json]
 
 Prints per-image values and the mean; ``--out`` writes both as JSON.
+``--ref`` images are paired by file name (the extension may differ); a
+missing partner stops the run with an error naming it. ``--crop-border``
+and ``--convert-to`` apply to every metric (docs/metrics.md).
 """
 import argparse
 import json
@@ -24,8 +27,11 @@ def main():
     parser.add_argument('--convert-to', choices=['y', 'gray'], default=None)
     parser.add_argument('--out', help='write the scores as JSON')
     args = parser.parse_args()
-    scores = score_folder(args.folder, args.metrics, args.ref,
-                          args.crop_border, args.convert_to)
+    try:
+        scores = score_folder(args.folder, args.metrics, args.ref,
+                              args.crop_border, args.convert_to)
+    except (FileNotFoundError, ValueError) as error:
+        parser.exit(2, f'iqa.py: error: {error}\n')
     print(format_scores(scores))
     if args.out:
         record = dict(mean=mean_scores(scores), images=scores)

@@ -1,4 +1,6 @@
-"""Build the embedded demo data set: ``python tools/make_demo_data.py [--out data/demo]``.
+"""Build the embedded demo data set.
+
+    python tools/make_demo_data.py [--out data/demo] [--seed 0] [--size 96]
 
 Patches of scikit-image's bundled photographs get haze, rain and motion blur
 (see toolbox/degradations/demo_set.py for the layout and the models).

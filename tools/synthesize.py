@@ -1,11 +1,14 @@
-"""Make a paired data set from clean images with a documented degradation.
+r"""Make a paired data set from clean images with a documented degradation.
 
     python tools/synthesize.py --clean DIR --out DIR --kind haze|rain|blur|hybrid
-        [--level mild|moderate|severe] [--patch 63] [--seed 0]
+        [--level mild|moderate|severe] [--patch 63] [--stride 96]
+        [--scales 1,0.6667,0.3333] [--blur-bins rl-restore|fdrnet-text]
+        [--subset START:END] [--seed 0]
 
-Example, FDR-Net's hybrid-distortion benchmark from DIV2K on disk:
-    python tools/synthesize.py --clean DIV2K_valid_HR --out data/div2k_hybrid/moderate \
-        --kind hybrid --level moderate --patch 63
+Example, FDR-Net's hybrid-distortion benchmark (RL-Restore's protocol) from
+DIV2K on disk (docs/degradations.md):
+    python tools/synthesize.py --clean data/DIV2K/DIV2K_train_HR --subset 0:750 \
+        --out data/div2k_hybrid/train/moderate --kind hybrid --level moderate
 """
 import argparse
 
@@ -14,19 +17,42 @@ from toolbox.degradations.hybrid import HYBRID_LEVELS
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.
-                                     RawDescriptionHelpFormatter)
-    parser.add_argument('--clean', required=True)
-    parser.add_argument('--out', required=True)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--clean', required=True, help='clean image folder')
+    parser.add_argument('--out', required=True,
+                        help='output folder (gets input/ and target/)')
     parser.add_argument('--kind', required=True, choices=KINDS)
     parser.add_argument('--level', default='moderate',
-                        choices=sorted(HYBRID_LEVELS))
-    parser.add_argument('--patch', type=int, default=None)
+                        choices=sorted(HYBRID_LEVELS), help='hybrid level')
+    parser.add_argument('--patch', type=int, default=None,
+                        help='crop size (hybrid default 63; 0 = whole '
+                        'images)')
+    parser.add_argument('--stride', type=int, default=None,
+                        help='crop stride (hybrid default 96)')
+    parser.add_argument('--scales', default=None,
+                        help='hybrid: comma-separated image scales '
+                        '(default 1,2/3,1/3 as RL-Restore)')
+    parser.add_argument('--blur-bins', default='rl-restore',
+                        choices=('rl-restore', 'fdrnet-text'),
+                        help='hybrid blur σ range: 0-5 (released generator) '
+                        'or 0-10 (FDR-Net text)')
+    parser.add_argument('--subset', default=None, metavar='START:END',
+                        help='only the sorted images [START, END), e.g. '
+                        '0:750 (DIV2K train) or 750:800 (test)')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
+    subset = None
+    if args.subset:
+        subset = tuple(int(v) for v in args.subset.split(':'))
+    scales = None
+    if args.scales:
+        scales = [float(s) for s in args.scales.split(',')]
     counts = synthesize_folder(args.clean, args.out, args.kind, args.seed,
-                               args.level, args.patch)
+                               args.level, args.patch, stride=args.stride,
+                               scales=scales, blur_bins=args.blur_bins,
+                               subset=subset)
     print(f"{counts['pairs']} pairs written to {args.out}")
 
 

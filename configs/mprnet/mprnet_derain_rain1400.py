@@ -7,7 +7,8 @@
 #       --checkpoint model_deraining.pth
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/mprnet.py',
-    '../_base_/datasets/rain1400.py', '../_base_/schedules/mprnet_adam_cosine.py'
+    '../_base_/datasets/rain1400.py',
+    '../_base_/schedules/mprnet_adam_cosine.py'
 ]
 model = dict(generator=dict(variant='deraining'))
 
@@ -22,6 +23,14 @@ train_pipeline = [
     dict(type='PackRestorationInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+# MPRNet's deraining evaluation (Deraining/evaluate_PSNR_SSIM.m): PSNR and
+# SSIM on the Y channel of MATLAB's rgb2ycbcr, rounded to uint8.
+val_evaluator = [
+    dict(type='PSNR', convert_to='y', round_y=True),
+    dict(type='SSIM', convert_to='y', round_y=True),
+]
+test_evaluator = val_evaluator
 
 default_hooks = dict(
     logger=dict(interval=50),

@@ -5,9 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
-from toolbox.datasets import (GoProDataset, PairedImageDataset,
-                              RealBlurDataset, RESIDEDataset,
-                              Rain1400Dataset)
+from toolbox.datasets import (GoProDataset, HybridDistortionDataset,
+                              PairedImageDataset, RealBlurDataset,
+                              RESIDEDataset, Rain1400Dataset, SPADataset)
+from toolbox.datasets.lmdb_utils import create_lmdb
 
 
 def touch_image(path: Path, value: int = 0):
@@ -92,3 +93,67 @@ def test_spa_and_hybrid_folders_use_paired_by_name(tmp_path):
     mild = PairedImageDataset(data_root=str(tmp_path / 'div2k' / 'mild'),
                               name='mild')
     assert len(mild) == 1 and mild.metainfo['dataset_name'] == 'mild'
+
+
+def test_spa_list_file(tmp_path):
+    lines = []
+    for i in (1, 2):
+        touch_image(tmp_path / 'real_test_1000' / 'rain' / f'{i}.png', 10)
+        touch_image(tmp_path / 'real_test_1000' / 'gt' / f'{i}gt.png', 20)
+        lines.append(f'/real_test_1000/rain/{i}.png '
+                     f'/real_test_1000/gt/{i}gt.png')
+    (tmp_path / 'real_test_1000.txt').write_text('\n'.join(lines) + '\n')
+    dataset = SPADataset(data_root=str(tmp_path), name='spa')
+    assert len(dataset) == 2
+    info = dataset.get_data_info(1)
+    assert info['img_path'].endswith('rain/2.png')
+    assert info['gt_path'].endswith('gt/2gt.png')
+    assert info['degradation'] == 'rain' and info['dataset_name'] == 'spa'
+    (tmp_path / 'real_test_1000' / 'gt' / '2gt.png').unlink()
+    with pytest.raises(FileNotFoundError, match=r'real_test_1000.txt:2'):
+        SPADataset(data_root=str(tmp_path))
+
+
+def test_hybrid_distortion_levels(tmp_path):
+    for level, count in (('mild', 1), ('severe', 2)):
+        for i in range(count):
+            touch_image(tmp_path / level / 'input' / f'0801_s1_{i}.png')
+            touch_image(tmp_path / level / 'target' / f'0801_s1_{i}.png')
+    severe = HybridDistortionDataset(level='severe', data_root=str(tmp_path))
+    assert len(severe) == 2 and severe.metainfo['dataset_name'] == 'severe'
+    assert severe.get_data_info(0)['degradation'] == 'hybrid'
+    assert len(HybridDistortionDataset(level='mild',
+                                       data_root=str(tmp_path))) == 1
+
+
+def test_gopro_and_realblur_from_lmdb(tmp_path):
+    for scene in ('GOPR0372_07_00', 'GOPR0384_11_01'):
+        for value, name in enumerate(('000047.png', '000048.png')):
+            touch_image(tmp_path / 'train' / scene / 'blur' / name, value)
+            touch_image(tmp_path / 'train' / scene / 'sharp' / name, 9)
+    create_lmdb(str(tmp_path / 'train'), str(tmp_path / 'train.lmdb'),
+                progress=False)
+    folder = GoProDataset(data_root=str(tmp_path / 'train'))
+    lmdb = GoProDataset(data_root=str(tmp_path),
+                        data_prefix=dict(img='train.lmdb', gt='train.lmdb'))
+    assert len(lmdb) == len(folder) == 4
+    info = lmdb.get_data_info(3)
+    assert info['img_path'] == 'GOPR0384_11_01/blur/000048'
+    assert info['gt_path'] == 'GOPR0384_11_01/sharp/000048'
+    assert info['key'] == folder.get_data_info(3)['key']
+    assert info['img_backend_args']['db_path'].endswith('train.lmdb')
+
+    touch_image(tmp_path / 'rb' / 'scene001' / 'gt' / 'gt_1.png')
+    touch_image(tmp_path / 'rb' / 'scene001' / 'blur' / 'blur_1.png')
+    create_lmdb(str(tmp_path / 'rb'), str(tmp_path / 'db' / 'rb.lmdb'),
+                progress=False)
+    (tmp_path / 'db' / 'list.txt').write_text(
+        'scene001/gt/gt_1.png scene001/blur/blur_1.png\n')
+    dataset = RealBlurDataset(
+        data_root=str(tmp_path / 'db'), ann_file='list.txt',
+        data_prefix=dict(img='rb.lmdb', gt='rb.lmdb'),
+        pipeline=[dict(type='LoadImageFromFile', key='img'),
+                  dict(type='LoadImageFromFile', key='gt')])
+    sample = dataset[0]
+    assert sample['img_path'] == 'scene001/blur/blur_1'
+    assert sample['gt'].shape == (8, 8, 3)

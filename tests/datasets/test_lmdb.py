@@ -1,7 +1,3 @@
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -96,17 +92,3 @@ def test_interrupted_build_resumes_without_corrupting(tmp_path, monkeypatch):
     assert not (tmp_path / 'db.lmdb.partial').exists()
     with pytest.raises(FileExistsError, match='--overwrite'):
         create_lmdb(str(root / 'input'), str(out), progress=False)
-
-
-def test_cli_with_workers(tmp_path, repo_root):
-    root = write_paired_folder(tmp_path / 'src', count=3, size=16)
-    result = subprocess.run(
-        [sys.executable, 'tools/create_lmdb.py', '--input',
-         str(root / 'target'), '--output', str(tmp_path / 't.lmdb'),
-         '--workers', '2', '--compress-level', '3'],
-        cwd=repo_root, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ))
-    assert result.returncode == 0, result.stderr
-    assert '3 images' in result.stdout
-    assert (tmp_path / 't.lmdb' / 'meta_info.txt').read_text().split(
-        '\n')[0].endswith(' 3')

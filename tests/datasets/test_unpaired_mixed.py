@@ -77,3 +77,51 @@ def test_balanced_sampler_balances_each_batch(tmp_path):
     batch = next(iter(loader))
     assert sorted(s['data_samples'].metainfo['degradation']
                   for s in batch) == ['blur', 'haze', 'rain']
+
+
+def test_balanced_sampler_splits_ranks_and_epochs(tmp_path, monkeypatch):
+    import toolbox.datasets.samplers as samplers
+    dataset = mixed(tmp_path, counts=(4, 4, 8))
+    labels = dataset.sample_labels()
+    per_rank = []
+    for rank in range(2):
+        monkeypatch.setattr(samplers, 'get_dist_info', lambda r=rank: (r, 2))
+        sampler = DegradationBalancedSampler(dataset, seed=5, infinite=False)
+        assert len(sampler) == 8  # ceil(16 / 2)
+        per_rank.append(list(sampler))
+    for indices in per_rank:
+        assert len(indices) == 8
+        for start in range(0, 6, 3):  # batch 3: one of each label
+            assert {labels[i] for i in indices[start:start + 3]} == {
+                'haze', 'rain', 'blur'}
+    # within one pass over a label, the ranks see disjoint samples
+    haze = [[i for i in ind if labels[i] == 'haze'][:2] for ind in per_rank]
+    assert not set(haze[0]) & set(haze[1])
+    assert set(haze[0]) | set(haze[1]) == {0, 1, 2, 3}
+    sampler.set_epoch(1)
+    assert list(sampler) != per_rank[1]  # reshuffled per epoch
+
+
+def test_unpaired_and_folder_sets_read_lmdb(tmp_path):
+    from toolbox.datasets.lmdb_utils import create_lmdb
+    root = write_paired_folder(tmp_path / 'f', count=3, size=16,
+                               img_dir='trainA', gt_dir='trainB')
+    for side in ('trainA', 'trainB'):
+        create_lmdb(str(root / side), str(tmp_path / 'l' / f'{side}.lmdb'),
+                    progress=False)
+    pipeline = LOAD + [dict(type='LoadImageFromFile', key='ref'),
+                       dict(type='PackRestorationInputs')]
+    kwargs = dict(pipeline=pipeline, test_mode=True)
+    folder = UnpairedImageDataset(data_root=str(root), **kwargs)
+    lmdb = UnpairedImageDataset(
+        data_root=str(tmp_path / 'l'),
+        data_prefix=dict(img='trainA.lmdb', ref='trainB.lmdb'), **kwargs)
+    for i in range(3):
+        a, b = folder[i], lmdb[i]
+        assert torch.equal(a['inputs'], b['inputs'])
+        assert torch.equal(a['data_samples'].ref_img,
+                           b['data_samples'].ref_img)
+    real = ImageFolderDataset(
+        data_root=str(tmp_path / 'l'), data_prefix=dict(img='trainA.lmdb'),
+        pipeline=LOAD + [dict(type='PackRestorationInputs')])
+    assert torch.equal(real[2]['inputs'], folder[2]['inputs'])

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import smooth_image
-from toolbox.degradations import (add_gaussian_blur, add_gaussian_noise,
+from toolbox.degradations import (HYBRID_LEVELS, add_gaussian_blur,
+                                  add_gaussian_noise,
                                   add_haze, add_hybrid_distortion,
                                   add_motion_blur, add_rain, jpeg_compress,
                                   line_kernel, patch_grid)
@@ -58,16 +59,58 @@ def test_noise_level_and_jpeg_quality(image):
         np.abs(jpeg_compress(image, 10).astype(int) - image).mean()
 
 
-def test_hybrid_levels_and_patch_grid(image):
+def test_hybrid_levels_follow_rl_restore_bins(image):
+    from toolbox.degradations.hybrid import (RL_RESTORE_BINS,
+                                             level_combinations,
+                                             sample_hybrid_params)
+    # generate_train.m: moderate = level sums 12..17 of 10 bins each
+    combos = level_combinations(12, 17)
+    assert all(12 <= sum(t) - 2 <= 17 for t in combos)
+    assert (1, 4, 10) in combos and (10, 4, 1) in combos
+    assert len(combos) == len(set(combos))
+    rng = np.random.default_rng(0)
+    for level, (low, high) in HYBRID_LEVELS.items():
+        for _ in range(20):
+            p = sample_hybrid_params(rng, level)
+            assert low <= sum(p['bins']) - 2 <= high
+            b, n, j = p['bins']
+            edges = RL_RESTORE_BINS
+            assert edges['blur'][b - 1] <= p['blur_sigma'] <= edges['blur'][b]
+            assert edges['noise'][n - 1] <= p['noise_sigma'] <= \
+                edges['noise'][n]
+            assert edges['jpeg'][j] <= p['jpeg_quality'] <= \
+                edges['jpeg'][j - 1]
+    assert max(sample_hybrid_params(rng, 'severe')['blur_sigma']
+               for _ in range(50)) <= 5.0
     out, params = add_hybrid_distortion(image, np.random.default_rng(0),
                                         'severe')
     assert out.shape == image.shape and out.dtype == np.uint8
-    assert 5 <= params['blur_sigma'] <= 10
-    assert 25 <= params['noise_sigma'] <= 50
-    assert 10 <= params['jpeg_quality'] <= 55
+    again, _ = add_hybrid_distortion(image, np.random.default_rng(0),
+                                     'severe')
+    assert np.array_equal(out, again)
+    mild = np.mean([np.abs(add_hybrid_distortion(
+        image, np.random.default_rng(s), 'mild')[0].astype(int) - image).mean()
+        for s in range(5)])
+    severe = np.mean([np.abs(add_hybrid_distortion(
+        image, np.random.default_rng(s), 'severe')[0].astype(int) -
+        image).mean() for s in range(5)])
+    assert mild < severe
     with pytest.raises(KeyError, match='mild'):
         add_hybrid_distortion(image, np.random.default_rng(0), 'extreme')
     assert list(patch_grid(130, 70)) == [(0, 0), (63, 0)]
+    assert list(patch_grid(200, 63, 63, 96)) == [(0, 0), (96, 0)]
+
+
+def test_hybrid_patches_scales_and_stride(image):
+    from toolbox.degradations import hybrid_patches
+    big = np.tile(image, (4, 4, 1))  # 192×192
+    out = list(hybrid_patches(big, np.random.default_rng(0), 'moderate'))
+    # ×1: corners 0, 96 per axis; ×2/3 (128): 0; ×1/3 (64): 0
+    assert [name for name, _, _ in out] == [
+        's1_0000_0000', 's1_0000_0096', 's1_0096_0000', 's1_0096_0096',
+        's2_0000_0000', 's3_0000_0000']
+    assert all(d.shape == c.shape == (63, 63, 3) for _, d, c in out)
+    assert np.array_equal(out[0][2], big[:63, :63])
 
 
 def _digest(folder: Path) -> dict:
@@ -100,10 +143,17 @@ def test_synthesize_folder_hybrid_patches(tmp_path):
     img = smooth_image(np.random.default_rng(1), 130)
     cv2.imwrite(str(tmp_path / 'clean' / '0801.png'), img)
     counts = synthesize_folder(str(tmp_path / 'clean'), str(tmp_path / 'out'),
-                               'hybrid', level='mild', patch=63,
-                               progress=False)
-    assert counts['pairs'] == 4
+                               'hybrid', level='mild', progress=False)
+    # ×1 (130): corners 0 per axis (stride 96 leaves no room for a second);
+    # ×2/3 (87) and ×1/3 (44, too small): one more patch
+    assert counts['pairs'] == 2
     names = sorted(p.name for p in (tmp_path / 'out' / 'input').iterdir())
-    assert names[0] == '0801_0000_0000.png'
+    assert names == ['0801_s1_0000_0000.png', '0801_s2_0000_0000.png']
+    counts = synthesize_folder(str(tmp_path / 'clean'), str(tmp_path / 'o2'),
+                               'hybrid', level='mild', patch=63, stride=63,
+                               scales=[1.0], progress=False)
+    assert counts['pairs'] == 4
+    names = sorted(p.name for p in (tmp_path / 'o2' / 'input').iterdir())
+    assert names[0] == '0801_s1_0000_0000.png'
     assert cv2.imread(str(tmp_path / 'out' / 'target' / names[0])).shape == \
         (63, 63, 3)

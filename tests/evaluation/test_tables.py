@@ -10,7 +10,8 @@ from toolbox.evaluation.tables import load_results, render_table
 @pytest.fixture
 def results(tmp_path):
     runs = {
-        'BKT': {'sots/PSNR': 30.1234, 'sots/SSIM': 0.91, 'rain1400/PSNR': 29.5},
+        'BKT': {'sots/PSNR': 30.1234, 'sots/SSIM': 0.91,
+                'rain1400/PSNR': 29.5},
         'BKT + ICL': {'sots/PSNR': 30.5, 'sots/SSIM': 0.92,
                       'rain1400/PSNR': 30.0, 'real/BRISQUE': 21.25},
     }
@@ -25,8 +26,8 @@ def results(tmp_path):
 def test_markdown_layout(results):
     table = render_table(load_results(results), 'md')
     lines = table.strip().split('\n')
-    assert lines[0] == ('| method | sots PSNR ↑ | sots SSIM ↑ | rain1400 PSNR ↑ '
-                        '| real BRISQUE ↓ |')
+    assert lines[0] == ('| method | sots PSNR ↑ | sots SSIM ↑ '
+                        '| rain1400 PSNR ↑ | real BRISQUE (LIVE) ↓ |')
     assert lines[2] == '| BKT | 30.12 | 0.9100 | 29.50 | – |'
     assert lines[3] == '| BKT + ICL | 30.50 | 0.9200 | 30.00 | 21.25 |'
 
@@ -35,8 +36,8 @@ def test_csv_latex_and_metric_filter(results):
     records = load_results(results)
     csv_text = render_table(records, 'csv', metrics=['PSNR'])
     assert csv_text.split('\n')[0] == 'method,sots PSNR ↑,rain1400 PSNR ↑'
-    latex = render_table(records, 'latex', metrics=['BRISQUE'])
-    assert r'real BRISQUE $\downarrow$ \\' in latex
+    latex = render_table(records, 'latex', metrics=['brisque'])
+    assert r'real BRISQUE (LIVE) $\downarrow$ \\' in latex
     assert r'BKT + ICL & 21.25 \\' in latex
 
 
@@ -55,3 +56,10 @@ def test_cli(results, repo_root, tmp_path):
                           capture_output=True, text=True, check=True)
     assert done.stdout == out.read_text()
     assert '| BKT |' in done.stdout
+
+
+def test_unnamed_test_set_and_labels():
+    records = [dict(name='run', metrics={'PSNR': 30.0, 'NIQE': 3.5})]
+    lines = render_table(records, 'md').split('\n')
+    assert lines[0] == '| method | PSNR ↑ | NIQE (LIVE) ↓ |'
+    assert lines[2] == '| run | 30.00 | 3.5000 |'

@@ -1,8 +1,10 @@
 """Datasets and transforms (registered on import)."""
 from . import transforms  # noqa: F401
+from .base import RestorationDataset  # noqa: F401
 from .paired import PairedImageDataset  # noqa: F401
-from .benchmarks import (GoProDataset, RealBlurDataset,  # noqa: F401
-                         RESIDEDataset, Rain1400Dataset)
+from .benchmarks import (GoProDataset, HybridDistortionDataset,  # noqa: F401
+                         RealBlurDataset, RESIDEDataset, Rain1400Dataset,
+                         SPADataset)
 from .mixed import MixedDegradationDataset  # noqa: F401
 from .samplers import DegradationBalancedSampler  # noqa: F401
 from .unpaired import ImageFolderDataset, UnpairedImageDataset  # noqa: F401

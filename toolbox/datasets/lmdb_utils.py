@@ -18,40 +18,17 @@ import os
 import os.path as osp
 import shutil
 from multiprocessing import Pool
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from toolbox.datasets.paired import IMG_EXTENSIONS, scan_images
+from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, is_lmdb,
+                                      read_meta_info, scan_images)
 
-META_FILE = 'meta_info.txt'
-
-
-def is_lmdb(path: str) -> bool:
-    """Whether ``path`` is an LMDB folder (it holds ``data.mdb``)."""
-    return osp.isfile(osp.join(path, 'data.mdb'))
-
-
-def read_meta_info(db_path: str) -> Dict[str, Tuple[int, int, int]]:
-    """Keys (in file order) and shapes listed in ``meta_info.txt``."""
-    meta = osp.join(db_path, META_FILE)
-    if not osp.isfile(meta):
-        raise FileNotFoundError(
-            f'{META_FILE} not found in LMDB {db_path}: it lists the keys; '
-            'create the database with tools/create_lmdb.py')
-    entries = {}
-    with open(meta) as f:
-        for number, line in enumerate(f, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) < 2:
-                raise ValueError(f'{meta}:{number}: malformed line {line!r}')
-            shape = tuple(int(v) for v in fields[1].strip('()').split(','))
-            entries[fields[0]] = shape
-    return entries
+__all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
+           'META_FILE']
 
 
 def _encode(job) -> Tuple[str, bytes, Tuple[int, int, int]]:
@@ -70,7 +47,9 @@ def _encode(job) -> Tuple[str, bytes, Tuple[int, int, int]]:
 
 def _existing_keys(env) -> set:
     with env.begin(write=False) as txn:
-        return {bytes(k).decode('ascii') for k, _ in txn.cursor()}
+        # Keys only: values of a large database need not be read.
+        return {bytes(k).decode('ascii')
+                for k in txn.cursor().iternext(keys=True, values=False)}
 
 
 def create_lmdb(input_dir: str, output: str, compress_level: int = 1,

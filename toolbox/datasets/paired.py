@@ -1,78 +1,68 @@
 """Paired datasets: a degraded image and its clean target, matched by name."""
-import os
-import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.dataset import BaseDataset
+from toolbox.datasets.base import RestorationDataset, build_pipeline
+from toolbox.datasets.listing import (IMG_EXTENSIONS, is_lmdb, list_images,
+                                      scan_images)
+from toolbox.registry import DATASETS
 
-from toolbox.registry import DATASETS, TRANSFORMS
-
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp',
-                  '.ppm', '.pgm')
-
-
-def build_pipeline(pipeline: Sequence) -> list:
-    """Build transform configs from the toolbox registry.
-
-    ``BaseDataset`` would build them from MMEngine's root registry, where a
-    bare name like ``LoadImageFromFile`` means mmcv's transform unless a
-    Runner has set ``default_scope='toolbox'``.
-    """
-    return [
-        TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline
-    ]
+__all__ = [
+    'PairedImageDataset', 'IMG_EXTENSIONS', 'scan_images', 'build_pipeline',
+    'is_lmdb'
+]
 
 
-def scan_images(folder: str,
-                suffixes: Sequence[str] = IMG_EXTENSIONS) -> Dict[str, str]:
-    """Images under ``folder`` (recursively), keyed by their path relative to
-    ``folder`` without the extension (``'scene1/0001'``), sorted by key."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'Image folder not found: {folder}')
-    found = {}
-    suffixes = tuple(s.lower() for s in suffixes)
-    for root, _, files in os.walk(folder, followlinks=True):
-        for name in files:
-            if name.lower().endswith(suffixes):
-                path = osp.join(root, name)
-                key = osp.splitext(osp.relpath(path, folder))[0]
-                found[key.replace(os.sep, '/')] = path
-    return dict(sorted(found.items()))
+def _template_regex(template: str) -> 're.Pattern':
+    """``'{}_rain'`` → a regex whose group 1 is what ``{}`` stood for."""
+    if template.count('{}') != 1:
+        raise ValueError(
+            f"filename_tmpl entries need exactly one '{{}}', got {template!r}")
+    before, after = template.split('{}')
+    return re.compile(f'^{re.escape(before)}(.+){re.escape(after)}$')
 
 
 @DATASETS.register_module()
-class PairedImageDataset(BaseDataset):
-    """Degraded/target images in two folders, paired by file name.
+class PairedImageDataset(RestorationDataset):
+    r"""Degraded/target images in two folders (or LMDBs), paired by name.
 
     ``data_root/<data_prefix['img']>/a/b.png`` pairs with
-    ``data_root/<data_prefix['gt']>/a/b.<any image extension>``. With
-    ``gt_key_pattern``, several inputs share one target (many-to-one): the
-    regular expression's first group, matched on the input's key (path
-    without extension), is the target's key; e.g. ``r'^(.+)_\d+$'`` pairs
-    ``901_1 … 901_14`` with ``901``.
+    ``data_root/<data_prefix['gt']>/a/b.<any image extension>``. Two rules
+    cover the benchmarks' other naming schemes, applied to the input's key
+    (path without extension) in this order:
+
+    * ``filename_tmpl=dict(img='{}_rain', gt='{}_clean')``: the part of the
+      input's file name that ``{}`` stands for, put into the target's
+      template (MMagic's convention);
+    * ``gt_key_pattern``: a regular expression on the file name whose first
+      group is the target's name, for many-to-one sets, e.g.
+      ``r'^(.+)_\d+$'`` pairs ``901_1 … 901_14`` with ``901``.
 
     Args:
         data_root: root folder of the dataset.
         data_prefix: sub-folders of the degraded inputs (``img``) and the
-            targets (``gt``).
+            targets (``gt``). Either may be an LMDB made by
+            ``tools/create_lmdb.py`` (a folder with ``data.mdb`` and
+            ``meta_info.txt``): it is then read through MMEngine's
+            ``LmdbBackend`` with the same pairing rules, so switching a
+            config to LMDB means pointing ``data_prefix`` at
+            ``input.lmdb``/``target.lmdb``.
         pipeline: transforms applied to each sample.
         name: the test set's name, used as metric prefix
             (``metainfo['dataset_name']``).
         degradation: label stored in every sample (``'rain'``, ...).
-        gt_key_pattern: regular expression mapping input keys to target keys
-            (first group); ``None`` pairs identical names.
+        filename_tmpl: name templates of the inputs and targets.
+        gt_key_pattern: regular expression mapping input names to target
+            names (first group); ``None`` pairs identical names.
         suffixes: image file extensions to look for.
+        skip_bad: see :class:`~toolbox.datasets.base.RestorationDataset`
+            (drop inputs without a target, logging the count).
         test_mode, lazy_init, ...: see :class:`mmengine.dataset.BaseDataset`.
 
-    Each sample holds ``img_path``, ``gt_path``, ``key``, ``degradation`` and
-    ``dataset_name``.
-
-    LMDB: a ``data_prefix`` entry that is an LMDB folder (made by
-    ``tools/create_lmdb.py``) is read through MMEngine's ``LmdbBackend``
-    instead of the file system, with the same pairing rules: switching a
-    config to LMDB means pointing ``data_prefix`` at ``input.lmdb`` and
-    ``target.lmdb``.
+    Each sample holds ``img_path``, ``gt_path``, ``key`` (the input's path
+    relative to its folder, without extension), ``degradation`` and
+    ``dataset_name`` (and ``img_backend_args``/``gt_backend_args`` for
+    LMDB sides).
     """
 
     def __init__(self,
@@ -81,70 +71,91 @@ class PairedImageDataset(BaseDataset):
                  pipeline: Sequence = (),
                  name: Optional[str] = None,
                  degradation: Optional[str] = None,
+                 filename_tmpl: Optional[dict] = None,
                  gt_key_pattern: Optional[str] = None,
                  suffixes: Sequence[str] = IMG_EXTENSIONS,
-                 metainfo: Optional[dict] = None,
                  **kwargs):
-        self.name = name or type(self).__name__
-        self.degradation = degradation
         self.gt_key_pattern = gt_key_pattern
-        self._backend_args: Dict[str, dict] = {}
-        self.suffixes = tuple(suffixes)
-        metainfo = dict(metainfo or {}, dataset_name=self.name)
+        tmpl = {'img': '{}', 'gt': '{}', **(filename_tmpl or {})}
+        self.filename_tmpl = tmpl
+        self._img_tmpl = _template_regex(tmpl['img'])
+        _template_regex(tmpl['gt'])  # validate early
+        self._backend_args: Dict[str, Optional[dict]] = {}
         super().__init__(
             data_root=data_root,
             data_prefix=dict(data_prefix or dict(img='input', gt='target')),
-            pipeline=build_pipeline(pipeline),
-            metainfo=metainfo,
-            **kwargs)
+            pipeline=pipeline, name=name, degradation=degradation,
+            suffixes=suffixes, **kwargs)
 
-    def _scan(self, key: str) -> Dict[str, str]:
-        """Images of one side: a folder, or an LMDB (``*.lmdb`` with
-        ``meta_info.txt``), whose keys stand in for paths."""
-        from toolbox.datasets.lmdb_utils import is_lmdb, read_meta_info
-        folder = self.data_prefix[key]
-        if is_lmdb(folder):
-            self._backend_args[key] = dict(backend='lmdb', db_path=folder)
-            return {k: k for k in read_meta_info(folder)}
-        images = scan_images(folder, self.suffixes)
-        if not images:
-            raise FileNotFoundError(
-                f'{self.name}: no images found in {folder} (searched '
-                f'recursively for {", ".join(self.suffixes)}).')
+    def _scan(self, side: str) -> Dict[str, str]:
+        """Images of one side (folder or LMDB), keyed by relative path
+        without extension; remembers the side's backend."""
+        images, backend = list_images(self.data_prefix[side], self.suffixes,
+                                      owner=self.name)
+        self._backend_args[side] = backend
         return images
 
-    def gt_key(self, key: str) -> str:
-        """The target key of an input key (see ``gt_key_pattern``)."""
-        if self.gt_key_pattern is None:
-            return key
+    def gt_key(self, key: str) -> Optional[str]:
+        """The target key of an input key (``None`` if the input's name does
+        not follow ``filename_tmpl['img']`` / ``gt_key_pattern``)."""
         folder, _, stem = key.rpartition('/')
-        match = re.match(self.gt_key_pattern, stem)
+        match = self._img_tmpl.match(stem)
         if match is None:
-            raise ValueError(
-                f'{self.name}: input {key!r} does not match gt_key_pattern '
-                f'{self.gt_key_pattern!r}')
-        stem = match.group(1) if match.groups() else match.group(0)
+            return None
+        stem = match.group(1)
+        if self.gt_key_pattern is not None:
+            match = re.match(self.gt_key_pattern, stem)
+            if match is None:
+                return None
+            stem = match.group(1) if match.groups() else match.group(0)
+        stem = self.filename_tmpl['gt'].format(stem)
         return f'{folder}/{stem}' if folder else stem
 
     def pair(self, inputs: Dict[str, str],
              targets: Dict[str, str]) -> List[dict]:
-        """Samples for matched inputs/targets; a missing target is an error."""
-        pairs = [(key, path, targets.get(self.gt_key(key)))
+        """Samples for matched inputs/targets; an input without a target is
+        an error naming it (dropped and counted with ``skip_bad``)."""
+        pairs = [(key, path, targets.get(self.gt_key(key) or ''))
                  for key, path in inputs.items()]
-        missing = [path for _, path, gt in pairs if gt is None]
-        if missing:
+        missing = [(key, path) for key, path, gt in pairs if gt is None]
+        if missing and not self.skip_bad:
+            key, path = missing[0]
+            rule = ''
+            if self.gt_key_pattern or self.filename_tmpl != dict(img='{}',
+                                                                gt='{}'):
+                rule = (f' (filename_tmpl={self.filename_tmpl}, '
+                        f'gt_key_pattern={self.gt_key_pattern!r})')
             raise FileNotFoundError(
                 f'{self.name}: {len(missing)} input(s) have no matching '
-                f'target in {self.data_prefix.get("gt", self.data_root)}, '
-                f'e.g. {missing[0]}')
+                f'target in {self.data_prefix.get("gt", self.data_root)}'
+                f'{rule}, e.g. {path} (expected target '
+                f'{self.gt_key(key)!r})')
+        self.report_skipped(len(missing), 'inputs without a target')
         return [
             dict(img_path=path, gt_path=gt, key=key,
                  img_backend_args=self._backend_args.get('img'),
                  gt_backend_args=self._backend_args.get('gt'),
                  degradation=self.degradation, dataset_name=self.name)
-            for key, path, gt in pairs
+            for key, path, gt in pairs if gt is not None
         ]
+
+    def drop_empty_files(self, images: Dict[str, str],
+                         side: str) -> Dict[str, str]:
+        """With ``skip_bad``, leave out zero-byte files (counted)."""
+        if not self.skip_bad or self._backend_args.get(side):
+            return images
+        import os.path as osp
+        kept = {k: p for k, p in images.items() if osp.getsize(p) > 0}
+        self.report_skipped(len(images) - len(kept), f'empty {side} files')
+        return kept
 
     def load_data_list(self) -> List[dict]:
         """Pair every input with its target."""
-        return self.pair(self._scan('img'), self._scan('gt'))
+        inputs = self.drop_empty_files(self._scan('img'), 'img')
+        targets = self.drop_empty_files(self._scan('gt'), 'gt')
+        data = self.pair(inputs, targets)
+        if not data:
+            raise FileNotFoundError(
+                f'{self.name}: no input in {self.data_prefix["img"]} has a '
+                f'target in {self.data_prefix["gt"]}')
+        return data

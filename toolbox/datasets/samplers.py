@@ -1,5 +1,6 @@
 """A sampler that balances degradation types inside every batch."""
 import itertools
+import math
 from typing import Iterator, Optional, Sized
 
 import numpy as np
@@ -11,57 +12,80 @@ from toolbox.registry import DATA_SAMPLERS
 
 @DATA_SAMPLERS.register_module()
 class DegradationBalancedSampler(Sampler):
-    """Infinite sampler whose batches hold every degradation equally often.
+    """Sampler whose batches hold every degradation equally often.
 
     Indices are emitted label by label in turn (haze, rain, blur, haze, ...),
-    each label's indices reshuffled whenever they run out, so any run of
-    ``k × num_labels`` consecutive indices holds ``k`` of each label. With a
-    batch size that is a multiple of the number of labels, every batch is
-    balanced (Uni-Removal needs every type present to run each teacher).
+    so any run of ``k × num_labels`` consecutive indices holds ``k`` of each
+    label: with a batch size that is a multiple of the number of labels,
+    every batch is balanced (Uni-Removal runs each sample's teacher, chosen
+    by its ``degradation``, so every type should be present). Smaller
+    subsets are therefore seen more often than larger ones.
 
-    Works with ``IterBasedTrainLoop``. Under DDP each rank draws its own
-    stream (seed + rank), so per-rank batches stay balanced too.
+    Each label's indices are shuffled (seeded, the same on every rank) and
+    split across DDP ranks like MMEngine's ``DefaultSampler`` does
+    (``perm[rank::world_size]``, padded by wrapping), so ranks see disjoint
+    samples within a pass; when a rank's share of a label runs out, the
+    label is reshuffled for the next pass.
 
     Args:
         dataset: a dataset with ``sample_labels()`` (e.g.
             :class:`MixedDegradationDataset`).
-        seed: random seed (synchronised across ranks when None).
+        seed: random seed (synchronised across ranks when ``None``).
         shuffle: shuffle within each label.
+        infinite: ``True`` (default): an endless stream for
+            ``IterBasedTrainLoop``. ``False``: epochs of
+            ``ceil(len(dataset) / world_size)`` indices per rank for
+            ``EpochBasedTrainLoop``, reshuffled by :meth:`set_epoch`.
     """
 
     def __init__(self, dataset: Sized, seed: Optional[int] = None,
-                 shuffle: bool = True):
+                 shuffle: bool = True, infinite: bool = True):
         if not hasattr(dataset, 'sample_labels'):
             raise TypeError(
                 'DegradationBalancedSampler needs a dataset with '
                 'sample_labels(), e.g. MixedDegradationDataset; got '
                 f'{type(dataset).__name__}')
         self.dataset = dataset
-        rank, self.world_size = get_dist_info()
-        self.rank = rank
+        self.rank, self.world_size = get_dist_info()
         self.seed = sync_random_seed() if seed is None else seed
         self.shuffle = shuffle
-        labels = dataset.sample_labels()
+        self.infinite = infinite
+        self.epoch = 0
+        labels = list(dataset.sample_labels())
         self.labels = sorted(set(labels), key=labels.index)
-        self.indices = {
-            label: np.flatnonzero(np.array(labels) == label)
-            for label in self.labels
-        }
+        array = np.array(labels)
+        self.indices = [np.flatnonzero(array == label)
+                        for label in self.labels]
+        self.num_samples = math.ceil(len(labels) / self.world_size)
 
-    def _label_stream(self, label, rng) -> Iterator[int]:
-        indices = self.indices[label]
-        while True:
-            order = rng.permutation(indices) if self.shuffle else indices
-            yield from (int(i) for i in order)
+    def _rank_share(self, label_id: int, cycle: int) -> np.ndarray:
+        """This rank's indices of one label for one pass."""
+        indices = self.indices[label_id]
+        if self.shuffle:
+            rng = np.random.default_rng(
+                [self.seed, self.epoch, label_id, cycle])
+            indices = rng.permutation(indices)
+        # Pad by wrapping so every rank gets the same number (DefaultSampler's
+        # round_up), also when a label has fewer samples than ranks.
+        total = math.ceil(len(indices) / self.world_size) * self.world_size
+        padded = np.resize(indices, total)
+        return padded[self.rank::self.world_size]
+
+    def _label_stream(self, label_id: int) -> Iterator[int]:
+        for cycle in itertools.count():
+            yield from (int(i) for i in self._rank_share(label_id, cycle))
 
     def __iter__(self) -> Iterator[int]:
-        rng = np.random.default_rng(self.seed + self.rank)
-        streams = [self._label_stream(label, rng) for label in self.labels]
-        for stream in itertools.cycle(streams):
-            yield next(stream)
+        streams = [self._label_stream(i) for i in range(len(self.labels))]
+        order = (next(stream) for stream in itertools.cycle(streams))
+        if self.infinite:
+            yield from order
+        else:
+            yield from itertools.islice(order, self.num_samples)
 
     def __len__(self) -> int:
-        return len(self.dataset)
+        return self.num_samples
 
     def set_epoch(self, epoch: int) -> None:
-        """Not used: the stream is infinite."""
+        """Reshuffle for ``epoch`` (epoch-based training)."""
+        self.epoch = epoch

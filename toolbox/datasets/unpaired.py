@@ -1,71 +1,60 @@
 """Unpaired and no-reference image sets (real-world data has no targets)."""
 import random
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
-from mmengine.dataset import BaseDataset
-
-from toolbox.datasets.paired import (IMG_EXTENSIONS, build_pipeline,
-                                     scan_images)
+from toolbox.datasets.base import RestorationDataset
+from toolbox.datasets.listing import list_images
 from toolbox.registry import DATASETS
 
 
-class _FolderDataset(BaseDataset):
-    """Shared constructor: name, degradation label, suffixes, pipeline."""
-
-    def __init__(self, data_root: str = '', data_prefix: Optional[dict] = None,
-                 pipeline: Sequence = (), name: Optional[str] = None,
-                 degradation: Optional[str] = None,
-                 suffixes: Sequence[str] = IMG_EXTENSIONS,
-                 metainfo: Optional[dict] = None, **kwargs):
-        self.name = name or type(self).__name__
-        self.degradation = degradation
-        self.suffixes = tuple(suffixes)
-        super().__init__(
-            data_root=data_root, data_prefix=data_prefix,
-            pipeline=build_pipeline(pipeline),
-            metainfo=dict(metainfo or {}, dataset_name=self.name), **kwargs)
-
-    def _scan(self, key: str) -> List[str]:
-        folder = self.data_prefix[key]
-        images = scan_images(folder, self.suffixes)
-        if not images:
-            raise FileNotFoundError(
-                f'{self.name}: no images found in {folder} (searched '
-                f'recursively for {", ".join(self.suffixes)}).')
-        return list(images.values())
-
-
 @DATASETS.register_module()
-class ImageFolderDataset(_FolderDataset):
+class ImageFolderDataset(RestorationDataset):
     """Degraded images without targets (real-world test sets: URHI/RTTS,
-    SPA real rain, ...), for no-reference metrics and inference.
+    SPA real rain, RealBlur used unpaired, ...), for no-reference metrics
+    and inference. Samples have ``img_path`` and no ``gt_path``, so packed
+    samples carry no ``gt_img``.
 
     Args:
-        data_prefix: ``dict(img=<sub-folder>)`` (default: ``data_root``).
+        data_prefix: ``dict(img=<sub-folder or .lmdb>)`` (default:
+            ``data_root`` itself).
+        Others: see :class:`~toolbox.datasets.base.RestorationDataset`.
     """
 
     def __init__(self, data_prefix: Optional[dict] = None, **kwargs):
         super().__init__(data_prefix=data_prefix or dict(img=''), **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        images, backend = list_images(self.data_prefix['img'], self.suffixes,
+                                      owner=self.name)
         return [
-            dict(img_path=path, degradation=self.degradation,
-                 dataset_name=self.name) for path in self._scan('img')
+            dict(img_path=path, key=key, img_backend_args=backend,
+                 degradation=self.degradation, dataset_name=self.name)
+            for key, path in images.items()
         ]
 
 
 @DATASETS.register_module()
-class UnpairedImageDataset(_FolderDataset):
-    """Two unrelated folders: degraded domain A (``img``) and clean domain B
-    (``ref``), as CycleGAN-style and domain-adaptation training use them.
+class UnpairedImageDataset(RestorationDataset):
+    """Two unrelated folders: degraded domain A (key ``img``) and clean
+    domain B (key ``ref``), as CycleGAN-style and domain-adaptation training
+    use them.
+
+    Keys: the degraded image is ``img`` (``img_path``) like everywhere in
+    the toolbox; the clean image of *another scene* is ``ref``
+    (``ref_path``), deliberately not ``gt``: it is not this input's target,
+    so pixel metrics must never compare them. ``PackRestorationInputs``
+    turns it into ``data_samples.ref_img``. Load it with
+    ``LoadImageFromFile(key='ref')``.
 
     The length is that of domain A. In training each A image gets a B image
-    drawn at random (Python's ``random``, seeded per worker by MMEngine); in
-    ``test_mode`` the B image is ``B[i % len(B)]``, so evaluation is
-    deterministic.
+    drawn at random (Python's ``random``, which MMEngine seeds per worker
+    from the run's seed); in ``test_mode`` A[i] gets ``B[i % len(B)]``, so
+    evaluation is deterministic.
 
     Args:
-        data_prefix: ``dict(img=<domain A folder>, ref=<domain B folder>)``.
+        data_prefix: ``dict(img=<domain A>, ref=<domain B>)``, folders or
+            ``.lmdb`` databases (default ``trainA``/``trainB``).
+        Others: see :class:`~toolbox.datasets.base.RestorationDataset`.
     """
 
     def __init__(self, data_prefix: Optional[dict] = None, **kwargs):
@@ -74,17 +63,25 @@ class UnpairedImageDataset(_FolderDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        self.ref_paths = self._scan('ref')
+        refs, self.ref_backend_args = list_images(
+            self.data_prefix['ref'], self.suffixes, owner=self.name)
+        self.ref_paths = list(refs.values())
+        images, backend = list_images(self.data_prefix['img'], self.suffixes,
+                                      owner=self.name)
         return [
-            dict(img_path=path, degradation=self.degradation,
-                 dataset_name=self.name) for path in self._scan('img')
+            dict(img_path=path, key=key, img_backend_args=backend,
+                 degradation=self.degradation, dataset_name=self.name)
+            for key, path in images.items()
         ]
 
-    def prepare_data(self, idx: int):
-        info = self.get_data_info(idx)
+    def ref_for(self, idx: int) -> str:
+        """The domain-B path that goes with sample ``idx``."""
         if self.test_mode:
-            ref = self.ref_paths[idx % len(self.ref_paths)]
-        else:
-            ref = random.choice(self.ref_paths)
-        info['ref_path'] = ref
-        return self.pipeline(info)
+            return self.ref_paths[idx % len(self.ref_paths)]
+        return random.choice(self.ref_paths)
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        info['ref_path'] = self.ref_for(idx)
+        info['ref_backend_args'] = self.ref_backend_args
+        return info

@@ -5,7 +5,9 @@ from a ``numpy.random.Generator``, so a seed reproduces a data set exactly.
 """
 from .blur import add_gaussian_blur, add_motion_blur, line_kernel
 from .haze import add_haze, depth_proxy
-from .hybrid import HYBRID_LEVELS, add_hybrid_distortion, patch_grid
+from .hybrid import (FDRNET_TEXT_BINS, HYBRID_LEVELS, RL_RESTORE_BINS,
+                     RL_RESTORE_SCALES, add_hybrid_distortion,
+                     hybrid_patches, patch_grid, sample_hybrid_params)
 from .noise import add_gaussian_noise, jpeg_compress
 from .rain import add_rain
 
@@ -17,6 +19,8 @@ SYNTHESIZERS = {
 
 __all__ = [
     'add_gaussian_blur', 'add_motion_blur', 'line_kernel', 'add_haze',
-    'depth_proxy', 'HYBRID_LEVELS', 'add_hybrid_distortion', 'patch_grid',
+    'depth_proxy', 'HYBRID_LEVELS', 'RL_RESTORE_BINS', 'FDRNET_TEXT_BINS',
+    'RL_RESTORE_SCALES', 'add_hybrid_distortion', 'hybrid_patches',
+    'sample_hybrid_params', 'patch_grid',
     'add_gaussian_noise', 'jpeg_compress', 'add_rain', 'SYNTHESIZERS'
 ]

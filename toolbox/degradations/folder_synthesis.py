@@ -1,7 +1,7 @@
 """Synthesise a paired data set from a folder of clean images."""
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -10,13 +10,16 @@ from tqdm import tqdm
 from toolbox.datasets.paired import scan_images
 from toolbox.datasets.transforms.loading import read_image
 from toolbox.degradations import SYNTHESIZERS
-from toolbox.degradations.hybrid import add_hybrid_distortion, patch_grid
+from toolbox.degradations.hybrid import (FDRNET_TEXT_BINS, RL_RESTORE_BINS,
+                                         RL_RESTORE_SCALES, hybrid_patches,
+                                         patch_grid)
 
 KINDS = tuple(SYNTHESIZERS) + ('hybrid', )
 
 
-def _item_rng(seed: int, key: str) -> np.random.Generator:
-    # Per-image streams: output does not depend on processing order.
+def item_rng(seed: int, key: str) -> np.random.Generator:
+    """A generator for one item, from the seed and the item's name, so the
+    output does not depend on the order (or parallelism) of the work."""
     return np.random.default_rng(
         [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
 
@@ -30,38 +33,73 @@ def _write(path: str, rgb: np.ndarray) -> None:
 def synthesize_folder(clean_dir: str, out_dir: str, kind: str,
                       seed: int = 0, level: str = 'moderate',
                       patch: Optional[int] = None,
-                      progress: bool = True) -> Dict[str, int]:
-    """Write ``out_dir/{input,target}`` pairs degraded by ``kind``.
+                      progress: bool = True,
+                      stride: Optional[int] = None,
+                      scales: Optional[Sequence[float]] = None,
+                      blur_bins: str = 'rl-restore',
+                      subset: Optional[Sequence[int]] = None
+                      ) -> Dict[str, int]:
+    """Write ``out_dir/{input,target}/<name>.png`` pairs degraded by ``kind``.
 
     Args:
-        clean_dir: folder of clean images (e.g. DIV2K_train_HR).
+        clean_dir: folder of clean images (e.g. ``DIV2K_train_HR``).
+        out_dir: output folder (a :class:`PairedImageDataset` root).
         kind: ``'haze'``, ``'rain'``, ``'blur'`` or ``'hybrid'`` (FDR-Net's
-            blur + noise + JPEG protocol, at ``level``).
-        patch: cut non-overlapping ``patch×patch`` crops first (the hybrid
-            benchmark uses 63).
-    Returns counts of written pairs.
+            benchmark: RL-Restore's blur + noise + JPEG at ``level``).
+        seed: every image's randomness derives from it and the image name.
+        level: hybrid level: ``'mild'``, ``'moderate'`` or ``'severe'``.
+        patch: cut ``patch×patch`` crops (hybrid default 63; others: whole
+            images).
+        stride: crop stride (hybrid default 96 as RL-Restore; others:
+            ``patch``).
+        scales: hybrid only: image scales (default ×1, ×2/3, ×1/3).
+        blur_bins: hybrid only: ``'rl-restore'`` (σ ≤ 5, the released
+            generator) or ``'fdrnet-text'`` (σ ≤ 10, FDR-Net's text).
+        subset: ``(start, end)``: only the sorted images ``[start, end)``
+            (DIV2K: ``(0, 750)`` train, ``(750, 800)`` test).
+
+    Returns ``dict(pairs=<number of pairs written>)``.
     """
     if kind not in KINDS:
         raise ValueError(f'kind must be one of {KINDS}, got {kind!r}')
     images = scan_images(clean_dir)
     if not images:
         raise FileNotFoundError(f'No images found in {clean_dir}')
+    if subset is not None:
+        start, end = subset
+        images = dict(list(images.items())[start:end])
+        if not images:
+            raise ValueError(f'subset {start}:{end} selects no image of the '
+                             f'{len(scan_images(clean_dir))} in {clean_dir}')
+    bins = dict(rl_restore=RL_RESTORE_BINS, fdrnet_text=FDRNET_TEXT_BINS)
+    if blur_bins.replace('-', '_') not in bins:
+        raise ValueError(f"blur_bins must be 'rl-restore' or 'fdrnet-text', "
+                         f'got {blur_bins!r}')
     written = 0
     for key, path in tqdm(images.items(), desc=f'synthesise {kind}',
                           disable=not progress):
         clean = read_image(path)
-        crops = [(key, clean)]
-        if patch:
-            crops = [(f'{key}_{top:04d}_{left:04d}',
-                      clean[top:top + patch, left:left + patch])
-                     for top, left in patch_grid(*clean.shape[:2], patch)]
-        for name, crop in crops:
-            rng = _item_rng(seed, name)
-            if kind == 'hybrid':
-                degraded, _ = add_hybrid_distortion(crop, rng, level)
-            else:
-                degraded = SYNTHESIZERS[kind](crop, rng)
+        rng = item_rng(seed, key)
+        if kind == 'hybrid':
+            pairs = (
+                (f'{key}_{suffix}', degraded, target)
+                for suffix, degraded, target in hybrid_patches(
+                    clean, rng, level,
+                    patch=63 if patch is None else patch,
+                    stride=96 if stride is None else stride,
+                    scales=RL_RESTORE_SCALES if scales is None else scales,
+                    bins=bins[blur_bins.replace('-', '_')]))
+        else:
+            crops = [(key, clean)]
+            if patch:
+                crops = [(f'{key}_{top:04d}_{left:04d}',
+                          clean[top:top + patch, left:left + patch])
+                         for top, left in patch_grid(*clean.shape[:2], patch,
+                                                     stride)]
+            pairs = ((name, SYNTHESIZERS[kind](crop, item_rng(seed, name)),
+                      crop) for name, crop in crops)
+        for name, degraded, target in pairs:
             _write(osp.join(out_dir, 'input', name + '.png'), degraded)
-            _write(osp.join(out_dir, 'target', name + '.png'), crop)
+            _write(osp.join(out_dir, 'target', name + '.png'), target)
             written += 1
     return dict(pairs=written)

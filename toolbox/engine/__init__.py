@@ -15,3 +15,4 @@ __all__ = [
     'load_checkpoint_file', 'set_checkpoint_trust', 'setup_distributed',
     'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper'
 ]
+from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402

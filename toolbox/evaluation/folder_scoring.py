@@ -1,5 +1,4 @@
 """Score a folder of images (e.g. another method's outputs)."""
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -21,6 +20,8 @@ def score_folder(folder: str, metrics: Sequence[str],
 
     Full-reference metrics pair images with ``ref_folder`` by name (the
     extension may differ); a missing partner is an error naming it.
+    ``crop_border`` and ``convert_to`` apply to every metric (see
+    :mod:`toolbox.evaluation.functional` for their meaning).
     """
     metrics = [m.lower() for m in metrics]
     unknown = set(metrics) - set(FULL_REFERENCE + NO_REFERENCE)
@@ -44,13 +45,18 @@ def score_folder(folder: str, metrics: Sequence[str],
                           disable=not progress):
         img = read_image(path)
         row = {}
+        ref = read_image(refs[key]) if needs_ref else None
         for metric in metrics:
             fn = getattr(functional, metric)
-            if metric in FULL_REFERENCE:
-                ref = read_image(refs[key])
-                row[metric] = fn(img, ref, crop_border, convert_to)
-            else:
-                row[metric] = fn(img)
+            try:
+                if metric in FULL_REFERENCE:
+                    row[metric] = fn(img, ref, crop_border, convert_to)
+                else:
+                    row[metric] = fn(img, crop_border, convert_to)
+            except ValueError as error:
+                partner = f' (reference {refs[key]})' if needs_ref else ''
+                raise ValueError(f'{metric} of {path}{partner}: {error}') \
+                    from error
         scores[key] = row
     return scores
 

@@ -1,28 +1,40 @@
 """Image-quality metrics as pure numpy functions on 8-bit RGB images.
 
-Inputs are ``H×W×3`` RGB arrays in ``[0, 255]`` (uint8, or float holding
-8-bit values). ``convert_to``:
+Accepted inputs (every function): ``H×W×3`` **RGB** arrays (channel-last;
+BGR from ``cv2.imread`` must be flipped first) or ``H×W`` / ``H×W×1``
+grayscale, as uint8 or any float/int dtype holding 8-bit values in
+``[0, 255]``. Full-reference metrics need ``img`` and ``ref`` of the same
+shape. Anything else (``3×H×W`` tensors, 4 channels) is an error.
+
+``convert_to`` (PSNR/SSIM):
 
 * ``None``: all three RGB channels;
 * ``'y'``: the Y channel of MATLAB's ``rgb2ycbcr`` (BT.601, studio swing:
-  ``16 + (65.481 R + 128.553 G + 24.966 B) / 255``), **not rounded** by default
-  (``round_y=True`` rounds it as MATLAB does for uint8 inputs);
+  ``16 + (65.481 R + 128.553 G + 24.966 B) / 255``), **not rounded** by
+  default; ``round_y=True`` rounds it to integers as MATLAB does for uint8
+  input (then chroma-only differences vanish: PSNR-Y = inf);
 * ``'gray'``: MATLAB's ``rgb2gray`` (0.298936 R + 0.587043 G + 0.114021 B,
-  rounded to 8 bits as MATLAB does for uint8 images).
+  always rounded, as MATLAB does for uint8 images).
 
-The no-reference scores :func:`brisque`, :func:`niqe` and :func:`piqe` live
-in :mod:`toolbox.evaluation.no_reference` and are re-exported here.
-Accepted inputs: ``H×W×3`` RGB or ``H×W`` grayscale, uint8 or float arrays
-holding 8-bit values (``[0, 255]``).
+No-reference scores :func:`brisque`, :func:`niqe` and :func:`piqe` (the
+algorithms live in :mod:`toolbox.evaluation.no_reference`) take the same
+``crop_border``; their ``convert_to`` defaults to ``None``, the releases' own
+``rgb2gray``; ``'y'`` scores the Y channel instead, **rounded** by default
+(``round_y=True``: MATLAB's uint8 ``rgb2ycbcr``, BasicSR's NIQE convention).
 """
 from typing import Optional
 
 import cv2
 import numpy as np
 
-from toolbox.evaluation.no_reference import brisque, niqe, piqe  # noqa: F401
+from toolbox.evaluation.matlab import (RGB2GRAY, apply_coefficients,
+                                       matlab_round)
+from toolbox.evaluation import no_reference
 
 CONVERSIONS = (None, 'y', 'gray')
+# MATLAB's rgb2ycbcr divides its matrix by 255 for uint8 input and applies
+# it with imapplymatrix; the same order of operations is used here.
+_Y_COEFFS = np.array([65.481, 128.553, 24.966]) / 255.0
 
 
 def _as_float_image(img: np.ndarray, name: str) -> np.ndarray:
@@ -30,28 +42,29 @@ def _as_float_image(img: np.ndarray, name: str) -> np.ndarray:
     if img.ndim == 2:
         img = img[..., None]
     if img.ndim != 3 or img.shape[2] not in (1, 3):
-        raise ValueError(f'{name} must be H×W×3 (or H×W), got {img.shape}')
+        raise ValueError(f'{name} must be an H×W×3 RGB (or H×W gray) array, '
+                         f'got shape {img.shape}')
     return img.astype(np.float64)
 
 
 def rgb_to_y(img: np.ndarray, round_y: bool = False) -> np.ndarray:
-    """Y of MATLAB's ``rgb2ycbcr`` for ``[0, 255]`` RGB, as ``H×W×1``."""
-    y = 16.0 + img @ np.array([65.481, 128.553, 24.966]) / 255.0
+    """Y of MATLAB's ``rgb2ycbcr`` for ``[0, 255]`` RGB, as ``H×W×1``;
+    ``round_y`` rounds half away from zero, like MATLAB's uint8 output."""
+    y = apply_coefficients(img, _Y_COEFFS, 16.0)
     if round_y:
-        y = np.round(y)
+        y = matlab_round(y)
     return y[..., None]
 
 
 def rgb_to_gray(img: np.ndarray) -> np.ndarray:
     """MATLAB's ``rgb2gray`` of a uint8-valued RGB image, as ``H×W×1``."""
-    gray = img @ np.array([0.298936021293775, 0.587043074451121,
-                           0.114020904255103])
-    return np.round(gray)[..., None]
+    return matlab_round(apply_coefficients(img, RGB2GRAY))[..., None]
 
 
 def convert_color(img: np.ndarray, convert_to: Optional[str],
                   round_y: bool = False) -> np.ndarray:
-    """Apply a ``convert_to`` choice (see module docstring)."""
+    """Apply a ``convert_to`` choice (see module docstring) to an
+    ``H×W×C`` float array; single-channel images pass through."""
     if convert_to not in CONVERSIONS:
         raise ValueError(
             f'convert_to must be one of {CONVERSIONS}, got {convert_to!r}')
@@ -68,10 +81,14 @@ def _prepare(img, ref, crop_border, convert_to, round_y):
     if img.shape != ref.shape:
         raise ValueError(
             f'img {img.shape} and ref {ref.shape} must have the same shape')
+    crop_border = int(crop_border)
+    if crop_border < 0 or 2 * crop_border >= min(img.shape[:2]):
+        raise ValueError(f'crop_border={crop_border} leaves nothing of a '
+                         f'{img.shape[0]}×{img.shape[1]} image')
     img = convert_color(img, convert_to, round_y)
     ref = convert_color(ref, convert_to, round_y)
     if crop_border:
-        c = int(crop_border)
+        c = crop_border
         img, ref = img[c:-c, c:-c], ref[c:-c, c:-c]
     return img, ref
 
@@ -80,8 +97,11 @@ def psnr(img: np.ndarray, ref: np.ndarray, crop_border: int = 0,
          convert_to: Optional[str] = None, round_y: bool = False) -> float:
     """Peak signal-to-noise ratio in dB (peak 255); ``inf`` if identical.
 
+    The MSE is taken over all pixels and channels together (as MATLAB's
+    ``psnr`` and scikit-image do), not averaged per channel.
+
     Args:
-        img, ref: RGB images in ``[0, 255]``.
+        img, ref: RGB images in ``[0, 255]`` (module docstring).
         crop_border: pixels removed on each side before measuring.
         convert_to: ``None``, ``'y'`` or ``'gray'`` (module docstring).
         round_y: round Y to integers (MATLAB on uint8 input).
@@ -93,20 +113,16 @@ def psnr(img: np.ndarray, ref: np.ndarray, crop_border: int = 0,
     return float(10.0 * np.log10(255.0**2 / mse))
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> np.ndarray:
-    kernel = cv2.getGaussianKernel(size, sigma)
-    return kernel @ kernel.T
-
-
 def _ssim_channel(x: np.ndarray, y: np.ndarray) -> float:
     """Wang et al.'s ``ssim.m`` on one channel: 11×11 Gaussian (σ=1.5),
     K1=0.01, K2=0.03, L=255, 'valid' filtering, mean of the SSIM map."""
     c1, c2 = (0.01 * 255)**2, (0.03 * 255)**2
-    window = _gaussian_window()
+    kernel = cv2.getGaussianKernel(11, 1.5, cv2.CV_64F)
 
-    def filt(a):  # 'valid' region of a correlation with the window
-        return cv2.filter2D(a, -1, window, borderType=cv2.BORDER_REFLECT)[
-            5:-5, 5:-5]
+    def filt(a):  # 'valid' part of the correlation with the window
+        out = cv2.sepFilter2D(a, cv2.CV_64F, kernel, kernel,
+                              borderType=cv2.BORDER_REFLECT)
+        return out[5:-5, 5:-5]
 
     mu_x, mu_y = filt(x), filt(y)
     sigma_x = filt(x * x) - mu_x**2
@@ -121,8 +137,10 @@ def ssim(img: np.ndarray, ref: np.ndarray, crop_border: int = 0,
          convert_to: Optional[str] = None, round_y: bool = False) -> float:
     """Structural similarity as Wang et al.'s reference ``ssim.m``.
 
-    No automatic downsampling; for RGB (``convert_to=None``) the mean over the
-    three channels. Arguments as in :func:`psnr`.
+    No automatic downsampling (the 2009 ``ssim.m`` shrinks images larger
+    than 256 px; restoration papers and this toolbox do not); for RGB
+    (``convert_to=None``) the mean over the three channel SSIMs. Arguments
+    as in :func:`psnr`; images must be at least 11×11 after cropping.
     """
     img, ref = _prepare(img, ref, crop_border, convert_to, round_y)
     if min(img.shape[:2]) < 11:
@@ -130,6 +148,53 @@ def ssim(img: np.ndarray, ref: np.ndarray, crop_border: int = 0,
                          f'{img.shape[:2]}')
     return float(
         np.mean([
-            _ssim_channel(img[..., c], ref[..., c])
+            _ssim_channel(np.ascontiguousarray(img[..., c]),
+                          np.ascontiguousarray(ref[..., c]))
             for c in range(img.shape[2])
         ]))
+
+
+def _prepare_single(img, crop_border, convert_to, round_y):
+    """Crop and colour-convert one image for a no-reference score; RGB
+    stays RGB (``convert_to=None``/``'gray'``: the metric's rgb2gray)."""
+    arr = np.asarray(img)
+    if convert_to not in CONVERSIONS:
+        raise ValueError(
+            f'convert_to must be one of {CONVERSIONS}, got {convert_to!r}')
+    if crop_border:
+        c = int(crop_border)
+        if c < 0 or 2 * c >= min(arr.shape[:2]):
+            raise ValueError(f'crop_border={c} leaves nothing of a '
+                             f'{arr.shape[0]}×{arr.shape[1]} image')
+        arr = arr[c:-c, c:-c]
+    if convert_to == 'y' and arr.ndim == 3 and arr.shape[2] == 3:
+        arr = rgb_to_y(_as_float_image(arr, 'img'), round_y)[..., 0]
+    return arr
+
+
+def brisque(img: np.ndarray, crop_border: int = 0,
+            convert_to: Optional[str] = None, round_y: bool = True,
+            text_rounding: bool = True) -> float:
+    """BRISQUE of LIVE's release (lower is better); see
+    :func:`no_reference.brisque`. Options as in the module docstring."""
+    return no_reference.brisque(
+        _prepare_single(img, crop_border, convert_to, round_y),
+        text_rounding=text_rounding)
+
+
+def niqe(img: np.ndarray, crop_border: int = 0,
+         convert_to: Optional[str] = None, round_y: bool = True,
+         block_size: int = 96) -> float:
+    """NIQE of LIVE's release (lower is better); see
+    :func:`no_reference.niqe`. Options as in the module docstring."""
+    return no_reference.niqe(
+        _prepare_single(img, crop_border, convert_to, round_y),
+        block_size=block_size)
+
+
+def piqe(img: np.ndarray, crop_border: int = 0,
+         convert_to: Optional[str] = None, round_y: bool = True) -> float:
+    """PIQE as MATLAB's ``piqe`` (lower is better, 0–100); see
+    :func:`no_reference.piqe`. Options as in the module docstring."""
+    return no_reference.piqe(
+        _prepare_single(img, crop_border, convert_to, round_y))

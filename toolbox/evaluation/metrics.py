@@ -4,7 +4,7 @@ from typing import Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 
-from toolbox.evaluation import functional, no_reference
+from toolbox.evaluation import functional
 from toolbox.registry import METRICS
 
 
@@ -72,21 +72,43 @@ class SSIM(_FullReferenceMetric):
 
 
 class _NoReferenceMetric(BaseMetric):
-    """Shared code of BRISQUE, NIQE and PIQE: mean over the predictions."""
+    """Shared code of BRISQUE, NIQE and PIQE: mean over the predictions.
+
+    Args:
+        crop_border: pixels removed on each side before scoring.
+        convert_to: ``None`` (the release's ``rgb2gray``, default) or
+            ``'y'`` (Y of ``rgb2ycbcr``, rounded unless ``round_y=False``).
+        round_to_uint8: round predictions to 8 bits first (default), as a
+            saved image would be.
+        **options: passed to the metric function (``text_rounding`` for
+            BRISQUE, ``block_size`` for NIQE).
+    """
 
     metric_name = ''
     function = None
     default_prefix = ''
 
-    def __init__(self, round_to_uint8: bool = True,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+    def __init__(self, crop_border: int = 0, convert_to: Optional[str] = None,
+                 round_y: bool = True, round_to_uint8: bool = True,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None,
+                 **options):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        functional.convert_color(np.zeros((1, 1, 3)), convert_to)  # validate
+        self.crop_border = crop_border
+        self.convert_to = convert_to
+        self.round_y = round_y
         self.round_to_uint8 = round_to_uint8
+        self.options = options
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
+            if 'pred_img' not in sample:
+                raise KeyError(f'{self.metric_name}: sample '
+                               f'{sample.get("img_path")} has no pred_img')
             pred = sample_to_image(sample['pred_img'], self.round_to_uint8)
-            self.results.append(type(self).function(pred))
+            self.results.append(
+                type(self).function(pred, self.crop_border, self.convert_to,
+                                    self.round_y, **self.options))
 
     def compute_metrics(self, results: list) -> dict:
         return {self.metric_name: float(np.mean(results))}
@@ -94,23 +116,27 @@ class _NoReferenceMetric(BaseMetric):
 
 @METRICS.register_module()
 class BRISQUE(_NoReferenceMetric):
-    """Mean BRISQUE (LIVE release model), lower is better."""
+    """Mean BRISQUE of LIVE's release (``allmodel``/``allrange``), lower is
+    better; label it "BRISQUE (LIVE)" in tables. See
+    :func:`functional.brisque`."""
 
     metric_name = 'BRISQUE'
-    function = staticmethod(no_reference.brisque)
+    function = staticmethod(functional.brisque)
 
 
 @METRICS.register_module()
 class NIQE(_NoReferenceMetric):
-    """Mean NIQE (LIVE release model, 96×96 blocks), lower is better."""
+    """Mean NIQE of LIVE's release (``modelparameters.mat``, 96×96 blocks),
+    lower is better; label it "NIQE (LIVE)". See :func:`functional.niqe`."""
 
     metric_name = 'NIQE'
-    function = staticmethod(no_reference.niqe)
+    function = staticmethod(functional.niqe)
 
 
 @METRICS.register_module()
 class PIQE(_NoReferenceMetric):
-    """Mean PIQE, lower is better."""
+    """Mean PIQE as MATLAB's ``piqe`` computes it, lower is better. See
+    :func:`functional.piqe`."""
 
     metric_name = 'PIQE'
-    function = staticmethod(no_reference.piqe)
+    function = staticmethod(functional.piqe)

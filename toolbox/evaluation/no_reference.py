@@ -7,29 +7,48 @@
   then ``svm-scale``'s ``%g``).
 * :func:`niqe` follows LIVE's ``computequality.m`` (Mittal et al., SPL 2013):
   96×96 blocks without overlap, two scales, the pristine model of
-  ``modelparameters.mat``.
-* :func:`piqe` follows the PIQE paper (Venkatanath et al., NCC 2015) with
-  the block size and thresholds MATLAB's ``piqe`` documents.
+  ``modelparameters.mat``. (The release also computes a per-block sharpness
+  there but never uses it; sharpness only selects patches when *training* a
+  model, ``estimatemodelparam.m``.)
+* :func:`piqe` follows MATLAB's ``piqe`` (Venkatanath et al., NCC 2015),
+  including its exact block statistics.
 
 These are not MATLAB's built-in ``brisque()``/``niqe()`` (other features and
 models): see docs/metrics.md. Lower is better for all three. Inputs are RGB
-``H×W×3`` (or grayscale ``H×W``) arrays of 8-bit values, converted with
-MATLAB's ``rgb2gray``.
+``H×W×3`` (or grayscale ``H×W``) arrays of 8-bit values, uint8 or float,
+converted with MATLAB's ``rgb2gray``. All three are vectorised over pixels
+and blocks (no per-pixel or per-block Python loops).
 """
+import math
 import os.path as osp
+import warnings
 from functools import lru_cache
 
-import cv2
 import numpy as np
-from scipy.special import gamma
 
-from toolbox.evaluation.matlab import fspecial_gaussian, imresize, rgb2gray
+from toolbox.evaluation.matlab import (gaussian_filter, imresize,
+                                       matlab_round, rgb2gray)
 
 DATA_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'data')
-_GAM = np.arange(0.2, 10.0 + 1e-9, 0.001)  # the releases' search grid
-_GGD_RATIO = gamma(1 / _GAM) * gamma(3 / _GAM) / gamma(2 / _GAM)**2
-_AGGD_RATIO = gamma(2 / _GAM)**2 / (gamma(1 / _GAM) * gamma(3 / _GAM))
-_WINDOW = fspecial_gaussian(7, 7 / 6)
+
+
+def _matlab_colon(start: float, step: float, stop: float) -> np.ndarray:
+    """MATLAB ``start:step:stop``: the first half counts up from ``start``,
+    the second half down from ``stop`` (so the last value is exactly
+    ``stop``), unlike ``np.arange``."""
+    n = int(math.floor((stop - start) / step + 1e-10))
+    k = np.arange(n + 1)
+    return np.where(k <= n // 2, start + k * step, stop - (n - k) * step)
+
+
+_gamma = np.vectorize(math.gamma, otypes=[np.float64])
+_GAM = _matlab_colon(0.2, 0.001, 10.0)  # the releases' search grid
+# Γ(1/α), Γ(2/α), Γ(3/α) on the grid: fitted α are grid values, so every
+# later Γ of a fitted α is a table look-up.
+_G1, _G2, _G3 = _gamma(1 / _GAM), _gamma(2 / _GAM), _gamma(3 / _GAM)
+_GGD_RATIO = _G1 * _G3 / _G2**2  # decreasing in α
+_AGGD_RATIO = _G2**2 / (_G1 * _G3)  # increasing in α
+assert np.all(np.diff(_AGGD_RATIO) > 0) and np.all(np.diff(_GGD_RATIO) < 0)
 
 
 def _load_model(name: str):
@@ -54,76 +73,108 @@ def niqe_model():
     return dict(_load_model('niqe_live.npz'))
 
 
-def mscn(img: np.ndarray, border: str) -> tuple:
-    """Mean-subtracted contrast-normalised coefficients and local sigma.
+def mscn(img: np.ndarray, border: str, separable: bool = True) -> tuple:
+    """Mean-subtracted contrast-normalised coefficients and local sigma
+    (7×7 Gaussian window, σ = 7/6, ``C = 1``).
 
     ``border='zero'`` is MATLAB ``filter2(..., 'same')`` (BRISQUE),
-    ``'replicate'`` is ``imfilter(..., 'replicate')`` (NIQE).
+    ``'replicate'`` is ``imfilter(..., 'replicate')`` (NIQE) or
+    ``imgaussfilt`` (PIQE). All three filter separably in MATLAB (filter2 and
+    imfilter detect the rank-1 window), hence ``separable=True`` by the
+    callers; it changes results only through rounding.
     """
-    mode = cv2.BORDER_CONSTANT if border == 'zero' else cv2.BORDER_REPLICATE
-    mu = cv2.filter2D(img, cv2.CV_64F, _WINDOW, borderType=mode)
-    second = cv2.filter2D(img * img, cv2.CV_64F, _WINDOW, borderType=mode)
+    mu = gaussian_filter(img, border, separable)
+    second = gaussian_filter(img * img, border, separable)
     sigma = np.sqrt(np.abs(second - mu * mu))
     return (img - mu) / (sigma + 1), sigma
 
 
+def _first_min_index(ratio: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Index of the first minimum of ``|ratio - value|`` for a monotone grid,
+    like MATLAB's ``[~, i] = min(...)``; NaN values give index 0, as
+    MATLAB's ``min`` of an all-NaN vector does.
+
+    On a monotone grid the minimum is next to the insertion point, so a
+    binary search replaces the 9801-element scan exactly.
+    """
+    value = np.asarray(value, dtype=np.float64)
+    increasing = ratio[-1] > ratio[0]
+    grid = ratio if increasing else ratio[::-1]
+    pos = np.clip(np.searchsorted(grid, np.nan_to_num(value)), 1,
+                  len(grid) - 1)
+    if increasing:
+        lo, hi = pos - 1, pos
+    else:  # map back to positions in the decreasing original
+        lo, hi = len(grid) - 1 - pos, len(grid) - pos
+    d_lo = np.abs(ratio[lo] - value)
+    d_hi = np.abs(ratio[hi] - value)
+    best = np.where(d_hi < d_lo, hi, lo)
+    # ties go to the lower index, as MATLAB's min returns the first
+    best = np.where(d_hi == d_lo, np.minimum(lo, hi), best)
+    return np.where(np.isnan(value), 0, best)
+
+
 def ggd_fit(vec: np.ndarray):
-    """``estimateggdparam``: shape α and standard deviation of a GGD."""
+    """``estimateggdparam``: shape α and standard deviation of a zero-mean
+    generalised Gaussian (moment matching on the 0.2:0.001:10 grid)."""
+    vec = np.asarray(vec, dtype=np.float64).ravel()
     sigma_sq = np.mean(vec * vec)
-    rho = sigma_sq / np.mean(np.abs(vec))**2
-    alpha = _GAM[np.argmin(np.abs(rho - _GGD_RATIO))]
-    return alpha, np.sqrt(sigma_sq)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        rho = sigma_sq / np.mean(np.abs(vec))**2
+    index = int(_first_min_index(_GGD_RATIO, rho))
+    return _GAM[index], np.sqrt(sigma_sq)
 
 
-def _aggd_alpha(rhatnorm: np.ndarray) -> np.ndarray:
-    """Grid α minimising ``(r(α) - rhatnorm)²`` (first minimum, as
-    MATLAB's ``min``); ``_AGGD_RATIO`` is increasing, so search sorted."""
-    pos = np.clip(np.searchsorted(_AGGD_RATIO, rhatnorm), 1,
-                  len(_GAM) - 1)
-    lower = (_AGGD_RATIO[pos - 1] - rhatnorm)**2
-    upper = (_AGGD_RATIO[pos] - rhatnorm)**2
-    return _GAM[np.where(upper < lower, pos, pos - 1)]
+def _aggd_fit_index(vecs: np.ndarray):
+    vecs = np.atleast_2d(vecs)
+    square = vecs * vecs
+    neg, pos = vecs < 0, vecs > 0
+    with np.errstate(invalid='ignore', divide='ignore'):
+        # mean over an empty side is NaN in MATLAB (0/0), kept here
+        left = np.sqrt(np.where(neg, square, 0).sum(1) / neg.sum(1))
+        right = np.sqrt(np.where(pos, square, 0).sum(1) / pos.sum(1))
+        gammahat = left / right
+        rhat = np.mean(np.abs(vecs), 1)**2 / np.mean(square, 1)
+        rhatnorm = rhat * (gammahat**3 + 1) * (gammahat + 1) / (
+            (gammahat**2 + 1)**2)
+    return _first_min_index(_AGGD_RATIO, rhatnorm), left, right
 
 
 def aggd_fit(vecs: np.ndarray):
-    """``estimateaggdparam`` for each row of ``vecs``: α, left and right
-    standard deviations (NaN where a side is empty, as in MATLAB)."""
-    vecs = np.atleast_2d(vecs)
-    neg, pos = vecs < 0, vecs > 0
-    with np.errstate(invalid='ignore', divide='ignore'):
-        left = np.sqrt((vecs * vecs * neg).sum(1) / neg.sum(1))
-        right = np.sqrt((vecs * vecs * pos).sum(1) / pos.sum(1))
-        gammahat = left / right
-        rhat = np.mean(np.abs(vecs), 1)**2 / np.mean(vecs * vecs, 1)
-        rhatnorm = rhat * (gammahat**3 + 1) * (gammahat + 1) / (
-            (gammahat**2 + 1)**2)
-    alpha = _aggd_alpha(np.nan_to_num(rhatnorm, nan=0.0))
-    alpha = np.where(np.isnan(rhatnorm), np.nan, alpha)
-    return alpha, left, right
+    """``estimateaggdparam`` for each row of ``vecs``: shape α and the left
+    and right standard deviations of an asymmetric generalised Gaussian.
+
+    As in MATLAB, an empty side gives a NaN standard deviation and α = 0.2
+    (the first grid value, what ``min`` returns for all-NaN input).
+    """
+    index, left, right = _aggd_fit_index(vecs)
+    return _GAM[index], left, right
 
 
 # ------------------------------------------------------------------ BRISQUE
+# circshift offsets of brisque_feature.m (rows, columns)
 _BRISQUE_SHIFTS = ((0, 1), (1, 0), (1, 1), (-1, 1))
 
 
 def brisque_features(gray: np.ndarray) -> np.ndarray:
     """The 36 BRISQUE features of a float grayscale image (2 scales)."""
     feats = []
-    img = gray
-    for _ in range(2):
-        structdis, _ = mscn(img, 'zero')
-        alpha, std = ggd_fit(structdis.ravel())
+    img = np.asarray(gray, dtype=np.float64)
+    for scale in range(2):
+        structdis, _ = mscn(img, 'zero', separable=True)
+        alpha, std = ggd_fit(structdis)
         feats += [alpha, std * std]
         pairs = np.stack([
             (structdis * np.roll(structdis, shift, axis=(0, 1))).ravel()
             for shift in _BRISQUE_SHIFTS
         ])
-        alphas, lefts, rights = aggd_fit(pairs)
-        for a, lstd, rstd in zip(alphas, lefts, rights):
-            const = np.sqrt(gamma(1 / a)) / np.sqrt(gamma(3 / a))
-            mean = (rstd - lstd) * (gamma(2 / a) / gamma(1 / a)) * const
-            feats += [a, mean, lstd * lstd, rstd * rstd]
-        img = imresize(img, 0.5)
+        index, lstd, rstd = _aggd_fit_index(pairs)
+        const = np.sqrt(_G1[index]) / np.sqrt(_G3[index])
+        mean = (rstd - lstd) * (_G2[index] / _G1[index]) * const
+        for i in range(len(_BRISQUE_SHIFTS)):
+            feats += [_GAM[index[i]], mean[i], lstd[i]**2, rstd[i]**2]
+        if scale == 0:
+            img = imresize(img, 0.5)
     return np.array(feats)
 
 
@@ -133,82 +184,156 @@ def _round_significant(x: np.ndarray, digits: int = 6) -> np.ndarray:
 
 
 def brisque(img: np.ndarray, text_rounding: bool = True) -> float:
-    """BRISQUE score (LIVE release); ``text_rounding`` mimics the release's
-    feature files (``%f`` then ``%g``)."""
-    return brisque_from_features(brisque_features(rgb2gray(img)),
-                                 text_rounding)
+    """BRISQUE score of the LIVE release (lower is better; ~0–100).
+
+    Args:
+        img: ``H×W×3`` RGB or ``H×W`` gray, 8-bit values (uint8 or float);
+            converted with MATLAB's ``rgb2gray``.
+        text_rounding: round the features as the release's text files do
+            (``%f`` then ``svm-scale``'s ``%g``); needed to match MATLAB's
+            output to its printed 6 digits.
+    """
+    return brisque_from_features(brisque_features(_gray(img)), text_rounding)
+
+
+def brisque_scaled_features(feats: np.ndarray,
+                            text_rounding: bool = True) -> np.ndarray:
+    """What ``svm-scale -r allrange`` hands to ``svm-predict``: the 36
+    features mapped to [−1, 1] with the release's ``allrange`` table.
+
+    With ``text_rounding`` the features are first rounded as
+    ``fprintf('%f')`` writes them and the result as ``svm-scale`` prints it
+    (``%g``, 6 significant digits).
+    """
+    model = brisque_model()
+    feats = np.asarray(feats, dtype=np.float64)
+    if feats.shape != (36, ):
+        raise ValueError(f'expected 36 BRISQUE features, got {feats.shape}')
+    if text_rounding:
+        feats = np.array([float(f'{v:f}') for v in feats])
+    low, high = model['feature_min'], model['feature_max']
+    scaled = -1 + 2 * (feats - low) / (high - low)
+    # svm-scale maps the range ends exactly
+    scaled = np.where(feats == low, -1.0, np.where(feats == high, 1.0,
+                                                   scaled))
+    if text_rounding:
+        scaled = _round_significant(scaled)
+    return scaled
 
 
 def brisque_from_features(feats: np.ndarray,
                           text_rounding: bool = True) -> float:
-    """Scale 36 BRISQUE features with ``allrange`` and evaluate the SVR."""
+    """Scale 36 BRISQUE features (:func:`brisque_scaled_features`) and
+    evaluate the RBF SVR ``Σ α_i exp(−γ‖x − sv_i‖²) − ρ``, which is what
+    ``svm-predict`` computes for an ε-SVR (``-b 1`` does not change a
+    regression's prediction)."""
     model = brisque_model()
-    if text_rounding:
-        feats = np.round(feats, 6)
-    low, high = model['feature_min'], model['feature_max']
-    scaled = -1 + 2 * (feats - low) / (high - low)
-    if text_rounding:
-        scaled = _round_significant(scaled)
+    scaled = brisque_scaled_features(feats, text_rounding)
     dist = ((model['support_vectors'] - scaled)**2).sum(axis=1)
     kernel = np.exp(-model['gamma'] * dist)
     return float(kernel @ model['coefficients'] - model['rho'])
 
 
 # --------------------------------------------------------------------- NIQE
+# circshift offsets of computefeature.m (rows, columns)
 _NIQE_SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
 def _blocks(img: np.ndarray, size: int) -> np.ndarray:
-    """Non-overlapping ``size×size`` blocks as an ``N×size×size`` array."""
+    """Non-overlapping ``size×size`` blocks as an ``N×size×size`` array, in
+    MATLAB's column-major block order (down the rows first)."""
     rows, cols = img.shape[0] // size, img.shape[1] // size
     blocks = img[:rows * size, :cols * size].reshape(rows, size, cols, size)
-    return blocks.transpose(0, 2, 1, 3).reshape(-1, size, size)
+    return blocks.transpose(2, 0, 1, 3).reshape(-1, size, size)
 
 
 def niqe_block_features(structdis: np.ndarray, size: int) -> np.ndarray:
-    """``computefeature`` on every block: ``N×18``."""
+    """``computefeature`` on every block (as ``blkproc`` hands them over):
+    an ``N×18`` array."""
     blocks = _blocks(structdis, size)
     n = len(blocks)
-    alpha, left, right = aggd_fit(blocks.reshape(n, -1))
-    scale = np.sqrt(gamma(1 / alpha) / gamma(3 / alpha))
-    columns = [alpha, (left * scale + right * scale) / 2]
+    index, left, right = _aggd_fit_index(blocks.reshape(n, -1))
+    scale = np.sqrt(_G1[index] / _G3[index])
+    columns = [_GAM[index], (left * scale + right * scale) / 2]
     for shift in _NIQE_SHIFTS:
-        # circshift inside each block, as blkproc hands blocks over.
+        # circshift inside each block
         shifted = np.roll(blocks, shift, axis=(1, 2))
-        a, lft, rgt = aggd_fit((blocks * shifted).reshape(n, -1))
-        s = np.sqrt(gamma(1 / a) / gamma(3 / a))
+        index, lft, rgt = _aggd_fit_index((blocks * shifted).reshape(n, -1))
+        s = np.sqrt(_G1[index] / _G3[index])
         bl, br = lft * s, rgt * s
-        mean = (br - bl) * (gamma(2 / a) / gamma(1 / a))
-        columns += [a, mean, bl, br]
+        mean = (br - bl) * (_G2[index] / _G1[index])
+        columns += [_GAM[index], mean, bl, br]
     return np.stack(columns, axis=1)
 
 
+def _pinv(matrix: np.ndarray) -> np.ndarray:
+    """MATLAB ``pinv``: singular values below ``max(size)·eps(max(s))`` are
+    treated as zero."""
+    u, s, vt = np.linalg.svd(matrix)
+    tol = max(matrix.shape) * np.spacing(s.max())
+    inv_s = np.zeros_like(s)
+    inv_s[s > tol] = 1 / s[s > tol]
+    return (vt.T * inv_s) @ u.T
+
+
+def _nan_mean_cov(feats: np.ndarray):
+    """``nanmean``/``nancov`` of the ``blocks×36`` feature matrix.
+
+    ``nanmean`` skips NaNs column by column; ``nancov`` keeps complete rows
+    only (a single complete row has zero covariance). With a single block the
+    release's calls see a *row vector* and return its scalar mean and
+    variance, which broadcast in the distance; that is reproduced too.
+    """
+    if feats.shape[0] == 1:
+        warnings.warn(
+            'NIQE of an image with a single 96×96 block: the LIVE release '
+            'treats its one feature row as a vector, which makes the score '
+            'degenerate; use images of at least 192×96 pixels.',
+            stacklevel=3)
+        row = feats[0][~np.isnan(feats[0])]
+        var = np.var(row, ddof=1) if row.size > 1 else 0.0
+        return np.mean(row), var
+    with np.errstate(invalid='ignore'):
+        valid = ~np.isnan(feats)
+        mean = np.where(valid, feats, 0).sum(0) / valid.sum(0)
+    complete = feats[valid.all(axis=1)]
+    if len(complete) == 0:
+        cov = np.full((feats.shape[1], ) * 2, np.nan)
+    elif len(complete) == 1:
+        cov = np.zeros((feats.shape[1], ) * 2)
+    else:
+        cov = np.cov(complete, rowvar=False)
+    return mean, cov
+
+
 def niqe(img: np.ndarray, block_size: int = 96) -> float:
-    """NIQE score (LIVE release, ``computequality.m``)."""
+    """NIQE score of the LIVE release (``computequality.m``; lower is
+    better).
+
+    Args:
+        img: ``H×W×3`` RGB or ``H×W`` gray, 8-bit values (uint8 or float),
+            at least ``block_size`` pixels on each side; converted with
+            MATLAB's ``rgb2gray`` and cropped to whole blocks.
+        block_size: 96, as the pristine model was fitted with.
+    """
     model = niqe_model()
-    gray = rgb2gray(img)
+    gray = _gray(img)
     rows, cols = gray.shape[0] // block_size, gray.shape[1] // block_size
     if rows == 0 or cols == 0:
         raise ValueError(f'NIQE needs at least {block_size}×{block_size} '
                          f'pixels, got {gray.shape}')
+    if block_size % 2:
+        raise ValueError(f'NIQE block_size must be even, got {block_size}')
     gray = gray[:rows * block_size, :cols * block_size]
     feats = []
     for scale in (1, 2):
-        structdis, _ = mscn(gray, 'replicate')
+        structdis, _ = mscn(gray, 'replicate', separable=True)
         feats.append(niqe_block_features(structdis, block_size // scale))
-        gray = imresize(gray, 0.5)
-    dist = np.concatenate(feats, axis=1)
-    dist = dist[~np.isnan(dist).any(axis=1)]  # nanmean/nancov, complete rows
-    if len(dist) == 0:
-        raise ValueError('NIQE: every block of the image is flat (features '
-                         'undefined)')
-    mu = dist.mean(axis=0)
-    # One block has no covariance; treat it as zero (images smaller than
-    # 192×96 are outside what NIQE was designed for).
-    cov = np.cov(dist, rowvar=False) if len(dist) > 1 else np.zeros(
-        (dist.shape[1], dist.shape[1]))
-    diff = model['mu'] - mu
-    inv = np.linalg.pinv((model['cov'] + cov) / 2)
+        if scale == 1:
+            gray = imresize(gray, 0.5)
+    mean, cov = _nan_mean_cov(np.concatenate(feats, axis=1))
+    diff = model['mu'] - mean
+    inv = _pinv((model['cov'] + cov) / 2)
     return float(np.sqrt(diff @ inv @ diff))
 
 
@@ -216,53 +341,84 @@ def niqe(img: np.ndarray, block_size: int = 96) -> float:
 def piqe(img: np.ndarray, block_size: int = 16,
          activity_threshold: float = 0.1,
          impaired_threshold: float = 0.1, segment: int = 6) -> float:
-    """PIQE score in [0, 100] (Venkatanath et al., NCC 2015).
+    """PIQE score in [0, 100] as MATLAB's ``piqe`` computes it (lower is
+    better; Venkatanath et al., NCC 2015).
 
-    MSCN coefficients (7×7 Gaussian, σ 7/6, replicate borders) are cut into
-    16×16 blocks; blocks whose MSCN variance exceeds ``activity_threshold``
-    are spatially active. An active block is distorted by *noticeable
-    artifacts* when one of its 4 edge segments (length ``segment``, 1 pixel
-    inside the block border) has a standard deviation below
-    ``impaired_threshold`` (Eq. 5–6; scored ``1 − σ_block``), or by *noise*
-    when its centre/surround deviation test holds (Eq. 7–9; scored
-    ``σ_block``). PIQE = (Σ scores + 1) / (N_active + 1) · 100 (Eq. 10).
+    The image is padded (replicate, bottom/right) to whole 16×16 blocks,
+    converted with ``rgb2gray`` and normalised to MSCN coefficients (7×7
+    Gaussian, σ 7/6, replicate borders). Blocks whose MSCN variance exceeds
+    ``activity_threshold`` are spatially active. An active block scores
+    ``1 − v`` (v: its variance) when any 6-pixel segment of its 4 edges has
+    a standard deviation below ``impaired_threshold`` (noticeable artifacts),
+    plus ``v`` when ``√v > 2β`` with β the normalised gap between √v and the
+    centre/surround deviation ratio (noise). PIQE = (Σ scores + 1) /
+    (N_active + 1) · 100; a uniform image gives 100.
     """
-    gray = rgb2gray(img)
-    h, w = gray.shape
-    pad_h, pad_w = (-h) % block_size, (-w) % block_size
-    gray = np.pad(gray, ((0, pad_h), (0, pad_w)), mode='edge')
-    structdis, _ = mscn(gray, 'replicate')
+    img = np.asarray(img)
+    if img.ndim not in (2, 3):
+        raise ValueError(f'expected an H×W×3 RGB or H×W gray image, got '
+                         f'shape {img.shape}')
+    h, w = img.shape[:2]
+    pad = [(0, (-h) % block_size), (0, (-w) % block_size)]
+    img = np.pad(img, pad + [(0, 0)] * (img.ndim - 2), mode='edge')
+    # piqe works on round(255*im2double(gray)): whole 8-bit levels
+    gray = matlab_round(_gray(img))
+    structdis, _ = mscn(gray, 'replicate', separable=True)
     blocks = _blocks(structdis, block_size)
-    variance = blocks.reshape(len(blocks), -1).var(axis=1, ddof=1)
-    active = variance > activity_threshold
-    blocks, sigma = blocks[active], np.sqrt(variance[active])
-    score = ((1 - sigma) * _noticeable_artifact(blocks, segment,
-                                                impaired_threshold)).sum()
-    score += (sigma * _noisy(blocks, sigma)).sum()
-    return float((score + 1) / (int(active.sum()) + 1) * 100)
-
-
-def _noticeable_artifact(blocks: np.ndarray, segment: int,
-                         threshold: float) -> np.ndarray:
-    """Eq. 5–6, per block: a low-activity segment on any of the 4 edges."""
-    edges = np.stack([blocks[:, 0, :], blocks[:, -1, :], blocks[:, :, 0],
-                      blocks[:, :, -1]], axis=1)  # N×4×size
-    windows = np.lib.stride_tricks.sliding_window_view(edges, segment,
-                                                       axis=2)
-    return (windows.std(axis=3, ddof=1) < threshold).any(axis=(1, 2))
-
-
-def _noisy(blocks: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """Eq. 7–9, per block: centre versus surround deviation."""
-    size = blocks.shape[1]
-    lo, hi = size // 2 - 1, size // 2 + 1
     n = len(blocks)
-    centre = blocks[:, :, lo:hi + 1].reshape(n, -1)
-    surround = np.concatenate([blocks[:, :, :lo].reshape(n, -1),
-                               blocks[:, :, hi + 1:].reshape(n, -1)], axis=1)
-    centre_std = centre.std(axis=1, ddof=1)
-    surround_std = surround.std(axis=1, ddof=1)
+    flat = blocks.reshape(n, -1)
+    variance = flat.var(axis=1, ddof=1)
+    active = variance > activity_threshold
+
+    # noticeable artifacts: sliding segments along the four block edges
+    edges = np.stack([blocks[:, 0, :], blocks[:, :, -1], blocks[:, -1, :],
+                      blocks[:, :, 0]], axis=1)
+    segments = np.lib.stride_tricks.sliding_window_view(edges, segment,
+                                                        axis=2)
+    impaired = (segments.std(axis=-1, ddof=1) < impaired_threshold).any(
+        axis=(1, 2))
+
+    # noise: centre columns versus the rest. MATLAB's centerSurDev takes
+    # columns c and c+1 (c = block_size/2, 1-based) as the centre, then
+    # deletes column c and afterwards column c+1 *of the shrunk block*, i.e.
+    # original column c+2; that quirk is kept.
+    c = block_size // 2 - 1  # 0-based index of MATLAB's column c
+    centre = blocks[:, :, c:c + 2].reshape(n, -1)
+    keep = np.ones(block_size, dtype=bool)
+    keep[[c, c + 2]] = False
+    surround = blocks[:, :, keep].reshape(n, -1)
     with np.errstate(invalid='ignore', divide='ignore'):
-        beta = np.abs(centre_std - surround_std) / np.maximum(centre_std,
-                                                              surround_std)
-    return sigma > 2 * np.nan_to_num(beta)
+        ratio = centre.std(axis=1, ddof=1) / surround.std(axis=1, ddof=1)
+        ratio = np.where(np.isnan(ratio), 0.0, ratio)
+        sigma = np.sqrt(variance)
+        beta = np.abs(sigma - ratio) / np.maximum(sigma, ratio)
+    noisy = sigma > 2 * beta
+
+    scores = impaired * (1 - variance) + noisy * variance
+    total = scores[active].sum()
+    return float((total + 1) / (int(active.sum()) + 1) * 100)
+
+
+def _gray(img: np.ndarray) -> np.ndarray:
+    """The releases' grayscale input, with clear errors for bad images.
+
+    RGB (``H×W×3``) is taken as 8-bit: float values are rounded like
+    MATLAB's ``uint8()``, then converted with ``rgb2gray`` (rounded).
+    Grayscale (``H×W`` or ``H×W×1``) is used as given, so a float Y channel
+    can be scored unrounded.
+    """
+    arr = np.asarray(img)
+    if arr.ndim not in (2, 3) or (arr.ndim == 3
+                                  and arr.shape[2] not in (1, 3)):
+        raise ValueError(f'expected an H×W×3 RGB or H×W gray image, got '
+                         f'shape {arr.shape}')
+    if arr.dtype != np.uint8:
+        if not np.all(np.isfinite(arr)):
+            raise ValueError('image contains NaN or infinite values')
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ValueError(
+                f'expected 8-bit values in [0, 255], got range '
+                f'[{arr.min()}, {arr.max()}]')
+        if arr.ndim == 3 and arr.shape[2] == 3:
+            arr = matlab_round(arr.astype(np.float64))
+    return rgb2gray(arr)

@@ -18,6 +18,10 @@ HIGHER_IS_BETTER = {
     'PIQE': False
 }
 FORMATS = ('md', 'csv', 'latex')
+#: Column labels that say which implementation produced a score: the
+#: toolbox's BRISQUE/NIQE are LIVE's releases, not MATLAB's built-in
+#: brisque()/niqe() (docs/metrics.md), and must not be mixed with those.
+LABELS = {'BRISQUE': 'BRISQUE (LIVE)', 'NIQE': 'NIQE (LIVE)'}
 
 
 def load_results(paths: Sequence[str]) -> List[dict]:
@@ -51,7 +55,8 @@ def table_columns(records: Sequence[dict],
     for record in records:
         for key in record['metrics']:
             column = split_metric_key(key)
-            if metrics and column[1] not in metrics:
+            if metrics and column[1].upper() not in {
+                    m.upper() for m in metrics}:
                 continue
             if column not in columns:
                 columns.append(column)
@@ -68,13 +73,17 @@ def _cell(value) -> str:
 
 def render_table(records: Sequence[dict], fmt: str = 'md',
                  metrics: Optional[Sequence[str]] = None) -> str:
-    """Render runs as a table in ``fmt`` (``'md'``, ``'csv'``, ``'latex'``)."""
+    """Render runs as a table in ``fmt`` (``'md'``, ``'csv'``, ``'latex'``).
+
+    ``metrics`` keeps only those metric names (case-insensitive); a run
+    without a column's value shows ``–``.
+    """
     if fmt not in FORMATS:
         raise ValueError(f'format must be one of {FORMATS}, got {fmt!r}')
     columns = table_columns(records, metrics)
     header = ['method'] + [
-        (f'{test_set} ' if test_set else '') + metric + _direction(metric)
-        for test_set, metric in columns
+        (f'{test_set} ' if test_set else '') + LABELS.get(metric, metric) +
+        _direction(metric) for test_set, metric in columns
     ]
     rows = []
     for record in records:

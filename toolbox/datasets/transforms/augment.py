@@ -5,6 +5,7 @@ from typing import Sequence, Union
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from toolbox.datasets.transforms.loading import SizeMismatchError
 from toolbox.registry import TRANSFORMS
 
 
@@ -41,7 +42,7 @@ class PairedRandomCrop(BaseTransform):
         for key in other_keys:
             h, w = results[key].shape[:2]
             if (h, w) != (in_h * self.scale, in_w * self.scale):
-                raise ValueError(
+                raise SizeMismatchError(
                     f'Size mismatch in {_where(results)}: {img_key} is '
                     f'{in_h}×{in_w} but {key} ({results.get(key + "_path")}) '
                     f'is {h}×{w} (expected scale {self.scale}).')
@@ -103,4 +104,56 @@ class RandomTranspose(BaseTransform):
             for key in self.keys:
                 if key in results:
                     results[key] = np.swapaxes(results[key], 0, 1)
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomRotate90(BaseTransform):
+    """Rotate every image in ``keys`` by the same random multiple of 90°
+    (chosen uniformly from 0°, 90°, 180°, 270° with probability ``prob``,
+    else 0°)."""
+
+    def __init__(self, keys: Sequence[str] = ('img', 'gt'),
+                 prob: float = 1.0):
+        self.keys, self.prob = list(keys), prob
+
+    def transform(self, results: dict) -> dict:
+        if random.random() < self.prob:
+            turns = random.randint(0, 3)
+            for key in self.keys:
+                if key in results:
+                    results[key] = np.rot90(results[key], turns, axes=(0, 1))
+        return results
+
+
+@TRANSFORMS.register_module()
+class PadToMultiple(BaseTransform):
+    """Pad every image in ``keys`` at the bottom/right to a multiple of
+    ``divisor`` (reflection, as the data preprocessor pads at test time) and
+    record ``padding=(pad_h, pad_w)`` so outputs can be cropped back.
+
+    The data preprocessor already pads batches for the network; use this
+    where a pipeline itself must produce divisible sizes.
+    """
+
+    def __init__(self, divisor: int = 8, keys: Sequence[str] = ('img', ),
+                 mode: str = 'reflect'):
+        if divisor < 1:
+            raise ValueError(f'divisor must be >= 1, got {divisor}')
+        self.divisor, self.keys, self.mode = divisor, list(keys), mode
+
+    def transform(self, results: dict) -> dict:
+        h, w = results[self.keys[0]].shape[:2]
+        pad_h = (-h) % self.divisor
+        pad_w = (-w) % self.divisor
+        if self.mode == 'reflect' and (pad_h >= h or pad_w >= w):
+            mode = 'symmetric'  # reflect needs the pad smaller than the side
+        else:
+            mode = self.mode
+        for key in self.keys:
+            if key in results:
+                results[key] = np.pad(results[key],
+                                      ((0, pad_h), (0, pad_w), (0, 0)),
+                                      mode=mode)
+        results['padding'] = (pad_h, pad_w)
         return results

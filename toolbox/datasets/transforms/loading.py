@@ -1,4 +1,4 @@
-"""Image loading: any file OpenCV reads → 8-bit RGB, once, with clear errors."""
+"""Image loading: any file OpenCV reads → 8-bit RGB, once, clear errors."""
 import os
 from typing import Optional
 
@@ -14,10 +14,16 @@ class ImageReadError(IOError):
     """An image file could not be read or decoded (the message names it)."""
 
 
+class SizeMismatchError(ValueError):
+    """A degraded image and its target differ in size (the message names
+    both files)."""
+
+
 def to_uint8_rgb(img: np.ndarray, path: str = '<array>') -> np.ndarray:
     """Convert a decoded image to the toolbox's ``H×W×3`` uint8 RGB convention.
 
     * grayscale (``H×W`` or ``H×W×1``) is replicated to three channels;
+    * grayscale + alpha drops alpha, then is replicated;
     * RGBA drops alpha (restoration targets have no transparency);
     * 16-bit is scaled by 255/65535 and rounded (keeps the full range);
     * float images are expected in ``[0, 1]``.
@@ -29,8 +35,8 @@ def to_uint8_rgb(img: np.ndarray, path: str = '<array>') -> np.ndarray:
     if img.ndim != 3:
         raise ImageReadError(f'{path}: unsupported image shape {img.shape}')
     channels = img.shape[2]
-    if channels == 1:
-        img = np.repeat(img, 3, axis=2)
+    if channels in (1, 2):
+        img = np.repeat(img[..., :1], 3, axis=2)
     elif channels == 4:
         img = img[..., :3]
     elif channels != 3:
@@ -76,14 +82,15 @@ def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
         raise ImageReadError(f'Cannot read {path}: {error}') from error
     if content is None or len(content) == 0:
         raise ImageReadError(f'Image file is empty (0 bytes): {path}')
-    img = mmcv.imfrombytes(content, flag='unchanged', channel_order='rgb')
+    # flag='unchanged' keeps 16 bits and alpha, but then mmcv leaves OpenCV's
+    # BGR(A) order as it is (it converts only with flag='color'): swap here.
+    img = mmcv.imfrombytes(content, flag='unchanged')
     if img is None:
         raise ImageReadError(
             f'Cannot decode image {path}: the file is truncated, corrupt or '
             'not an image format OpenCV reads')
-    if img.ndim == 3 and img.shape[2] == 4:
-        # imfrombytes converts BGR→RGB only for 3 channels; OpenCV gives BGRA.
-        img = img[..., [2, 1, 0, 3]]
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        img = img[..., [2, 1, 0] + ([3] if img.shape[2] == 4 else [])]
     return to_uint8_rgb(img, path)
 
 
@@ -91,7 +98,10 @@ def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
 class LoadImageFromFile(BaseTransform):
     """Load ``results[f'{key}_path']`` into ``results[key]`` (uint8 RGB).
 
-    Also stores ``ori_shape`` (for the input, ``key='img'``) or
+    Any file OpenCV reads becomes ``H×W×3`` uint8 RGB (grayscale is
+    replicated, alpha dropped, 16-bit scaled by 1/257 and rounded); an
+    unreadable, truncated or empty file raises :class:`ImageReadError`
+    naming it. Also stores ``ori_shape`` (for the input, ``key='img'``) or
     ``{key}_ori_shape``.
 
     Args:
@@ -99,12 +109,19 @@ class LoadImageFromFile(BaseTransform):
             any other name whose path is in ``{key}_path``.
         backend_args: MMEngine file backend arguments, e.g.
             ``dict(backend='lmdb', db_path='input.lmdb')``; ``None`` reads
-            local files.
+            local files. A sample's own ``{key}_backend_args`` (set by data
+            sets that list an LMDB) takes precedence.
+        check_size: for ``key='gt'``, raise :class:`SizeMismatchError`
+            (naming both files) if the target's size differs from the
+            already loaded input's. Set ``False`` for data sets whose target
+            is legitimately larger (super-resolution).
     """
 
-    def __init__(self, key: str = 'img', backend_args: Optional[dict] = None):
+    def __init__(self, key: str = 'img', backend_args: Optional[dict] = None,
+                 check_size: bool = True):
         self.key = key
         self.backend_args = backend_args
+        self.check_size = check_size
 
     def transform(self, results: dict) -> dict:
         path_key = f'{self.key}_path'
@@ -115,6 +132,13 @@ class LoadImageFromFile(BaseTransform):
         backend_args = results.get(f'{self.key}_backend_args') or \
             self.backend_args
         img = read_image(results[path_key], backend_args)
+        if self.check_size and self.key == 'gt' and 'img' in results and \
+                results['img'].shape[:2] != img.shape[:2]:
+            raise SizeMismatchError(
+                f'Size mismatch: input {results.get("img_path")} is '
+                f'{results["img"].shape[0]}×{results["img"].shape[1]} but '
+                f'target {results[path_key]} is {img.shape[0]}×'
+                f'{img.shape[1]}')
         results[self.key] = img
         shape_key = 'ori_shape' if self.key == 'img' else \
             f'{self.key}_ori_shape'

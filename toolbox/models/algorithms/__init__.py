@@ -1,2 +1,3 @@
 """Trainable algorithms (own the training step)."""
 from .restorer import Restorer  # noqa: F401
+from .uniremoval import UniRemovalKT  # noqa: F401

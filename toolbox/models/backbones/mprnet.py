@@ -70,6 +70,7 @@ class CAB(nn.Module):
 
 def cab_group(count: int, channels: int, kernel_size: int, reduction: int,
               bias: bool, act: nn.Module) -> nn.Sequential:
+    """``count`` CABs in a row (the U-Net levels hold 2)."""
     return nn.Sequential(*[
         CAB(channels, kernel_size, reduction, bias, act) for _ in range(count)
     ])
@@ -93,7 +94,7 @@ class SAM(nn.Module):
 
 def _resize_conv(in_channels: int, out_channels: int,
                  scale: float) -> nn.Sequential:
-    """Bilinear resize by ``scale``, then a 1×1 conv (at index 1, as released).
+    """Bilinear resize by ``scale``, then a 1×1 conv (index 1, as released).
     """
     return nn.Sequential(
         nn.Upsample(scale_factor=scale, mode='bilinear', align_corners=False),
@@ -266,7 +267,8 @@ class MPRNet(BaseModule):
         n_feat, scale_unetfeats, scale_orsnetfeats: widths; the official
             variants are in :data:`MPRNET_VARIANTS` (deraining 40/20/16,
             3,637,249 parameters; denoising 80/48/32, 15,741,025; deblurring
-            96/48/32, 20,127,073). ``variant=`` picks one by name.
+            96/48/32, 20,127,073). ``variant=`` picks one by name and then
+            overrides these three arguments.
         num_cab: CABs per ORB (8).
         kernel_size, reduction, bias: as released (3, 4, False).
         pad_to: inputs are reflect-padded to a multiple of this (8: stage 1

@@ -1,1 +1,2 @@
 """Registered heads of the toolbox (one import line per module)."""
+from .projection import ProjectionHead  # noqa: F401

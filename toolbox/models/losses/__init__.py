@@ -1,2 +1,5 @@
 """Registered losses of the toolbox (one import line per module)."""
 from .pixel import CharbonnierLoss, EdgeLoss, L1Loss, MSELoss  # noqa: F401
+from .contrastive import (ContrastiveLoss,  # noqa: F401
+                          FeatureContrastiveLoss, ImageContrastiveLoss)
+from .perceptual import VGG19FeatureExtractor  # noqa: F401

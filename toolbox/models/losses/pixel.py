@@ -46,6 +46,11 @@ class CharbonnierLoss(_WeightedLoss):
     """Charbonnier loss of MPRNet (Zamir et al., CVPR 2021, Eq. 2):
     ``mean sqrt((pred - target)^2 + eps^2)`` with ``eps = 1e-3``.
 
+    The paper writes ``sqrt(||X - Y||^2 + eps^2)``; like the official
+    ``losses.py`` it is taken per element and averaged. MPRNet's total loss
+    (Eq. 1) sums this and ``0.05 × EdgeLoss`` over the three stage outputs,
+    which ``Restorer(stage_loss='sum')`` does.
+
     Args:
         loss_weight: weight of the loss.
         eps: the Charbonnier constant ε.

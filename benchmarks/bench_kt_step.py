@@ -1,0 +1,158 @@
+"""Time one Uni-Removal knowledge-transfer step against a naive one.
+
+UniRemovalKT groups a batch by degradation label and runs each teacher once,
+on its own samples only. The naive alternative runs every teacher on every
+sample and keeps, per sample, the output of its own teacher (same losses,
+``num_teachers`` times the teacher work). Both run the same full training
+step (teachers, student forward/backward, losses, Adam step) on the same
+random batch; the table reports the median time per step.
+
+    python benchmarks/bench_kt_step.py                   # demo-size MPRNet
+    python benchmarks/bench_kt_step.py --net deraining --crop 128 --batch 6
+
+Teachers and VGG have random weights (no files needed); timings do not
+depend on weight values. Results: docs/benchmarks_uniremoval.md.
+"""
+import argparse
+import statistics
+import time
+import types
+
+import torch
+from mmengine.optim import OptimWrapper
+
+from toolbox.models.algorithms.restorer import as_stage_list
+from toolbox.models.data_preprocessor import convert_range
+from toolbox.registry import MODELS
+from toolbox.structures import RestorationSample
+
+NETS = {
+    'demo': dict(type='MPRNet', variant=None, n_feat=16, scale_unetfeats=8,
+                 scale_orsnetfeats=8, num_cab=2),
+    'deraining': dict(type='MPRNet', variant='deraining'),
+}
+LABELS = ('haze', 'rain', 'blur')
+
+
+@torch.no_grad()
+def naive_run_teachers(self, inputs, labels, with_features=False):
+    """Every teacher on the whole batch; each sample keeps its teacher's."""
+    results = {}
+    for label, network in self.teachers.items():
+        cfg = self.teacher_cfgs[label]
+        x = convert_range(inputs, self.value_range, cfg['value_range'])
+        if with_features:
+            outputs, feats = network(x, return_features=True)
+        else:
+            outputs, feats = network(x), {}
+        image = convert_range(as_stage_list(outputs)[0], cfg['value_range'],
+                              self.value_range)
+        results[label] = (image, feats)
+    rows = range(len(labels))
+    restored = torch.stack([results[labels[i]][0][i] for i in rows])
+    features = {}
+    if with_features:
+        for key in self.feature_keys:
+            features[key] = torch.stack(
+                [results[labels[i]][1][key][i] for i in rows])
+    return restored, features
+
+
+def build_model(net: str, icl: bool, fcl: bool):
+    generator = NETS[net]
+    image_loss = dict(
+        type='ImageContrastiveLoss', loss_weight=0.1, temperature=1e-6,
+        embedding=dict(type='VGG19FeatureExtractor', pretrained=None))
+    return MODELS.build(dict(
+        type='UniRemovalKT',
+        student=generator,
+        teachers={label: dict(model=generator, checkpoint=None)
+                  for label in LABELS},
+        feature_loss=dict(type='FeatureContrastiveLoss', loss_weight=0.5,
+                          temperature=1e-6) if fcl else None,
+        image_loss=image_loss if icl else None,
+        data_preprocessor=dict(type='RestorationDataPreprocessor',
+                               value_range='[-1,1]')))
+
+
+def timed(fn) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def use_variant(model, name: str) -> None:
+    """Switch ``model`` between the grouped and the naive teacher pass."""
+    if name == 'naive':
+        model.run_teachers = types.MethodType(naive_run_teachers, model)
+    elif 'run_teachers' in vars(model):
+        del model.run_teachers
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--net', choices=sorted(NETS), default='demo')
+    parser.add_argument('--batch', type=int, default=6)
+    parser.add_argument('--crop', type=int, default=64)
+    parser.add_argument('--steps', type=int, default=5)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--no-icl', action='store_true')
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = build_model(args.net, icl=not args.no_icl, fcl=True)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    model.to(device)
+    model.load_teachers()
+    labels = [LABELS[i % len(LABELS)] for i in range(args.batch)]
+    pixels = torch.rand(args.batch, 3, args.crop, args.crop) * 255
+    samples = [RestorationSample(metainfo=dict(degradation=label))
+               for label in labels]
+    data = dict(inputs=list(pixels), data_samples=samples)
+    inputs = model.data_preprocessor(data, True)['inputs']
+
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-4))
+    variants = ('grouped', 'naive')
+    # The two variants alternate step by step, so that load from other
+    # processes affects both alike.
+    teacher_times = {v: [] for v in variants}
+    step_times = {v: [] for v in variants}
+    for i in range(args.warmup + args.steps):
+        for variant in variants:
+            use_variant(model, variant)
+            t_teachers = timed(lambda: model.run_teachers(
+                inputs, labels, with_features=True))
+            t_step = timed(lambda: model.train_step(data, optim))
+            if i >= args.warmup:
+                teacher_times[variant].append(t_teachers)
+                step_times[variant].append(t_step)
+    use_variant(model, 'grouped')
+    # Both ways give the same teacher outputs.
+    grouped = model.run_teachers(inputs, labels, with_features=True)
+    naive = naive_run_teachers(model, inputs, labels, with_features=True)
+    assert torch.allclose(grouped[0], naive[0], atol=1e-4)
+    names = {'grouped': 'grouped (UniRemovalKT)',
+             'naive': 'naive (every teacher on every sample)'}
+    rows = [(names[v], statistics.median(teacher_times[v]),
+             statistics.median(step_times[v])) for v in variants]
+
+    print(f'device: {device}, threads: {torch.get_num_threads()}, net: '
+          f'{args.net}, batch {args.batch} x {args.crop}^2 '
+          f'({len(LABELS)} teachers, balanced labels), ICL: '
+          f'{not args.no_icl}, median of {args.steps} steps')
+    print('| step | teachers only (s) | full train step (s) |')
+    print('|---|---|---|')
+    for name, teachers, step in rows:
+        print(f'| {name} | {teachers:.3f} | {step:.3f} |')
+    print(f'| speed-up | {rows[1][1] / rows[0][1]:.2f}x | '
+          f'{rows[1][2] / rows[0][2]:.2f}x |')
+
+
+if __name__ == '__main__':
+    main()

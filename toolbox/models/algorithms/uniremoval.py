@@ -1,0 +1,409 @@
+"""Uni-Removal, stage 1: multi-teacher knowledge transfer (KT) with MGCL.
+
+Zhang et al., "Uni-Removal: A Semi-Supervised Framework for Simultaneously
+Addressing Multiple Degradations in Real-World Images", 2023, III-B and
+III-D. Frozen teachers, one per degradation type, each trained on its own
+synthetic data set, teach one student of the same architecture::
+
+    L_KT = L_pix + L_MGCL                                        (6)
+    L_pix = || S(x) - T_k(x) ||_1                                (1)
+    L_MGCL = λ_f · L_FCL + λ_i · L_ICL                           (5)
+
+where ``T_k`` is the teacher of the sample's own degradation ``k``.
+"""
+import os
+import os.path as osp
+from collections import OrderedDict
+from types import MappingProxyType
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+from mmengine.logging import print_log
+from torch import nn
+
+from toolbox.models.algorithms.restorer import Restorer, as_stage_list
+from toolbox.models.data_preprocessor import VALUE_RANGES, convert_range
+from toolbox.registry import MODELS
+
+TEACHER_KEYS = {'model', 'checkpoint', 'value_range', 'prefix'}
+
+
+def resolve_checkpoint_path(path: str) -> str:
+    """A checkpoint file from a file, a work dir or a ``last_checkpoint``.
+
+    A work dir (or its ``last_checkpoint`` file, which MMEngine writes with
+    the path of the newest checkpoint) resolves to that newest checkpoint;
+    if the recorded path moved with the folder, the file of the same name
+    inside the folder is used.
+    """
+    path = osp.expanduser(os.fspath(path))
+    pointer = None
+    if osp.isdir(path):
+        pointer = osp.join(path, 'last_checkpoint')
+        if not osp.isfile(pointer):
+            raise FileNotFoundError(
+                f'{path} is a folder without a last_checkpoint file; train '
+                'the teacher there first or name its .pth file')
+    elif osp.basename(path) == 'last_checkpoint' and osp.isfile(path):
+        pointer = path
+    if pointer is None:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'Teacher checkpoint not found: {path}')
+        return path
+    with open(pointer) as f:
+        recorded = f.read().strip()
+    for candidate in (recorded, osp.join(osp.dirname(pointer),
+                                         osp.basename(recorded))):
+        if candidate and osp.isfile(candidate):
+            return candidate
+    raise FileNotFoundError(
+        f'{pointer} names {recorded!r}, which does not exist')
+
+
+def generator_state_dict(checkpoint, prefix: Optional[str] = None) -> dict:
+    """The generator's weights out of a toolbox or official checkpoint.
+
+    Accepts an MMEngine/toolbox checkpoint of a :class:`Restorer` (or of a
+    :class:`UniRemovalKT` student): ``{'state_dict': {'generator.*': ...}}``;
+    an official release ``{'state_dict': sd}``; or a bare ``sd``. Keys saved
+    from ``DataParallel`` (``module.``) are accepted. ``prefix`` picks the
+    keys under it explicitly (default: ``'generator.'`` when present).
+    """
+    state = checkpoint
+    if isinstance(state, dict) and isinstance(state.get('state_dict'), dict):
+        state = state['state_dict']
+    if not isinstance(state, dict):
+        raise TypeError('the checkpoint holds no state dict')
+    state = OrderedDict(
+        (k[len('module.'):] if k.startswith('module.') else k, v)
+        for k, v in state.items())
+    if prefix is None and any(k.startswith('generator.') for k in state):
+        prefix = 'generator.'
+    if prefix:
+        state = OrderedDict((k[len(prefix):], v) for k, v in state.items()
+                            if k.startswith(prefix))
+        if not state:
+            raise KeyError(f'no keys start with {prefix!r}')
+    return state
+
+
+def load_teacher(network: nn.Module, path: str,
+                 prefix: Optional[str] = None, label: str = '') -> str:
+    """Strictly load a teacher's weights from ``path``; return the file used.
+    """
+    from toolbox.engine.checkpoint import load_checkpoint_file
+    filename = resolve_checkpoint_path(path)
+    checkpoint = load_checkpoint_file(filename, map_location='cpu')
+    try:
+        state = generator_state_dict(checkpoint, prefix)
+        network.load_state_dict(state, strict=True)
+    except (KeyError, RuntimeError, TypeError) as error:
+        raise RuntimeError(
+            f'Teacher {label!r}: {filename} does not fit its `model` config '
+            f'({type(network).__name__}): {error}') from error
+    return filename
+
+
+@MODELS.register_module()
+class UniRemovalKT(Restorer):
+    """Uni-Removal's knowledge-transfer stage: frozen teachers, one student.
+
+    Each training sample is restored by the student and by the teacher of
+    its own degradation label (``metainfo['degradation']``): the batch is
+    grouped by label and each teacher runs once, on its group only, without
+    autograd and in eval mode. Losses (each a registered module):
+
+    * ``losses``: pixel losses between the student's restored image and the
+      teacher's, Eq. (1) (``L1Loss``, logged ``loss_pixel``); with
+      ``stage_loss='sum'`` every student stage output is compared with the
+      teacher's final image, as MPRNet supervises its stages.
+    * ``feature_loss``: FCL, Eq. (3) (:class:`FeatureContrastiveLoss`,
+      ``loss_fcl``), on the backbone features named by ``feature_keys``
+      (``forward(x, return_features=True)``).
+    * ``image_loss``: ICL, Eq. (4) (:class:`ImageContrastiveLoss`,
+      ``loss_icl``), on images mapped to ``[0, 1]``.
+
+    ``None`` (or a zero ``loss_weight``) switches a loss off: the ablations
+    of Table IV are configs. λ_f's decay is a
+    :class:`~toolbox.engine.LossWeightDecayHook` on ``'feature_loss'``.
+
+    Args:
+        student: config of the student network (a backbone); it works in
+            the data preprocessor's ``value_range`` (paper: ``'[-1,1]'``).
+        teachers: ``{label: dict(model=<backbone cfg>, checkpoint=PATH,
+            value_range='[0,1]', prefix=None)}``. ``checkpoint`` is a toolbox
+            checkpoint of a Restorer (``generator.*`` keys), an official or
+            bare generator state dict, or a work dir (its
+            ``last_checkpoint``); ``None`` keeps random weights (tests
+            only; a warning says so). Inputs are converted from the
+            student's range to each teacher's and outputs back, so teachers
+            trained on ``[0,1]`` serve a ``[-1,1]`` student. Teachers are
+            loaded when training starts (``init_weights``, or at the first
+            training step), so testing a student needs no teacher files.
+        losses: pixel-loss configs (see :class:`Restorer`).
+        feature_loss, image_loss: FCL and ICL configs, or None.
+        feature_keys: the backbone features FCL compares, one level each
+            (MPRNet: ``'dec2_0'``..``'dec2_2'``, the stage-2 decoder at full
+            resolution, and ``'orsnet'``, the last feature before the tail).
+        projections: ``{feature key: head cfg}`` (e.g. ``ProjectionHead``)
+            applied to the student's features before FCL, for teachers whose
+            feature width differs from the student's. All teachers must
+            share a width per key.
+        stage_loss: ``'final'`` (default, Eq. 1 compares restored images) or
+            ``'sum'`` (every student stage output).
+        data_preprocessor, train_cfg, test_cfg, init_cfg: as
+            :class:`Restorer`.
+
+    The teachers (and ICL's VGG) are held outside the module tree: they are
+    not parameters of the model, so they are in no optimiser, in no saved
+    checkpoint, untouched by ``model.train()``; device moves still apply to
+    them. A student checkpoint (``generator.*``) loads into a plain
+    ``Restorer`` with the same generator.
+    """
+
+    def __init__(self,
+                 student: dict,
+                 teachers: Dict[str, dict],
+                 losses: Optional[Sequence[dict]] = (dict(
+                     type='L1Loss', loss_weight=1.0, loss_name='pixel'), ),
+                 feature_loss: Optional[dict] = dict(
+                     type='FeatureContrastiveLoss', loss_weight=0.5,
+                     temperature=1e-6),
+                 image_loss: Optional[dict] = dict(
+                     type='ImageContrastiveLoss', loss_weight=0.1,
+                     temperature=1e-6),
+                 feature_keys: Sequence[str] = ('dec2_0', 'dec2_1', 'dec2_2',
+                                                'orsnet'),
+                 projections: Optional[Dict[str, dict]] = None,
+                 stage_loss: str = 'final',
+                 data_preprocessor: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(
+            generator=student,
+            losses=losses,
+            data_preprocessor=data_preprocessor,
+            stage_loss=stage_loss,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            init_cfg=init_cfg)
+        if not teachers:
+            raise ValueError('UniRemovalKT: `teachers` is empty; give one '
+                             'teacher per degradation label')
+        self.value_range = getattr(self.data_preprocessor, 'value_range',
+                                   '[0,1]')
+        self.feature_loss = MODELS.build(feature_loss) \
+            if feature_loss else None
+        self.image_loss = MODELS.build(image_loss) if image_loss else None
+        self.feature_keys = list(feature_keys)
+        self.projections = nn.ModuleDict({
+            key: MODELS.build(cfg)
+            for key, cfg in (projections or {}).items()
+        })
+        unknown = set(self.projections) - set(self.feature_keys)
+        if unknown:
+            raise KeyError(f'UniRemovalKT: projections for {sorted(unknown)} '
+                           f'which are not in feature_keys {feature_keys}')
+        self.teacher_cfgs = {}
+        teacher_nets = OrderedDict()
+        for label, cfg in teachers.items():
+            cfg = dict(cfg)
+            extra = set(cfg) - TEACHER_KEYS
+            if extra or 'model' not in cfg or 'checkpoint' not in cfg:
+                raise KeyError(
+                    f'UniRemovalKT: teacher {label!r} must be dict(model=..., '
+                    'checkpoint=PATH or None, value_range=..., prefix=...); '
+                    f'got keys {sorted(cfg)}')
+            cfg.setdefault('value_range', '[0,1]')
+            if cfg['value_range'] not in VALUE_RANGES:
+                raise ValueError(
+                    f'UniRemovalKT: teacher {label!r} value_range must be '
+                    f'one of {VALUE_RANGES}, got {cfg["value_range"]!r}')
+            network = MODELS.build(cfg['model'])
+            if getattr(self.data_preprocessor, 'channels_last', False):
+                network.to(memory_format=torch.channels_last)
+            network.eval()
+            for param in network.parameters():
+                param.requires_grad_(False)
+            teacher_nets[label] = network
+            self.teacher_cfgs[label] = cfg
+        # Not registered as sub-modules (see the class docstring).
+        object.__setattr__(self, '_teachers', teacher_nets)
+        self._teachers_loaded = False
+
+    # ------------------------------------------------------------ teachers
+    @property
+    def teachers(self) -> Mapping[str, nn.Module]:
+        """The frozen teachers by degradation label (read-only mapping)."""
+        return MappingProxyType(self._teachers)
+
+    def _apply(self, fn, *args, **kwargs):
+        # model.to(device)/.cuda()/.half() also move the hidden teachers.
+        super()._apply(fn, *args, **kwargs)
+        for network in self._teachers.values():
+            network._apply(fn, *args, **kwargs)
+        return self
+
+    def extra_repr(self) -> str:
+        return 'teachers (frozen, not saved): ' + ', '.join(
+            f'{label}={type(net).__name__}'
+            for label, net in self._teachers.items())
+
+    def load_teachers(self) -> None:
+        """Load every teacher's checkpoint (done once, before training)."""
+        for label, cfg in self.teacher_cfgs.items():
+            network = self._teachers[label]
+            if cfg['checkpoint'] is None:
+                print_log(
+                    f'UniRemovalKT: teacher {label!r} has checkpoint=None '
+                    'and keeps RANDOM weights (tests only).',
+                    logger='current', level=30)
+                continue
+            filename = load_teacher(network, cfg['checkpoint'],
+                                    cfg.get('prefix'), label)
+            print_log(f'UniRemovalKT: teacher {label!r} loaded from '
+                      f'{filename}', logger='current')
+        self._teachers_loaded = True
+
+    def init_weights(self):
+        """Initialise the student (its ``init_cfg``) and load the teachers."""
+        super().init_weights()
+        self.load_teachers()
+
+    @staticmethod
+    def sample_labels(data_samples: Sequence) -> List[str]:
+        """Each sample's ``metainfo['degradation']``."""
+        labels = []
+        for i, sample in enumerate(data_samples):
+            label = sample.metainfo.get('degradation')
+            if label is None:
+                raise KeyError(
+                    'UniRemovalKT needs every training sample to carry '
+                    "metainfo['degradation'] (MixedDegradationDataset sets "
+                    f"it); sample {sample.metainfo.get('img_path', i)} has "
+                    'none')
+            labels.append(label)
+        return labels
+
+    def group_by_label(self, labels: Sequence[str],
+                       device) -> Dict[str, torch.Tensor]:
+        """``{label: indices}`` in order of first appearance."""
+        groups = OrderedDict()
+        for i, label in enumerate(labels):
+            groups.setdefault(label, []).append(i)
+        missing = [label for label in groups if label not in self._teachers]
+        if missing:
+            raise KeyError(
+                f'UniRemovalKT: no teacher for degradation {missing}; '
+                f'teachers: {sorted(self._teachers)}')
+        return OrderedDict(
+            (label, torch.tensor(idx, device=device))
+            for label, idx in groups.items())
+
+    @torch.no_grad()
+    def run_teachers(self, inputs: torch.Tensor, labels: Sequence[str],
+                     with_features: bool = False
+                     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """Each sample through the teacher of its label only.
+
+        Returns the teachers' final restored images in the student's range
+        and, with ``with_features``, their ``feature_keys`` features, both in
+        batch order.
+        """
+        restored, features = None, {}
+        groups = self.group_by_label(labels, inputs.device)
+        whole = len(groups) == 1
+        for label, index in groups.items():
+            network = self._teachers[label]
+            if network.training:  # someone called .train() on it
+                network.eval()
+            cfg = self.teacher_cfgs[label]
+            x = inputs if whole else inputs.index_select(0, index)
+            x = convert_range(x, self.value_range, cfg['value_range'])
+            if with_features:
+                outputs, feats = network(x, return_features=True)
+            else:
+                outputs, feats = network(x), {}
+            image = convert_range(as_stage_list(outputs)[0],
+                                  cfg['value_range'], self.value_range)
+            if whole:
+                restored = image
+                features = {k: feats[k] for k in self._checked_keys(feats)}
+                break
+            if restored is None:
+                restored = image.new_empty((inputs.shape[0], ) +
+                                           image.shape[1:])
+            restored.index_copy_(0, index, image)
+            for key in self._checked_keys(feats):
+                value = feats[key]
+                if key not in features:
+                    features[key] = value.new_empty((inputs.shape[0], ) +
+                                                    value.shape[1:])
+                elif features[key].shape[1:] != value.shape[1:]:
+                    raise ValueError(
+                        f'UniRemovalKT: teachers differ in the shape of '
+                        f'feature {key!r} ({tuple(features[key].shape[1:])}'
+                        f' vs {label!r} {tuple(value.shape[1:])}); FCL needs'
+                        ' one width per feature: retrain the teachers at one'
+                        ' width, as the paper does, or switch FCL off')
+                features[key].index_copy_(0, index, value)
+        return restored, features
+
+    def _checked_keys(self, feats: dict) -> List[str]:
+        if not feats:
+            return []
+        missing = [k for k in self.feature_keys if k not in feats]
+        if missing:
+            raise KeyError(
+                f'UniRemovalKT: feature_keys {missing} are not among the '
+                f'backbone features {sorted(feats)}')
+        return self.feature_keys
+
+    # ------------------------------------------------------------ training
+    def _active(self, loss: Optional[nn.Module]) -> bool:
+        return loss is not None and float(loss.loss_weight) != 0.0
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: Sequence) -> Dict[str, torch.Tensor]:
+        """Losses of one training batch (Eq. 6)."""
+        if not self._teachers_loaded:
+            self.load_teachers()
+        labels = self.sample_labels(data_samples)
+        use_fcl = self._active(self.feature_loss)
+        teacher_img, teacher_feats = self.run_teachers(
+            inputs, labels, with_features=use_fcl)
+        if use_fcl:
+            outputs, student_feats = self.generator(
+                inputs, return_features=True)
+        else:
+            outputs, student_feats = self.generator(inputs), {}
+        losses = self.compute_losses(outputs, teacher_img) \
+            if self.losses else {}
+        if use_fcl:
+            anchors = []
+            for key in self._checked_keys(student_feats):
+                feat = student_feats[key]
+                if key in self.projections:
+                    feat = self.projections[key](feat)
+                if feat.shape[1] != teacher_feats[key].shape[1]:
+                    raise ValueError(
+                        f'UniRemovalKT: feature {key!r} is {feat.shape[1]} '
+                        f'channels wide in the student and '
+                        f'{teacher_feats[key].shape[1]} in the teachers; add '
+                        f'projections={{{key!r}: dict(type=\'ProjectionHead\','
+                        f' in_channels={feat.shape[1]}, out_channels='
+                        f'{teacher_feats[key].shape[1]})}}')
+                anchors.append(feat)
+            losses['loss_fcl'] = self.feature_loss(
+                anchors, [teacher_feats[k] for k in self.feature_keys],
+                labels)
+        if self._active(self.image_loss):
+            to_unit = lambda x: convert_range(  # noqa: E731
+                x, self.value_range, '[0,1]')
+            losses['loss_icl'] = self.image_loss(
+                to_unit(as_stage_list(outputs)[0]), to_unit(teacher_img),
+                to_unit(inputs))
+        if not losses:
+            raise ValueError('UniRemovalKT: every loss is switched off')
+        return losses

@@ -1,0 +1,368 @@
+"""Contrastive losses of Uni-Removal's knowledge-transfer stage (MGCL).
+
+Zhang et al., "Uni-Removal: A Semi-Supervised Framework for Simultaneously
+Addressing Multiple Degradations in Real-World Images", 2023:
+
+* Eq. (2), the common contrastive loss (InfoNCE)::
+
+    L_CL(o, p, {n_j}) = -log( exp(s(φ(o), φ(p)) / τ)
+                              / (exp(s(φ(o), φ(p)) / τ)
+                                 + Σ_j exp(s(φ(o), φ(n_j)) / τ)) )
+
+  with ``s`` the cosine similarity of normalised feature vectors, ``τ`` the
+  temperature (1e-6 in the paper) and ``φ`` an embedding (VGG-19 "usually").
+* Eq. (3), the feature-grained loss (FCL): ``o`` = student features,
+  ``p`` = the corresponding teacher's features, ``n_j`` = the student
+  features of the batch's samples with another degradation type.
+* Eq. (4), the image-grained loss (ICL): ``o`` = student restored image,
+  ``p`` = teacher restored image, ``n_j`` = the batch's degraded inputs.
+* Eq. (5), ``L_MGCL = λ_f · L_FCL + λ_i · L_ICL``: the two losses below carry
+  λ_f and λ_i as their ``loss_weight`` (0.5 and 0.1), and the model adds them.
+
+Computation: with ``d_j = (s(o, n_j) - s(o, p)) / τ`` the loss is
+``logsumexp([0, d_1, ..., d_M])``, i.e. cross-entropy over the logits with the
+positive first, but the similarity differences are taken *before* dividing by
+τ, so that at τ = 1e-6 (logits near 1e6) float32 keeps their precision and
+nothing overflows. Similarities are computed in float32 even under autocast.
+"""
+from typing import List, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from toolbox.registry import LOSSES, MODELS
+
+Tensors = Union[torch.Tensor, Sequence[torch.Tensor]]
+REDUCTIONS = ('flatten', 'gap', 'grid')
+
+
+def feature_vectors(x: torch.Tensor, reduction: str = 'flatten',
+                    grid_size: int = 4) -> torch.Tensor:
+    """Turn ``N×C×H×W`` feature maps (or ``N×D`` vectors) into ``N×D``.
+
+    ``'flatten'``: the whole map is the vector (``D = C·H·W``; keeps where
+    things are); ``'gap'``: global average pooling (``D = C``);
+    ``'grid'``: average pooling to ``grid_size × grid_size`` cells, then
+    flattened (``D = C·g²``), in between the two.
+    """
+    if x.dim() == 2:
+        return x
+    if reduction == 'flatten':
+        return x.flatten(1)
+    if reduction == 'gap':
+        return x.mean(dim=tuple(range(2, x.dim())))
+    if reduction == 'grid':
+        return F.adaptive_avg_pool2d(x, grid_size).flatten(1)
+    raise ValueError(f'reduction must be one of {REDUCTIONS}, got '
+                     f'{reduction!r}')
+
+
+def info_nce(anchor: torch.Tensor,
+             positive: torch.Tensor,
+             negatives: torch.Tensor,
+             temperature: float,
+             negative_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Eq. (2) per anchor, on vectors; returns ``(loss N, has_negative N)``.
+
+    Args:
+        anchor: ``N×D`` vectors ``φ(o)``.
+        positive: ``N×D``, the positive of each anchor.
+        negatives: ``M×D``, negatives shared by the anchors.
+        temperature: τ > 0.
+        negative_mask: optional ``N×M`` bool, True where negative ``j`` counts
+            for anchor ``i``.
+    """
+    if temperature <= 0:
+        raise ValueError(f'temperature must be > 0, got {temperature}')
+    anchor = F.normalize(anchor.float(), dim=1, eps=1e-12)
+    positive = F.normalize(positive.float(), dim=1, eps=1e-12)
+    negatives = F.normalize(negatives.float(), dim=1, eps=1e-12)
+    pos_sim = (anchor * positive).sum(dim=1, keepdim=True)  # N×1
+    neg_sim = anchor @ negatives.t()  # N×M
+    # Differences first, then 1/τ: keeps precision for tiny τ (see module).
+    logits = torch.cat([torch.zeros_like(pos_sim),
+                        (neg_sim - pos_sim) / temperature], dim=1)
+    if negative_mask is not None:
+        if negative_mask.shape != neg_sim.shape:
+            raise ValueError(
+                f'negative_mask must be {tuple(neg_sim.shape)} (anchors × '
+                f'negatives), got {tuple(negative_mask.shape)}')
+        keep = torch.cat([torch.ones_like(negative_mask[:, :1]),
+                          negative_mask.bool()], dim=1)
+        logits = logits.masked_fill(~keep, float('-inf'))
+        has_negative = negative_mask.bool().any(dim=1)
+    else:
+        has_negative = torch.full((anchor.shape[0], ), negatives.shape[0] > 0,
+                                  dtype=torch.bool, device=anchor.device)
+    # -log softmax of the positive = logsumexp(logits) - logits[:, 0] (= 0).
+    return torch.logsumexp(logits, dim=1), has_negative
+
+
+def _as_list(x) -> List[torch.Tensor]:
+    if isinstance(x, torch.Tensor):
+        return [x]
+    if isinstance(x, dict):
+        return list(x.values())
+    return list(x)
+
+
+@LOSSES.register_module()
+class ContrastiveLoss(nn.Module):
+    """The common contrastive loss of Uni-Removal, Eq. (2) (InfoNCE).
+
+    ``forward(anchor, positive, negatives, negative_mask=None)`` embeds the
+    three with φ, reduces feature maps to vectors, and returns
+    ``loss_weight × mean_i L_CL(o_i, p_i, {n_j})`` over the anchors that have
+    at least one negative. Anchors without negatives have nothing to be
+    contrasted with and are left out (a batch where no anchor has one gives
+    a zero loss that is still connected to the graph).
+
+    Args:
+        loss_weight: weight of the loss (λ of Eq. 5).
+        temperature: τ (paper: 1e-6). Any τ > 0 is stable; note that a tiny
+            τ turns the loss into a hinge ``max_j(s_n - s_p)/τ`` whose
+            gradient is ``1/τ`` while a negative is closer than the positive.
+        embedding: config of φ, a module mapping a batch to a tensor, or to
+            a dict/list of tensors (several layers, e.g.
+            :class:`VGG19FeatureExtractor`); ``None`` is the identity. φ is a
+            fixed network: it is frozen, kept in eval mode, and neither
+            trained nor saved with the model's checkpoints.
+        layer_weights: one weight per φ output (default: their mean).
+        reduction: how a feature map becomes a vector before the cosine
+            similarity: ``'flatten'`` (default), ``'gap'`` or ``'grid'``
+            (see :func:`feature_vectors`).
+        grid_size: cells per side of ``reduction='grid'``.
+        detach_positive, detach_negatives: stop gradients through the
+            positives / negatives (both True: the anchor alone is pulled and
+            pushed; φ of detached inputs runs without autograd).
+    """
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 temperature: float = 1e-6,
+                 embedding: Optional[dict] = None,
+                 layer_weights: Optional[Sequence[float]] = None,
+                 reduction: str = 'flatten',
+                 grid_size: int = 4,
+                 detach_positive: bool = True,
+                 detach_negatives: bool = True):
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(
+                f'{type(self).__name__}: temperature must be > 0, got '
+                f'{temperature}')
+        if reduction not in REDUCTIONS:
+            raise ValueError(f'{type(self).__name__}: reduction must be one '
+                             f'of {REDUCTIONS}, got {reduction!r}')
+        self.loss_weight = loss_weight
+        self.temperature = temperature
+        self.layer_weights = None if layer_weights is None else \
+            [float(w) for w in layer_weights]
+        self.reduction = reduction
+        self.grid_size = grid_size
+        self.detach_positive = detach_positive
+        self.detach_negatives = detach_negatives
+        embedding = MODELS.build(embedding) if isinstance(embedding, dict) \
+            else embedding
+        if embedding is not None:
+            embedding.eval()
+            for param in embedding.parameters():
+                param.requires_grad_(False)
+        # Held outside the module tree: a frozen φ (80 MB for VGG-19) must
+        # not reach the optimiser, the checkpoints or model.train().
+        object.__setattr__(self, '_embedding', embedding)
+
+    @property
+    def embedding(self) -> Optional[nn.Module]:
+        """The frozen embedding φ (``None``: identity)."""
+        return self._embedding
+
+    def _apply(self, fn, *args, **kwargs):
+        # Device/dtype moves (model.to, .cuda, .half) also move φ.
+        super()._apply(fn, *args, **kwargs)
+        if self._embedding is not None:
+            self._embedding._apply(fn, *args, **kwargs)
+        return self
+
+    def embed(self, x: torch.Tensor, grad: bool = True) -> List[torch.Tensor]:
+        """φ(x) as a list of per-layer ``N×D`` vectors."""
+        if self._embedding is None:
+            return [feature_vectors(x, self.reduction, self.grid_size)]
+        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
+            layers = _as_list(self._embedding(x))
+        return [feature_vectors(f, self.reduction, self.grid_size)
+                for f in layers]
+
+    def _weights(self, count: int, weights=None,
+                 what: str = 'embedding outputs') -> List[float]:
+        weights = self.layer_weights if weights is None else weights
+        if weights is None:
+            return [1.0 / count] * count
+        if len(weights) != count:
+            raise ValueError(
+                f'{type(self).__name__}: {len(weights)} weights for {count} '
+                f'{what}')
+        return list(weights)
+
+    def contrast(self,
+                 anchor: torch.Tensor,
+                 positive: torch.Tensor,
+                 negatives: torch.Tensor,
+                 negative_mask: Optional[torch.Tensor] = None,
+                 layer_weights: Optional[Sequence[float]] = None
+                 ) -> torch.Tensor:
+        """Unweighted Eq. (2), averaged over anchors and summed over φ's
+        layers with ``layer_weights`` (default: the module's)."""
+        if positive.shape != anchor.shape:
+            raise ValueError(
+                f'{type(self).__name__}: anchor {tuple(anchor.shape)} and '
+                f'positive {tuple(positive.shape)} differ')
+        if negatives.shape[1:] != anchor.shape[1:]:
+            raise ValueError(
+                f'{type(self).__name__}: negatives {tuple(negatives.shape)} '
+                f'do not match the anchor {tuple(anchor.shape)}')
+        if self.detach_positive:
+            positive = positive.detach()
+        if self.detach_negatives:
+            negatives = negatives.detach()
+        anchors = self.embed(anchor)
+        if self._embedding is None:  # identity: no copies
+            positives, negatives_ = self.embed(positive), self.embed(negatives)
+        elif self.detach_positive and self.detach_negatives:
+            # One φ pass for positives and negatives when both are fixed.
+            both = self.embed(torch.cat([positive, negatives]), grad=False)
+            positives = [b[:anchor.shape[0]] for b in both]
+            negatives_ = [b[anchor.shape[0]:] for b in both]
+        else:
+            positives = self.embed(positive, not self.detach_positive)
+            negatives_ = self.embed(negatives, not self.detach_negatives)
+        total = anchor.new_zeros((), dtype=torch.float32)
+        weights = self._weights(len(anchors), layer_weights)
+        for weight, a, p, n in zip(weights, anchors,
+                                   positives, negatives_):
+            per_anchor, has_negative = info_nce(a, p, n, self.temperature,
+                                                negative_mask)
+            if has_negative.any():
+                total = total + weight * per_anchor[has_negative].mean()
+            else:
+                # Nothing to contrast: zero, still attached to the graph.
+                total = total + 0.0 * a.sum()
+        return total
+
+    def forward(self,
+                anchor: torch.Tensor,
+                positive: torch.Tensor,
+                negatives: torch.Tensor,
+                negative_mask: Optional[torch.Tensor] = None,
+                **kwargs) -> torch.Tensor:
+        """Weighted Eq. (2): ``anchor``/``positive`` ``N×...``, ``negatives``
+        ``M×...``, ``negative_mask`` optional ``N×M`` bool."""
+        return self.loss_weight * self.contrast(anchor, positive, negatives,
+                                                negative_mask)
+
+
+@LOSSES.register_module()
+class FeatureContrastiveLoss(ContrastiveLoss):
+    """Feature-grained contrastive loss (FCL), Uni-Removal Eq. (3).
+
+    For sample ``i`` with degradation label ``y_i``: anchor = student
+    features ``F_s,i``, positive = the features ``F_t,i`` of the teacher of
+    ``y_i`` on the same input, negatives = the student features ``F_s,j`` of
+    the batch samples with ``y_j ≠ y_i`` (paper: "a batch of intermediate
+    features from the student network with different degradation types").
+    A sample whose batch holds no other degradation type has no negative and
+    is left out (see :class:`ContrastiveLoss`); a balanced sampler
+    (``DegradationBalancedSampler``) avoids such batches.
+
+    ``forward(student_feats, teacher_feats, labels)``: each feats argument is
+    one ``N×C×H×W`` tensor or a list (or dict) of them, one per feature
+    level, paired in order. ``labels``: ``N`` degradation labels (strings
+    or ints). φ defaults to the identity.
+
+    Args:
+        loss_weight: λ_f (paper: 0.5, decayed during training by
+            :class:`~toolbox.engine.LossWeightDecayHook`).
+        level_weights: weights of the feature levels (default: their mean).
+        **kwargs: the options of :class:`ContrastiveLoss`.
+    """
+
+    def __init__(self, loss_weight: float = 0.5,
+                 level_weights: Optional[Sequence[float]] = None, **kwargs):
+        super().__init__(loss_weight=loss_weight, **kwargs)
+        self.level_weights = None if level_weights is None else \
+            [float(w) for w in level_weights]
+
+    @staticmethod
+    def different_label_mask(labels: Sequence, device=None) -> torch.Tensor:
+        """``N×N`` bool: True where samples ``i`` and ``j`` differ in label."""
+        ids = {label: k for k, label in enumerate(dict.fromkeys(labels))}
+        codes = torch.tensor([ids[label] for label in labels], device=device)
+        return codes[:, None] != codes[None, :]
+
+    def forward(self, student_feats: Tensors, teacher_feats: Tensors,
+                labels: Sequence, **kwargs) -> torch.Tensor:
+        """Weighted Eq. (3) averaged over feature levels."""
+        students, teachers = _as_list(student_feats), _as_list(teacher_feats)
+        if len(students) != len(teachers) or not students:
+            raise ValueError(
+                f'FeatureContrastiveLoss: {len(students)} student and '
+                f'{len(teachers)} teacher feature levels; they must pair up')
+        if len(labels) != students[0].shape[0]:
+            raise ValueError(
+                f'FeatureContrastiveLoss: {len(labels)} labels for a batch '
+                f'of {students[0].shape[0]}')
+        mask = self.different_label_mask(labels, students[0].device)
+        weights = self._weights(len(students), self.level_weights,
+                                'feature levels')
+        total = 0.0
+        for weight, fs, ft in zip(weights, students, teachers):
+            if fs.shape != ft.shape:
+                raise ValueError(
+                    f'FeatureContrastiveLoss: student features '
+                    f'{tuple(fs.shape)} and teacher features '
+                    f'{tuple(ft.shape)} differ; project the student\'s '
+                    '(UniRemovalKT `projections`) or use same-width teachers')
+            # Negatives: the (same-level) student features of the batch,
+            # masked to the samples of other degradation types.
+            total = total + weight * self.contrast(fs, ft, fs, mask)
+        return self.loss_weight * total
+
+
+@LOSSES.register_module()
+class ImageContrastiveLoss(ContrastiveLoss):
+    """Image-grained contrastive loss (ICL), Uni-Removal Eq. (4).
+
+    Anchor = the student's restored image ``S(x_i)``, positive = the
+    restored image of sample ``i``'s teacher ``T_{y_i}(x_i)``, negatives =
+    the batch's synthetic degraded inputs ``{x_j}`` (all of them, the
+    anchor's own input included: "a batch of synthetic images with various
+    degradations serve as negatives"). φ = VGG-19 by default (the paper's
+    "usually"), at relu1_1 … relu5_1 with MAWR's layer weights
+    1/32, 1/16, 1/8, 1/4, 1.
+
+    ``forward(restored, teacher_restored, degraded)``: ``N×3×H×W`` images in
+    ``[0, 1]`` (:class:`UniRemovalKT` converts from the network's range).
+    """
+
+    def __init__(self,
+                 loss_weight: float = 0.1,
+                 embedding: Optional[dict] = dict(
+                     type='VGG19FeatureExtractor',
+                     layers=('relu1_1', 'relu2_1', 'relu3_1', 'relu4_1',
+                             'relu5_1')),
+                 layer_weights: Optional[Sequence[float]] = (
+                     1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0),
+                 **kwargs):
+        super().__init__(loss_weight=loss_weight, embedding=embedding,
+                         layer_weights=layer_weights, **kwargs)
+
+    def forward(self, restored: torch.Tensor, teacher_restored: torch.Tensor,
+                degraded: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Weighted Eq. (4)."""
+        return self.loss_weight * self.contrast(restored, teacher_restored,
+                                                degraded)
+
+
+__all__ = ['ContrastiveLoss', 'FeatureContrastiveLoss',
+           'ImageContrastiveLoss', 'feature_vectors', 'info_nce']

@@ -1,0 +1,175 @@
+"""VGG-19 features for perceptual and contrastive losses (never downloaded).
+
+The layer layout is VGG-19's (Simonyan & Zisserman, ICLR 2015, configuration
+E) written out here, with the same ``features.<index>.weight`` keys as
+torchvision's ``vgg19``, so that torchvision's ImageNet file
+(``vgg19-dcbb9e9d.pth``) loads as it is; torchvision itself is not needed.
+Weights are only ever read from a local file: the toolbox never downloads
+anything at run time.
+"""
+import os
+import os.path as osp
+from typing import Dict, Optional, Sequence
+
+import torch
+from torch import nn
+
+from toolbox.registry import MODELS
+
+#: torchvision's file name of the ImageNet VGG-19 (without batch norm).
+VGG19_FILENAME = 'vgg19-dcbb9e9d.pth'
+#: Download address of that file, only ever *printed* in error messages.
+VGG19_URL = f'https://download.pytorch.org/models/{VGG19_FILENAME}'
+
+# Output channels of each conv, 'M' = 2x2 max pooling (configuration E).
+_VGG19_CFG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M',
+              512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M']
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def vgg19_layer_names() -> list:
+    """Names of ``features``' modules in order: conv1_1, relu1_1, ..., pool5."""
+    names, block, index = [], 1, 1
+    for item in _VGG19_CFG:
+        if item == 'M':
+            names.append(f'pool{block}')
+            block, index = block + 1, 1
+        else:
+            names += [f'conv{block}_{index}', f'relu{block}_{index}']
+            index += 1
+    return names
+
+
+def default_vgg19_path() -> str:
+    """Where torch's hub cache keeps VGG-19: ``$TORCH_HOME/hub/checkpoints``."""
+    return osp.join(torch.hub.get_dir(), 'checkpoints', VGG19_FILENAME)
+
+
+@MODELS.register_module()
+class VGG19FeatureExtractor(nn.Module):
+    """Frozen VGG-19 returning the activations of named layers.
+
+    Args:
+        layers: layer names (``'relu1_1'``, ``'conv3_4'``, ``'pool2'``, ...);
+            the network is cut after the deepest one.
+        pretrained: ``'torch_hub'`` (default) reads
+            ``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth`` (torchvision's
+            file, see :func:`default_vgg19_path`); a path reads that file
+            (torchvision's state dict, optionally under ``'state_dict'``);
+            ``None`` keeps PyTorch's random initialisation (tests, offline
+            demos). A missing file is an error naming the expected path.
+        use_input_norm: subtract ImageNet's mean and divide by its std after
+            mapping inputs to ``[0, 1]``; this is what the ImageNet weights
+            were trained with (MAWR's contrastive loss skips it; set False
+            to do the same).
+        input_range: range of the images given to ``forward``: ``'[0,1]'``
+            or ``'[-1,1]'``.
+        requires_grad: train the VGG weights (False: frozen, the usual).
+
+    ``forward(x)`` returns a dict ``layer name → N×C×h×w`` in the order of
+    ``layers``.
+    """
+
+    def __init__(self,
+                 layers: Sequence[str] = ('relu1_1', 'relu2_1', 'relu3_1',
+                                          'relu4_1', 'relu5_1'),
+                 pretrained: Optional[str] = 'torch_hub',
+                 use_input_norm: bool = True,
+                 input_range: str = '[0,1]',
+                 requires_grad: bool = False):
+        super().__init__()
+        names = vgg19_layer_names()
+        unknown = [name for name in layers if name not in names]
+        if unknown or not layers:
+            raise KeyError(f'VGG19FeatureExtractor: unknown layers {unknown} '
+                           f'(choose from {names})')
+        if input_range not in ('[0,1]', '[-1,1]'):
+            raise ValueError("VGG19FeatureExtractor: input_range must be "
+                             f"'[0,1]' or '[-1,1]', got {input_range!r}")
+        self.layers = list(layers)
+        self.indices = {name: names.index(name) for name in layers}
+        depth = max(self.indices.values()) + 1
+        modules, in_channels = [], 3
+        for item in _VGG19_CFG:
+            if len(modules) >= depth:  # cut: build no unused layer
+                break
+            if item == 'M':
+                modules.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            else:
+                modules += [nn.Conv2d(in_channels, item, 3, padding=1),
+                            nn.ReLU(inplace=False)]
+                in_channels = item
+        self.features = nn.Sequential(*modules[:depth])
+        self.use_input_norm = use_input_norm
+        self.input_range = input_range
+        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(
+            1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(
+            1, 3, 1, 1), persistent=False)
+        self.pretrained = pretrained
+        if pretrained is not None:
+            self.load_weights(default_vgg19_path()
+                              if pretrained == 'torch_hub' else pretrained)
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        self.requires_grad = requires_grad
+        if not requires_grad:
+            self.eval()
+
+    def load_weights(self, path: str) -> None:
+        """Load torchvision's VGG-19 state dict (``features.*`` keys) from
+        ``path``; keys past the cut and the classifier are ignored."""
+        path = osp.expanduser(os.fspath(path))
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'VGG-19 ImageNet weights not found at {path}. The toolbox '
+                'never downloads weights: fetch torchvision\'s file '
+                f'{VGG19_FILENAME} ({VGG19_URL}) yourself and put it there '
+                '(or under $TORCH_HOME/hub/checkpoints/), give its path as '
+                '`pretrained=`, or use `pretrained=None` for random weights.')
+        from toolbox.engine.checkpoint import load_checkpoint_file
+        state = load_checkpoint_file(path, map_location='cpu')
+        if isinstance(state, dict) and 'state_dict' in state:
+            state = state['state_dict']
+        own = self.features.state_dict()
+        found = {
+            key[len('features.'):]: value
+            for key, value in state.items() if key.startswith('features.')
+            and key[len('features.'):] in own
+        }
+        missing = sorted(set(own) - set(found))
+        if missing:
+            raise KeyError(
+                f'{path} is not a torchvision VGG-19 state dict: missing '
+                f'{["features." + k for k in missing][:6]}')
+        for key, value in found.items():
+            if value.shape != own[key].shape:
+                raise ValueError(
+                    f'{path}: features.{key} has shape {tuple(value.shape)},'
+                    f' VGG-19 needs {tuple(own[key].shape)} (a VGG-16 or '
+                    'batch-norm VGG file?)')
+        self.features.load_state_dict(found, strict=True)
+
+    def train(self, mode: bool = True):
+        """A frozen extractor stays in eval mode."""
+        return super().train(mode and self.requires_grad)
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Activations of ``self.layers`` for images ``x`` (``N×3×H×W``)."""
+        if self.input_range == '[-1,1]':
+            x = (x + 1) / 2
+        if self.use_input_norm:
+            x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+        wanted = {index: name for name, index in self.indices.items()}
+        found = {}
+        for index, module in enumerate(self.features):
+            x = module(x)
+            if index in wanted:
+                found[wanted[index]] = x
+        return {name: found[name] for name in self.layers}
+
+
+__all__ = ['VGG19FeatureExtractor', 'default_vgg19_path',
+           'vgg19_layer_names']
