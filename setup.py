@@ -36,8 +36,6 @@ setup(
         'numpy',
         'lmdb',
         'scikit-image',
-        # gamma function of the BRISQUE/NIQE fits (also a scikit-image need)
-        'scipy',
         'addict',
         'tqdm',
     ],

@@ -33,14 +33,6 @@ def fspecial_gaussian(size: int = 7, sigma: float = 7 / 6) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def gaussian_1d(size: int = 7, sigma: float = 7 / 6) -> np.ndarray:
-    """The 1-D factor of :func:`fspecial_gaussian` (normalised to sum 1)."""
-    half = (size - 1) / 2
-    x = np.arange(-half, half + 1)
-    kernel = np.exp(-(x * x) / (2 * sigma * sigma))
-    return kernel / kernel.sum()
-
-
 def gaussian_filter(img: np.ndarray, border: str, separable: bool,
                     size: int = 7, sigma: float = 7 / 6) -> np.ndarray:
     """'same'-size correlation of a float image with a Gaussian window.
@@ -58,8 +50,8 @@ def gaussian_filter(img: np.ndarray, border: str, separable: bool,
         raise ValueError(f"border must be 'zero' or 'replicate', got {border}")
     img = np.ascontiguousarray(img, dtype=np.float64)
     if separable:
-        # OpenCV's sampled Gaussian equals gaussian_1d up to rounding; of the
-        # factorisations tried it agreed best with published MATLAB
+        # OpenCV's sampled Gaussian is fspecial's 1-D factor up to rounding;
+        # of the factorisations tried it agreed best with published MATLAB
         # BRISQUE/NIQE values on images with flat regions (docs/metrics.md).
         k = cv2.getGaussianKernel(size, sigma, cv2.CV_64F)
         return cv2.sepFilter2D(img, cv2.CV_64F, k, k, borderType=mode)
