@@ -1,6 +1,7 @@
 # Uni-Removal, stage 1: knowledge transfer (KT) with the multi-grained
 # contrastive loss, BKT + ICL + FCL (the last row of Table IV).
-# Zhang et al., "Uni-Removal", 2023, III-B, III-D, IV-A. docs/methods/uniremoval.md
+# Zhang et al., "Uni-Removal", 2023, III-B, III-D, IV-A;
+# docs/methods/uniremoval.md
 #
 # 1. Train the three teachers (MPRNet at one width, so FCL can compare
 #    their features with the student's):

@@ -1,5 +1,6 @@
 # Demo of Uni-Removal's knowledge transfer (BKT + ICL + FCL) on the embedded
-# demo data, on CPU. The three demo teachers come first (docs/methods/uniremoval.md):
+# demo data, on CPU. The three demo teachers come first
+# (docs/methods/uniremoval.md):
 #   python tools/make_demo_data.py --out data/demo
 #   python tools/train.py configs/mprnet/mprnet_dehaze_demo.py
 #   python tools/train.py configs/mprnet/mprnet_derain_demo.py

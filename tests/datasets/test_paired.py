@@ -180,3 +180,25 @@ def test_rotate_and_pad_transforms():
     assert out['img'].shape == (4, 4, 3) and out['padding'] == (2, 1)
     assert np.array_equal(out['img'][:2, :3], img)
     assert np.array_equal(out['img'][2, :3], img[1])  # mirrored row
+
+
+def test_colour_order_is_rgb_for_8_and_16_bit_files_and_lmdb(tmp_path):
+    from toolbox.datasets.lmdb_utils import create_lmdb
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    rgb[..., 0] = 200  # red
+    rgb[..., 2] = 30   # a little blue
+    (tmp_path / 'src').mkdir()
+    cv2.imwrite(str(tmp_path / 'src' / 'red.png'), rgb[..., ::-1])
+    cv2.imwrite(str(tmp_path / 'src' / 'red16.png'),
+                rgb[..., ::-1].astype(np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / 'src' / 'redj.jpg'), rgb[..., ::-1],
+                [cv2.IMWRITE_JPEG_QUALITY, 100])
+    for name in ('red.png', 'red16.png'):
+        assert np.array_equal(read_image(str(tmp_path / 'src' / name)), rgb)
+    jpg = read_image(str(tmp_path / 'src' / 'redj.jpg')).astype(int)
+    assert np.abs(jpg - rgb).max() <= 3
+    create_lmdb(str(tmp_path / 'src'), str(tmp_path / 'db.lmdb'),
+                progress=False)
+    lmdb = dict(backend='lmdb', db_path=str(tmp_path / 'db.lmdb'))
+    assert np.array_equal(read_image('red', lmdb), rgb)
+    assert np.array_equal(read_image('red16', lmdb), rgb)

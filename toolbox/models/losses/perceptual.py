@@ -30,7 +30,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def vgg19_layer_names() -> list:
-    """Names of ``features``' modules in order: conv1_1, relu1_1, ..., pool5."""
+    """Names of ``features``' modules in order: conv1_1, relu1_1, ...,
+    pool5."""
     names, block, index = [], 1, 1
     for item in _VGG19_CFG:
         if item == 'M':
@@ -43,7 +44,8 @@ def vgg19_layer_names() -> list:
 
 
 def default_vgg19_path() -> str:
-    """Where torch's hub cache keeps VGG-19: ``$TORCH_HOME/hub/checkpoints``."""
+    """Where torch's hub cache keeps VGG-19:
+    ``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth``."""
     return osp.join(torch.hub.get_dir(), 'checkpoints', VGG19_FILENAME)
 
 
