@@ -9,9 +9,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-# Two cores: keep intra-op threads low so parallel subprocess tests don't
-# oversubscribe the machine.
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# One intra-op thread: the tests' tensors are tiny (threads gain nothing),
+# and on a 2-core machine the OpenMP threads of concurrent jobs (the
+# subprocess tests, or other work on a shared machine) slow each other down
+# many times over.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope='session')

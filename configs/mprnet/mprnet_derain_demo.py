@@ -1,4 +1,6 @@
-# Demo deraining teacher: a narrow MPRNet on data/demo/rain, ~1 min on 2 CPUs.
+# Demo deraining teacher: a narrow MPRNet (16/8/8, 2 CABs per ORB) on
+# data/demo/rain. 300 iterations, about 2 minutes on 2 idle CPU cores; PSNR
+# on the demo test split: input 26.1 dB -> 29.1 dB (see docs/models/mprnet.md).
 #   python tools/make_demo_data.py
 #   python tools/train.py configs/mprnet/mprnet_derain_demo.py
 _base_ = [
@@ -21,7 +23,7 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), eps=1e-8))
+    optimizer=dict(type='Adam', lr=3e-3, betas=(0.9, 0.999), eps=1e-8))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=20,

@@ -12,7 +12,10 @@
 #
 # VGG-19 (ICL's φ) is read from $TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth
 # (torchvision's ImageNet file); nothing is downloaded.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/datasets/paired_train_pipeline.py'
+]
 
 # ---------------------------------------------------------------- model
 # Teachers and student share MPRNet's deraining widths (40/20/16), as the
@@ -65,21 +68,12 @@ model = dict(
 )
 
 # ----------------------------------------------------------------- data
-# The paper leaves the patch size blank ("patches of size ."); 256 is the
-# teachers' (MPRNet's) crop.
-crop_size = 256
-train_pipeline = [
-    dict(type='LoadImageFromFile', key='img'),
-    dict(type='LoadImageFromFile', key='gt'),
-    dict(type='PairedRandomCrop', crop_size=crop_size),
-    dict(type='Flip', keys=['img', 'gt'], direction='horizontal'),
-    dict(type='PackRestorationInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', key='img'),
-    dict(type='LoadImageFromFile', key='gt'),
-    dict(type='PackRestorationInputs'),
-]
+# Pipelines: configs/_base_/datasets/paired_train_pipeline.py, 256² random
+# crops and flips. The paper leaves the patch size blank ("patches of size
+# ."); 256 is the teachers' (MPRNet's) crop.
+train_pipeline = {{_base_.train_pipeline}}
+test_pipeline = {{_base_.test_pipeline}}
+
 # IV-A1: a mixture of OTS, Rain1400 and GoPro, each sample labelled with its
 # degradation (the label picks the teacher). Shuffled epochs, as in the
 # paper; batches need not hold every type (FCL then has fewer negatives).
@@ -120,8 +114,6 @@ val_dataloader = [
         pipeline=test_pipeline, test_mode=True, name='gopro')),
 ]
 test_dataloader = val_dataloader
-val_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
-test_evaluator = val_evaluator
 
 # ------------------------------------------------------------- schedule
 # IV-A2: Adam(β1 0.9, β2 0.999), batch 16, 400 epochs. The learning rate is

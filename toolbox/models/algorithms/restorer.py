@@ -149,9 +149,12 @@ class Restorer(BaseModel):
         tile = self.test_cfg.get('tile')
         if tile:
             from toolbox.apis.tiling import tiled_forward
+            # Tiles are padded like whole images (the network's divisor).
+            divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
             return tiled_forward(
                 lambda x: as_stage_list(self.generator(x))[0], inputs, tile,
-                self.test_cfg.get('tile_overlap', 32))
+                self.test_cfg.get('tile_overlap', 32),
+                pad_multiple=divisor or 1)
         return as_stage_list(self.generator(inputs))[0]
 
     def predict(self, inputs: torch.Tensor,
