@@ -9,9 +9,11 @@ random batch; the table reports the median time per step.
 
     python benchmarks/bench_kt_step.py                   # demo-size MPRNet
     python benchmarks/bench_kt_step.py --net deraining --crop 128 --batch 6
+    python benchmarks/bench_kt_step.py --write docs/benchmarks.md
 
 Teachers and VGG have random weights (no files needed); timings do not
-depend on weight values. Results: docs/benchmarks_uniremoval.md.
+depend on weight values. ``--write`` replaces the table between the
+``bench_kt_step`` markers of a markdown file (results: docs/benchmarks.md).
 """
 import argparse
 import statistics
@@ -25,6 +27,9 @@ from toolbox.models.algorithms.restorer import as_stage_list
 from toolbox.models.data_preprocessor import convert_range
 from toolbox.registry import MODELS
 from toolbox.structures import RestorationSample
+
+# benchmarks/_report.py: the script's folder is first on sys.path.
+from _report import cpu_name, write_section  # noqa: E402
 
 NETS = {
     'demo': dict(type='MPRNet', variant=None, n_feat=16, scale_unetfeats=8,
@@ -102,6 +107,9 @@ def main():
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--no-icl', action='store_true')
+    parser.add_argument('--write', metavar='MARKDOWN',
+                        help='put the table into this file (between the '
+                        'bench_kt_step markers)')
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -142,16 +150,25 @@ def main():
     rows = [(names[v], statistics.median(teacher_times[v]),
              statistics.median(step_times[v])) for v in variants]
 
-    print(f'device: {device}, threads: {torch.get_num_threads()}, net: '
-          f'{args.net}, batch {args.batch} x {args.crop}^2 '
-          f'({len(LABELS)} teachers, balanced labels), ICL: '
-          f'{not args.no_icl}, median of {args.steps} steps')
-    print('| step | teachers only (s) | full train step (s) |')
-    print('|---|---|---|')
-    for name, teachers, step in rows:
-        print(f'| {name} | {teachers:.3f} | {step:.3f} |')
-    print(f'| speed-up | {rows[1][1] / rows[0][1]:.2f}x | '
-          f'{rows[1][2] / rows[0][2]:.2f}x |')
+    hardware = (cpu_name() if device == 'cpu' else
+                torch.cuda.get_device_name())
+    table = '\n'.join([
+        f'{device} ({hardware}), '
+        f'{torch.get_num_threads()} threads, torch {torch.__version__}; '
+        f'{args.net} MPRNet, batch {args.batch} × {args.crop}² '
+        f'({len(LABELS)} teachers, balanced labels), ICL '
+        f'{"off" if args.no_icl else "on"}, median of {args.steps} steps.',
+        '',
+        '| teacher pass | teachers only (s) | full train step (s) |',
+        '| --- | ---: | ---: |',
+        *(f'| {name} | {teachers:.3f} | {step:.3f} |'
+          for name, teachers, step in rows),
+        f'| speed-up of grouping | {rows[1][1] / rows[0][1]:.2f}× | '
+        f'{rows[1][2] / rows[0][2]:.2f}× |',
+    ])
+    print(table)
+    if args.write:
+        write_section(args.write, 'bench_kt_step', table)
 
 
 if __name__ == '__main__':

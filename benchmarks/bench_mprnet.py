@@ -18,8 +18,6 @@ replaces the table between the ``bench_mprnet`` markers of a markdown file.
 """
 import argparse
 import importlib.util
-import platform
-import re
 import time
 from contextlib import nullcontext
 
@@ -28,6 +26,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from toolbox.models.backbones.mprnet import MPRNET_VARIANTS, MPRNet
 from toolbox.models.losses.pixel import CharbonnierLoss
+
+# benchmarks/_report.py: the script's folder is first on sys.path.
+from _report import cpu_name, write_section  # noqa: E402
 
 MODES = ('float32', 'bf16 autocast + channels_last')
 
@@ -96,15 +97,6 @@ def time_in_turn(fns, repeats):
     return times
 
 
-def cpu_name():
-    try:
-        with open('/proc/cpuinfo') as f:
-            found = re.search(r'model name\s*:\s*(.+)', f.read())
-        return found.group(1).strip() if found else platform.processor()
-    except OSError:
-        return platform.processor()
-
-
 def run(args):
     builders = {'toolbox': lambda: MPRNet(variant=args.variant)}
     if args.official:
@@ -152,18 +144,6 @@ def format_table(args, rows):
     return '\n'.join(lines)
 
 
-def write_section(path, table):
-    start, end = '<!-- bench_mprnet:start -->', '<!-- bench_mprnet:end -->'
-    with open(path) as f:
-        text = f.read()
-    if start not in text or end not in text:
-        raise ValueError(f'{path} has no {start} … {end} markers')
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, 'w') as f:
-        f.write(f'{head}{start}\n{table}\n{end}{tail}')
-
-
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -180,7 +160,7 @@ def main():
     table = format_table(args, run(args))
     print(table)
     if args.write:
-        write_section(args.write, table)
+        write_section(args.write, 'bench_mprnet', table)
 
 
 if __name__ == '__main__':

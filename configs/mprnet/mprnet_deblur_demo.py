@@ -1,5 +1,5 @@
 # Demo deblurring teacher: a narrow MPRNet (16/8/8, 2 CABs per ORB) on
-# data/demo/blur. 300 iterations, about 2 minutes on 2 idle CPU cores; PSNR
+# data/demo/blur. 300 iterations, about a minute on 2 idle CPU cores; PSNR
 # on the demo test split: input 30.4 dB -> 31.5 dB (see docs/models/mprnet.md).
 #   python tools/make_demo_data.py
 #   python tools/train.py configs/mprnet/mprnet_deblur_demo.py

@@ -1,5 +1,5 @@
 # Demo dehazing teacher: a narrow MPRNet (16/8/8, 2 CABs per ORB) on
-# data/demo/haze. 300 iterations, about 2 minutes on 2 idle CPU cores; PSNR
+# data/demo/haze. 300 iterations, about a minute on 2 idle CPU cores; PSNR
 # on the demo test split: input 14.0 dB -> 22.1 dB (see docs/models/mprnet.md).
 #   python tools/make_demo_data.py
 #   python tools/train.py configs/mprnet/mprnet_dehaze_demo.py

@@ -1,5 +1,5 @@
 # Demo deraining teacher: a narrow MPRNet (16/8/8, 2 CABs per ORB) on
-# data/demo/rain. 300 iterations, about 2 minutes on 2 idle CPU cores; PSNR
+# data/demo/rain. 300 iterations, about a minute on 2 idle CPU cores; PSNR
 # on the demo test split: input 26.1 dB -> 29.1 dB (see docs/models/mprnet.md).
 #   python tools/make_demo_data.py
 #   python tools/train.py configs/mprnet/mprnet_derain_demo.py
