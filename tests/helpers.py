@@ -1,4 +1,6 @@
-"""Small helpers shared by tests: tiny image folders written on the fly."""
+"""Small helpers shared by tests: tiny image folders written on the fly,
+a free port for multi-process runs."""
+import socket
 from pathlib import Path
 
 import cv2
@@ -28,3 +30,11 @@ def write_paired_folder(root, count: int = 4, size: int = 32,
         cv2.imwrite(str(root / img_dir / f'{i:03d}.png'),
                     noisy.astype(np.uint8)[..., ::-1])
     return root
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for torchrun's rendezvous): a fixed
+    or pid-derived port can collide with another job's."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

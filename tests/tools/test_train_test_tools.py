@@ -15,7 +15,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from tests.helpers import write_paired_folder
+from tests.helpers import free_port, write_paired_folder
 
 CONFIG = 'configs/demo/tiny_restorer.py'
 
@@ -148,7 +148,7 @@ def test_amp_on_cpu_trains(data_root, repo_root, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='exercises the CPU path')
 def test_dist_train_two_cpu_processes(data_root, repo_root, tmp_path):
-    env_port = str(29500 + os.getpid() % 1000)
+    env_port = str(free_port())
     log = run_tool(repo_root, [
         'env', f'PORT={env_port}', 'bash', 'tools/dist_train.sh', CONFIG, '2',
         '--work-dir', str(tmp_path), '--cfg-options'] +
