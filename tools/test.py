@@ -8,6 +8,7 @@ import os.path as osp
 
 from mmengine.runner import Runner
 
+from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.results import (print_metrics_table, results_record,
                                     write_results)
 from toolbox.engine.runner_setup import add_common_arguments, load_config
@@ -33,6 +34,7 @@ def main():
     cfg.resume = False
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    finish_distributed()
     if runner.rank != 0:
         return
     name = args.name or osp.splitext(osp.basename(args.config))[0]

@@ -3,6 +3,7 @@ import argparse
 
 from mmengine.runner import Runner
 
+from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
                                          load_config)
 
@@ -41,6 +42,7 @@ def main():
         cfg.resume, cfg.load_from = True, args.resume
     runner = Runner.from_cfg(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -6,13 +6,14 @@ local file backend (see :mod:`toolbox.engine.checkpoint`).
 from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, AtomicLocalBackend,
                          UntrustedCheckpointError, load_checkpoint_file,
                          set_checkpoint_trust)
-from .distributed import setup_distributed
+from .distributed import finish_distributed, setup_distributed
 from .loops import MultiTestLoop, MultiValLoop
 from .optim_wrapper import MixedPrecisionOptimWrapper
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'AtomicLocalBackend', 'UntrustedCheckpointError',
     'load_checkpoint_file', 'set_checkpoint_trust', 'setup_distributed',
+    'finish_distributed',
     'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper'
 ]
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402

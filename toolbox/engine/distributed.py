@@ -73,3 +73,17 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
     cfg.model_wrapper_cfg = wrapper_cfg
     env_cfg = cfg.setdefault('env_cfg', {})
     env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+
+
+def finish_distributed() -> None:
+    """Leave the process group cleanly at the end of a tool.
+
+    Without this, a rank can exit while its gloo threads still run, and the
+    C++ runtime then aborts it ("terminate called without an active
+    exception", exit code -6) after a successful run; torchrun reports
+    that as a failure. The barrier lets every rank finish its last
+    collective before any of them tears the group down.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
