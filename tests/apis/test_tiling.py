@@ -96,3 +96,24 @@ def test_tiny_mprnet_tiled_matches_untiled_away_from_patch_seams():
     assert diff[..., :20].max().item() < 3e-3
     assert diff[..., 76:].max().item() < 3e-3
     assert diff.mean().item() < 0.1 * (full - x).abs().mean().item()
+
+
+def test_restorer_pads_tiles_to_its_preprocessor_divisor():
+    """A Restorer with test_cfg tiles hands its pad_size_divisor to every
+    window, so a network that needs multiples of 8 sees only those."""
+    from toolbox.models.algorithms.restorer import Restorer
+    from toolbox.registry import MODELS
+
+    @MODELS.register_module(force=True)
+    class NeedsMultipleOf8(torch.nn.Module):
+        def forward(self, x):
+            assert x.shape[-2] % 8 == 0 and x.shape[-1] % 8 == 0, x.shape
+            return x * 2
+
+    model = Restorer(
+        generator=dict(type='NeedsMultipleOf8'),
+        data_preprocessor=dict(type='RestorationDataPreprocessor',
+                               pad_size_divisor=8),
+        test_cfg=dict(tile=20, tile_overlap=6))
+    x = torch.rand(1, 3, 37, 29)
+    torch.testing.assert_close(model.restore(x), x * 2)
