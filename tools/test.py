@@ -34,8 +34,10 @@ def main():
     cfg.resume = False
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    rank = runner.rank
+    del runner  # frees the DDP wrapper before the process group goes
     finish_distributed()
-    if runner.rank != 0:
+    if rank != 0:
         return
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     print_metrics_table(metrics, title=name)

@@ -42,6 +42,7 @@ def main():
         cfg.resume, cfg.load_from = True, args.resume
     runner = Runner.from_cfg(cfg)
     runner.train()
+    del runner  # frees the DDP wrapper before the process group goes
     finish_distributed()
 
 

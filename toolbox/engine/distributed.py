@@ -7,6 +7,7 @@ absent, :func:`setup_distributed` initialises the gloo process group itself
 (the runner then skips its own initialisation) and sets ``device_ids=None``
 in ``model_wrapper_cfg``. With CUDA, MMEngine's own path (NCCL) is used.
 """
+import gc
 import os
 import subprocess
 from datetime import timedelta
@@ -78,12 +79,18 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
 def finish_distributed() -> None:
     """Leave the process group cleanly at the end of a tool.
 
-    Without this, a rank can exit while its gloo threads still run, and the
-    C++ runtime then aborts it ("terminate called without an active
-    exception", exit code -6) after a successful run; torchrun reports
-    that as a failure. The barrier lets every rank finish its last
-    collective before any of them tears the group down.
+    Call it after dropping the last reference to the runner (``del
+    runner``). A DDP wrapper keeps the gloo process group alive, so
+    ``destroy_process_group`` alone does not free it; it is then freed during
+    interpreter shutdown, where its worker threads can no longer finish and
+    the C++ runtime aborts the rank ("terminate called without an active
+    exception", exit code -6) after a successful run, which torchrun reports
+    as a failure. Collecting garbage first frees the runner's reference
+    cycles, so the group is torn down here, while Python is alive. The
+    barrier lets every rank finish its last collective before any of them
+    tears the group down.
     """
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
         dist.barrier()
         dist.destroy_process_group()
