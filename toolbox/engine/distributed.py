@@ -81,14 +81,14 @@ def finish_distributed() -> None:
 
     Call it after dropping the last reference to the runner (``del
     runner``). A DDP wrapper keeps the gloo process group alive, so
-    ``destroy_process_group`` alone does not free it; it is then freed during
-    interpreter shutdown, where tearing down its worker threads sometimes
-    aborts the rank ("terminate called without an active exception", exit
-    code -6; about one two-process run in twelve here) after a successful
-    run, which torchrun reports as a failure. Collecting garbage first frees the runner's reference
-    cycles, so the group is torn down here, while Python is alive. The
-    barrier lets every rank finish its last collective before any of them
-    tears the group down.
+    ``destroy_process_group`` alone does not free it; it is then freed
+    during interpreter shutdown, where tearing down its worker threads
+    sometimes aborts the rank ("terminate called without an active
+    exception", exit code -6; about one two-process run in twelve here)
+    after a successful run, which torchrun reports as a failure. Collecting
+    garbage first frees the runner's reference cycles, so the group is torn
+    down here, while Python is alive. The barrier lets every rank finish
+    its last collective before any of them tears the group down.
     """
     if dist.is_available() and dist.is_initialized():
         gc.collect()
