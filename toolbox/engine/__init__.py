@@ -8,12 +8,14 @@ from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, AtomicLocalBackend,
                          set_checkpoint_trust)
 from .distributed import finish_distributed, setup_distributed
 from .loops import MultiTestLoop, MultiValLoop
+from .optim_constructor import MultiOptimWrapperConstructor
 from .optim_wrapper import MixedPrecisionOptimWrapper
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'AtomicLocalBackend', 'UntrustedCheckpointError',
     'load_checkpoint_file', 'set_checkpoint_trust', 'setup_distributed',
     'finish_distributed',
-    'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper'
+    'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper',
+    'MultiOptimWrapperConstructor'
 ]
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402

@@ -73,18 +73,52 @@ class RestorationDataPreprocessor(BaseDataPreprocessor):
         """The network's range → ``[0, 255]`` pixels (not clamped)."""
         return (x - self.offset) * self.scale
 
-    def stack_gt(self, data_samples: Sequence) -> torch.Tensor:
-        """The normalised ``N×3×H×W`` batch of the samples' ``gt_img``."""
+    def stack_images(self, data_samples: Sequence, key: str = 'gt_img',
+                     training: bool = True) -> torch.Tensor:
+        """The normalised ``N×3×H×W`` batch of the samples' ``key`` image.
+
+        Works for every image a sample carries besides the input
+        (``gt_img``, the unpaired ``ref_img``, ...): the same range, and
+        outside training the same padding as the inputs (recorded in the
+        metainfo as ``padding_<key>``), so every image of a batch reaches
+        the network alike.
+        """
         missing = [
             s.metainfo.get('img_path', i)
-            for i, s in enumerate(data_samples) if 'gt_img' not in s
+            for i, s in enumerate(data_samples) if key not in s
         ]
         if missing:
+            hint = ('Does the dataset pair inputs with targets?'
+                    if key == 'gt_img' else
+                    f'Does the pipeline load and pack {key!r}?')
             raise KeyError(
-                'Training needs targets, but these samples have no gt_img: '
-                f'{missing[:5]}. Does the dataset pair inputs with targets?')
-        gt = torch.stack([s.gt_img for s in data_samples]).to(self.device)
-        return self.normalize(gt.float())
+                f'The model needs {key}, but these samples have none: '
+                f'{missing[:5]}. {hint}')
+        images = [s.get(key).to(self.device).float() for s in data_samples]
+        if training:
+            batch = self._stack_same_size(images, key)
+        else:
+            batch, paddings = self._stack(images)
+            for sample, padding in zip(data_samples, paddings):
+                sample.set_metainfo({f'padding_{key}': padding})
+        batch = self.normalize(batch)
+        if self.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch
+
+    def stack_gt(self, data_samples: Sequence) -> torch.Tensor:
+        """The normalised ``N×3×H×W`` batch of the samples' ``gt_img``."""
+        return self.stack_images(data_samples, 'gt_img')
+
+    @staticmethod
+    def _stack_same_size(images: List[torch.Tensor],
+                         what: str) -> torch.Tensor:
+        shapes = {tuple(im.shape) for im in images}
+        if len(shapes) != 1:
+            raise ValueError(
+                f'Training batches must have one size (crop them in the '
+                f'pipeline); got {what} shapes {sorted(shapes)}.')
+        return torch.stack(images)
 
     def _stack(self, images: List[torch.Tensor]) -> Tuple[torch.Tensor, list]:
         """Stack images of possibly different sizes; remember each padding."""
@@ -115,12 +149,8 @@ class RestorationDataPreprocessor(BaseDataPreprocessor):
         # A list of 3×H×W tensors (pseudo_collate) or an N×3×H×W tensor.
         images = [im.float() for im in inputs]
         if training:
-            shapes = {tuple(im.shape) for im in images}
-            if len(shapes) != 1:
-                raise ValueError(
-                    'Training batches must have one size (crop them in the '
-                    f'pipeline); got shapes {sorted(shapes)}.')
-            batch, paddings = torch.stack(images), [(0, 0)] * len(images)
+            batch = self._stack_same_size(images, 'input')
+            paddings = [(0, 0)] * len(images)
         else:
             batch, paddings = self._stack(images)
         batch = self.normalize(batch)

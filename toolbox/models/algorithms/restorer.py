@@ -1,55 +1,18 @@
 """``Restorer``: supervised image-to-image restoration."""
-import re
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence
 
 import torch
-from mmengine.model import BaseModel
-from torch import nn
 
-from toolbox.models.data_preprocessor import build_data_preprocessor
+from toolbox.models.algorithms.base import (RestorationModel, as_stage_list,
+                                            named_outputs)
+from toolbox.models.algorithms.loss_routing import RoutedLosses
 from toolbox.registry import MODELS
 
-ForwardResults = Union[Dict[str, torch.Tensor], List, torch.Tensor]
-
-
-def _snake_case(name: str) -> str:
-    name = re.sub(r'Loss$', '', name)
-    return re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower()
-
-
-def build_losses(loss_cfgs: Optional[Sequence[dict]]) -> nn.ModuleDict:
-    """Build registered losses, keyed by the name their value is logged as.
-
-    Each config may carry ``loss_name`` (the key is then ``loss_<loss_name>``);
-    otherwise the class name gives it (``CharbonnierLoss`` → ``loss_charbonnier``).
-    """
-    losses = nn.ModuleDict()
-    for cfg in loss_cfgs or []:
-        cfg = dict(cfg)
-        if 'type' not in cfg:
-            raise KeyError(f'Each entry of `losses` needs a `type`: {cfg}')
-        loss_type = cfg['type']
-        type_name = loss_type if isinstance(loss_type, str) else \
-            loss_type.__name__
-        name = cfg.pop('loss_name', None) or _snake_case(type_name)
-        key = name if name.startswith('loss_') else f'loss_{name}'
-        if key in losses:
-            raise ValueError(
-                f'Two losses would both be logged as {key!r}; give one a '
-                "distinct `loss_name`.")
-        losses[key] = MODELS.build(cfg)
-    return losses
-
-
-def as_stage_list(outputs) -> List[torch.Tensor]:
-    """A generator's outputs as a list, final output first."""
-    if isinstance(outputs, torch.Tensor):
-        return [outputs]
-    return list(outputs)
+__all__ = ['Restorer', 'as_stage_list']
 
 
 @MODELS.register_module()
-class Restorer(BaseModel):
+class Restorer(RestorationModel):
     """A generator trained with a weighted sum of registered losses.
 
     Args:
@@ -57,9 +20,13 @@ class Restorer(BaseModel):
             normalised ``N×3×H×W`` batch to a tensor, or to a list of tensors
             for multi-stage networks (final output first).
         losses: list of loss configs, each with ``type`` and ``loss_weight``
-            and optionally ``loss_name``. Each loss is called as
-            ``loss(pred, target)`` on every stage output and summed over
-            stages (``stage_loss='sum'``, MPRNet's recipe) or on the final
+            and optionally ``loss_name`` and ``inputs`` (see
+            :mod:`~toolbox.models.algorithms.loss_routing`). The outputs a
+            loss can name: ``pred`` (final image), ``stages`` (every stage
+            of a multi-stage network, final first), ``target``, and the
+            names of a network that returns a dict (e.g. ``aux``). A loss
+            without ``inputs`` is applied to every stage and summed over
+            stages (``stage_loss='sum'``, MPRNet's recipe) or to the final
             output only (``stage_loss='final'``).
         data_preprocessor: a :class:`RestorationDataPreprocessor` config; its
             ``value_range`` is the network's.
@@ -83,9 +50,8 @@ class Restorer(BaseModel):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        super().__init__(
-            data_preprocessor=build_data_preprocessor(data_preprocessor),
-            init_cfg=init_cfg)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         test_cfg=test_cfg, init_cfg=init_cfg)
         if stage_loss not in ('sum', 'final'):
             raise ValueError(
                 f"stage_loss must be 'sum' or 'final', got {stage_loss!r}")
@@ -93,10 +59,12 @@ class Restorer(BaseModel):
         if getattr(self.data_preprocessor, 'channels_last', False):
             # Weights in the inputs' layout avoid a conversion per conv.
             self.generator.to(memory_format=torch.channels_last)
-        self.losses = build_losses(losses)
         self.stage_loss = stage_loss
+        self.losses = RoutedLosses(
+            losses,
+            default_inputs=('stages' if stage_loss == 'sum' else 'pred',
+                            'target'))
         self.train_cfg = dict(train_cfg or {})
-        self.test_cfg = dict(test_cfg or {})
         self._register_load_state_dict_pre_hook(self._accept_bare_generator)
 
     def _accept_bare_generator(self, state_dict, prefix, *args, **kwargs):
@@ -111,61 +79,16 @@ class Restorer(BaseModel):
             for key, name in zip(keys, bare):
                 state_dict[own + name] = state_dict.pop(key)
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[list] = None,
-                mode: str = 'tensor') -> ForwardResults:
-        """MMEngine's entry point: ``mode`` is 'loss', 'predict' or 'tensor'."""
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.generator(inputs)
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got "
-                         f'{mode!r}')
-
     def compute_losses(self, outputs, target: torch.Tensor,
                        **kwargs) -> Dict[str, torch.Tensor]:
-        """Apply every loss to the stage outputs (see ``stage_loss``)."""
-        stages = as_stage_list(outputs)
-        if self.stage_loss == 'final':
-            stages = stages[:1]
+        """Every loss on the named network outputs and ``target``."""
         if not self.losses:
             raise ValueError('Restorer has no `losses` to train with.')
-        return {
-            key: sum(loss(pred, target, **kwargs) for pred in stages)
-            for key, loss in self.losses.items()
-        }
+        return self.losses(dict(named_outputs(outputs), target=target),
+                           **kwargs)
 
     def loss(self, inputs: torch.Tensor,
              data_samples: Sequence) -> Dict[str, torch.Tensor]:
         """Losses of one training batch."""
         target = self.data_preprocessor.stack_gt(data_samples)
         return self.compute_losses(self.generator(inputs), target)
-
-    def restore(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The final restored batch in the network's range (tiled if asked)."""
-        tile = self.test_cfg.get('tile')
-        if tile:
-            from toolbox.apis.tiling import tiled_forward
-            # Tiles are padded like whole images (the network's divisor).
-            divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
-            return tiled_forward(
-                lambda x: as_stage_list(self.generator(x))[0], inputs, tile,
-                self.test_cfg.get('tile_overlap', 32),
-                pad_multiple=divisor or 1)
-        return as_stage_list(self.generator(inputs))[0]
-
-    def predict(self, inputs: torch.Tensor,
-                data_samples: Optional[Sequence] = None) -> list:
-        """Restore a batch; return samples with ``pred_img`` in [0, 255]."""
-        pixels = self.data_preprocessor.denormalize(
-            self.restore(inputs).float())
-        crops = self.data_preprocessor.crop_padding(pixels, data_samples)
-        if data_samples is None:
-            from toolbox.structures import RestorationSample
-            data_samples = [RestorationSample() for _ in crops]
-        for sample, pred in zip(data_samples, crops):
-            sample.pred_img = pred.detach()
-        return list(data_samples)

@@ -1,0 +1,132 @@
+"""What every image-to-image model shares: predict, tiling, named outputs.
+
+A supervised :class:`~toolbox.models.algorithms.restorer.Restorer`, a GAN
+(:class:`~toolbox.models.algorithms.base_gan.BaseGAN`) and the Uni-Removal
+stages all test the same way: one network (the *inference network*) maps
+the normalised input batch to an image, the data preprocessor maps it back
+to ``[0, 255]`` RGB and crops the padding away. They differ in training
+only, which each algorithm owns.
+"""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.model import BaseModel
+from torch import nn
+
+from toolbox.models.data_preprocessor import build_data_preprocessor
+
+NetworkOutput = Union[torch.Tensor, Sequence[torch.Tensor],
+                      Dict[str, torch.Tensor]]
+
+
+def as_stage_list(outputs: NetworkOutput) -> List[torch.Tensor]:
+    """A network's image outputs as a list, final output first.
+
+    A tensor is one stage; a list/tuple holds the stages of a multi-stage
+    network (MPRNet: final first); a dict holds named outputs and its
+    ``'pred'`` is the restored image.
+    """
+    if isinstance(outputs, torch.Tensor):
+        return [outputs]
+    if isinstance(outputs, dict):
+        return [outputs['pred']]
+    return list(outputs)
+
+
+def named_outputs(outputs: NetworkOutput) -> Dict[str, object]:
+    """A network's outputs by name: ``pred`` (final image), ``stages``
+    (every stage, final first; ``[pred]`` for single-output networks) and a
+    dict network's own names (e.g. an auxiliary branch's ``aux``)."""
+    if isinstance(outputs, dict):
+        if 'pred' not in outputs:
+            raise KeyError('A network returning a dict must name its '
+                           f"restored image 'pred'; got {sorted(outputs)}")
+        named = dict(outputs)
+        named.setdefault('stages', [named['pred']])
+        return named
+    stages = as_stage_list(outputs)
+    return dict(pred=stages[0], stages=stages)
+
+
+class RestorationModel(BaseModel):
+    """Base of the toolbox's algorithms: test-time behaviour in one place.
+
+    Subclasses set :attr:`inference_network_name` (the attribute holding
+    the network ``predict`` runs, e.g. ``'generator'``) or override
+    :meth:`inference_network`, and implement ``loss`` or ``train_step``.
+
+    Args:
+        data_preprocessor: a :class:`RestorationDataPreprocessor` config or
+            module; its ``value_range`` is the networks'.
+        test_cfg: ``dict(tile=T, tile_overlap=O)`` restores large images
+            tile by tile in ``predict`` (see :mod:`toolbox.apis.tiling`).
+        init_cfg: MMEngine weight initialisation config.
+
+    ``predict`` returns the input samples with ``pred_img`` set: an RGB
+    float tensor ``3×H×W`` in ``[0, 255]`` cropped to the input size.
+    """
+
+    inference_network_name = 'generator'
+
+    def __init__(self,
+                 data_preprocessor: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(
+            data_preprocessor=build_data_preprocessor(data_preprocessor),
+            init_cfg=init_cfg)
+        self.test_cfg = dict(test_cfg or {})
+
+    def inference_network(self) -> nn.Module:
+        """The network ``predict`` (and ``tools/infer.py``) runs."""
+        return getattr(self, self.inference_network_name)
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor'):
+        """MMEngine's entry point: ``mode`` is 'loss', 'predict' or 'tensor'."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.inference_network()(inputs)
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got "
+                         f'{mode!r}')
+
+    def loss(self, inputs: torch.Tensor, data_samples: Sequence) -> dict:
+        """Losses of one batch; algorithms that own ``train_step`` whole
+        (GANs) do not need it."""
+        raise NotImplementedError(
+            f'{type(self).__name__} trains through train_step, not loss()')
+
+    def restore(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The final restored batch in the network's range (tiled if asked)."""
+        network = self.inference_network()
+
+        def run(x):
+            return as_stage_list(network(x))[0]
+
+        tile = self.test_cfg.get('tile')
+        if tile:
+            from toolbox.apis.tiling import tiled_forward
+            # Tiles are padded like whole images (the network's divisor).
+            divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
+            return tiled_forward(run, inputs, tile,
+                                 self.test_cfg.get('tile_overlap', 32),
+                                 pad_multiple=divisor or 1)
+        return run(inputs)
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[Sequence] = None) -> list:
+        """Restore a batch; return samples with ``pred_img`` in [0, 255]."""
+        pixels = self.data_preprocessor.denormalize(
+            self.restore(inputs).float())
+        crops = self.data_preprocessor.crop_padding(pixels, data_samples)
+        if data_samples is None:
+            from toolbox.structures import RestorationSample
+            data_samples = [RestorationSample() for _ in crops]
+        for sample, pred in zip(data_samples, crops):
+            sample.pred_img = pred.detach()
+        return list(data_samples)
