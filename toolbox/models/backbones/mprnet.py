@@ -21,6 +21,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
+from toolbox.models.layers.attention import (ChannelAttention,
+                                            ChannelAttentionBlock, same_conv)
 from toolbox.registry import BACKBONES
 
 #: (n_feat, scale_unetfeats, scale_orsnetfeats) of the official task files.
@@ -31,41 +33,17 @@ MPRNET_VARIANTS = {
 }
 
 
-def conv(in_channels: int, out_channels: int, kernel_size: int,
-         bias: bool = False) -> nn.Conv2d:
-    """'Same' convolution (stride 1), without bias by default."""
-    return nn.Conv2d(in_channels, out_channels, kernel_size,
-                     padding=kernel_size // 2, bias=bias)
+# MPRNet's name for the shared same-size convolution.
+conv = same_conv
 
 
-class CALayer(nn.Module):
-    """Channel attention: squeeze (global mean) and excite (2 × 1×1 conv)."""
-
-    def __init__(self, channels: int, reduction: int, bias: bool):
-        super().__init__()
-        self.conv_du = nn.Sequential(
-            nn.Conv2d(channels, channels // reduction, 1, bias=bias),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(channels // reduction, channels, 1, bias=bias),
-            nn.Sigmoid())
-
-    def forward(self, x):
-        return x * self.conv_du(x.mean(dim=(2, 3), keepdim=True))
-
-
-class CAB(nn.Module):
-    """Channel attention block: conv-act-conv, channel attention, residual."""
+class CAB(ChannelAttentionBlock):
+    """MPRNet's channel attention block (its activation is required: MPRNet
+    shares one PReLU between all blocks)."""
 
     def __init__(self, channels: int, kernel_size: int, reduction: int,
                  bias: bool, act: nn.Module):
-        super().__init__()
-        self.body = nn.Sequential(
-            conv(channels, channels, kernel_size, bias), act,
-            conv(channels, channels, kernel_size, bias))
-        self.CA = CALayer(channels, reduction, bias)
-
-    def forward(self, x):
-        return self.CA(self.body(x)) + x
+        super().__init__(channels, kernel_size, reduction, bias, act)
 
 
 def cab_group(count: int, channels: int, kernel_size: int, reduction: int,
