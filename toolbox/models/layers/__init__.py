@@ -1,1 +1,5 @@
-"""Registered layers of the toolbox (one import line per module)."""
+"""Layers and helpers shared by several networks (one import line per
+module)."""
+from .antialias import BlurPool2d, BlurUpsample2d  # noqa: F401
+from .norm import build_norm, conv_bias_for  # noqa: F401
+from .weight_init import init_gan_weights  # noqa: F401

@@ -3,3 +3,5 @@ from .pixel import CharbonnierLoss, EdgeLoss, L1Loss, MSELoss  # noqa: F401
 from .contrastive import (ContrastiveLoss,  # noqa: F401
                           FeatureContrastiveLoss, ImageContrastiveLoss)
 from .perceptual import VGG19FeatureExtractor  # noqa: F401
+from .adversarial import GANLoss  # noqa: F401
+from .cycle import CycleConsistencyLoss, IdentityLoss  # noqa: F401
