@@ -38,3 +38,23 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+def write_image_folder(folder, count: int = 3, size: int = 32,
+                       seed: int = 0):
+    """Write ``count`` smooth RGB PNGs into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        cv2.imwrite(str(folder / f'{i:03d}.png'),
+                    smooth_image(rng, size)[..., ::-1])
+    return folder
+
+
+def write_unpaired_tree(root, count: int = 3, size: int = 32):
+    """The CycleGAN layout: ``root/{trainA,trainB,testA,testB}``."""
+    root = Path(root)
+    for seed, name in enumerate(('trainA', 'trainB', 'testA', 'testB')):
+        write_image_folder(root / name, count, size, seed=seed)
+    return root

@@ -94,7 +94,10 @@ def test_each_wrapper_updates_only_its_networks():
     logs = model.train_step(make_data(), optim)
     assert changed(g, model.generator)
     assert not changed(d, model.discriminator)   # its lr is 0
-    assert {'loss_adv', 'loss_disc'} <= set(logs)
+    assert {'loss_adv', 'loss_disc', 'loss_generator', 'loss_discriminator',
+            'loss'} <= set(logs)
+    assert torch.allclose(logs['loss'], logs['loss_generator'] +
+                          logs['loss_discriminator'])
 
     model = ToyGAN()
     optim = wrappers(model, lr_g=0.0, lr_d=0.1)

@@ -1,3 +1,4 @@
 """Trainable algorithms (own the training step)."""
 from .restorer import Restorer  # noqa: F401
+from .cyclegan import CycleGAN  # noqa: F401
 from .uniremoval import UniRemovalKT  # noqa: F401

@@ -210,6 +210,8 @@ class BaseGAN(RestorationModel):
                 losses = self.discriminator_losses(batch, cache['outputs'])
         loss, log_vars = self.parse_losses(losses)
         update_wrappers_together(wrappers, loss)
+        # Each phase's total under its own name; 'loss' is set per step.
+        log_vars[f'loss_{phase}'] = log_vars.pop('loss')
         return log_vars
 
     def train_step(self, data, optim_wrapper: OptimWrapperDict) -> dict:
@@ -217,7 +219,8 @@ class BaseGAN(RestorationModel):
 
         The generator phase runs only every ``discriminator_steps``-th
         iteration, ``generator_steps`` times. Returns the logged losses of
-        both phases.
+        both phases, each phase's total (``loss_generator``,
+        ``loss_discriminator``) and their sum as ``loss``.
         """
         for phase in PHASES:  # a misconfigured optim_wrapper fails first
             self._wrappers(optim_wrapper, phase)
@@ -241,4 +244,7 @@ class BaseGAN(RestorationModel):
             # Every network trainable again between iterations.
             self._set_trainable(optim_wrapper, tuple(optim_wrapper.keys()))
         self._local_iter += 1
+        log_vars['loss'] = sum(value for key, value in log_vars.items()
+                               if key in ('loss_generator',
+                                          'loss_discriminator'))
         return log_vars

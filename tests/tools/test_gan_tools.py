@@ -1,0 +1,140 @@
+"""tools/train.py, tools/test.py and tools/infer.py on the GAN configs.
+
+Each config runs for 2 iterations on a tiny generated tree in the CycleGAN
+layout (and, for the demo config, the demo data's layout)."""
+import glob
+import os.path as osp
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from tests.helpers import (write_image_folder, write_paired_folder,
+                           write_unpaired_tree)
+from tests.tools.test_train_test_tools import run_tool
+
+CYCLEGAN_CONFIGS = sorted(glob.glob('configs/cyclegan/*.py'))
+
+
+@pytest.fixture(scope='module')
+def gan_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('gan_data')
+    write_unpaired_tree(root / 'unpaired', count=2, size=40)
+    # The demo layout: real/{rain,clean} unpaired, rain/test paired.
+    write_image_folder(root / 'demo' / 'real' / 'rain', 3, 72, seed=3)
+    write_image_folder(root / 'demo' / 'real' / 'clean', 3, 72, seed=4)
+    write_paired_folder(root / 'demo' / 'rain' / 'test', count=2, size=48,
+                        seed=5)
+    return root
+
+
+def demo_options(root, max_iters=2, interval=2):
+    return [
+        f'train_dataloader.dataset.data_root={root}/demo/real',
+        f'val_dataloader.dataset.data_root={root}/demo/rain/test',
+        f'test_dataloader.dataset.data_root={root}/demo/rain/test',
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={interval}',
+        f'default_hooks.checkpoint.interval={interval}',
+        'default_hooks.logger.interval=1',
+        f'param_scheduler.0.begin={max_iters // 2}',
+        f'param_scheduler.0.end={max_iters}',
+    ]
+
+
+def unpaired_options(root):
+    # Two images per domain, batch 1: one epoch is 2 iterations. The
+    # networks are the official ones; the load/crop sizes (286/256) are
+    # cut to 72/64 to keep the test fast.
+    return [
+        'train_dataloader.dataset.pipeline.2.size=72',
+        'train_dataloader.dataset.pipeline.3.crop_size=64',
+        'train_dataloader.dataset.pipeline.4.crop_size=64',
+        f'train_dataloader.dataset.data_root={root}/unpaired',
+        f'test_dataloader.dataset.data_root={root}/unpaired',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'train_cfg.max_epochs=1', 'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1',
+    ]
+
+
+def options_for(config, root):
+    return demo_options(root) if config.endswith('_demo.py') else \
+        unpaired_options(root)
+
+
+def test_every_cyclegan_config_is_covered():
+    assert {osp.basename(c) for c in CYCLEGAN_CONFIGS} >= {
+        'cyclegan_demo.py', 'cyclegan_resnet9_unpaired.py'}
+
+
+@pytest.mark.parametrize('config', CYCLEGAN_CONFIGS)
+def test_cyclegan_config_trains_two_iterations(config, gan_data, repo_root,
+                                               tmp_path):
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/train.py', config, '--work-dir',
+        str(tmp_path), '--cfg-options'] + options_for(config, gan_data),
+        timeout=400)
+    checkpoints = glob.glob(str(tmp_path / '*_*.pth'))
+    assert checkpoints, log[-2000:]
+    state = torch.load(checkpoints[0], map_location='cpu',
+                       weights_only=False)
+    assert set(state['optimizer']) == {'generators', 'discriminators'}
+    for name in ('generator_a2b', 'generator_b2a', 'discriminator_a',
+                 'discriminator_b'):
+        assert any(k.startswith(name + '.') for k in state['state_dict'])
+    assert 'loss_cycle' in log and 'loss_disc_a' in log
+
+
+def test_amp_on_cpu_trains_a_gan(gan_data, repo_root, tmp_path):
+    config = 'configs/cyclegan/cyclegan_demo.py'
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/train.py', config, '--amp', '--work-dir',
+        str(tmp_path), '--cfg-options'] + demo_options(gan_data))
+    dumped = Config.fromfile(str(tmp_path / 'cyclegan_demo.py'))
+    for name in ('generators', 'discriminators'):
+        assert dumped.optim_wrapper[name].type == 'MixedPrecisionOptimWrapper'
+    last = log.split('Iter(train) [2/2]')[-1].split('\n')[0]
+    assert 'loss_cycle' in last and 'nan' not in last
+
+
+def test_gan_resume_is_exact(gan_data, repo_root, tmp_path):
+    """2 iterations + resume + 2 == 4 straight iterations, every optimiser
+    and scheduler restored."""
+    config = 'configs/cyclegan/cyclegan_demo.py'
+    straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'
+    opts = demo_options(gan_data, max_iters=4, interval=2)
+    run_tool(repo_root, [sys.executable, 'tools/train.py', config,
+                         '--work-dir', str(straight), '--cfg-options'] + opts)
+    run_tool(repo_root, [sys.executable, 'tools/train.py', config,
+                         '--work-dir', str(resumed), '--resume',
+                         str(straight / 'iter_2.pth'), '--cfg-options'] +
+             opts)
+    a = torch.load(straight / 'iter_4.pth', map_location='cpu',
+                   weights_only=False)
+    b = torch.load(resumed / 'iter_4.pth', map_location='cpu',
+                   weights_only=False)
+    for key, value in a['state_dict'].items():
+        assert torch.allclose(value, b['state_dict'][key], atol=1e-6), key
+    for name in ('generators', 'discriminators'):
+        assert a['optimizer'][name]['param_groups'][0]['lr'] == \
+            b['optimizer'][name]['param_groups'][0]['lr']
+        assert len(a['param_schedulers'][name]) == 1
+        assert a['param_schedulers'][name] == b['param_schedulers'][name]
+    # The decay has started: the rate at iteration 4 is below the base.
+    assert a['optimizer']['generators']['param_groups'][0]['lr'] < 2e-4
+
+
+def test_test_tool_scores_the_demo_gan(gan_data, repo_root, tmp_path):
+    config = 'configs/cyclegan/cyclegan_demo.py'
+    run_tool(repo_root, [sys.executable, 'tools/train.py', config,
+                         '--work-dir', str(tmp_path), '--cfg-options'] +
+             demo_options(gan_data))
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/test.py', config,
+        str(tmp_path / 'iter_2.pth'), '--out', str(tmp_path / 'r.json'),
+        '--cfg-options'] + demo_options(gan_data))
+    assert 'PSNR' in log
+    assert (tmp_path / 'r.json').is_file()
