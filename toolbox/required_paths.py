@@ -56,7 +56,7 @@ def lmdb_paths(path: str, key: str, what: str,
                hint: str = '') -> List[RequiredPath]:
     """The folder of an LMDB made by ``tools/create_lmdb.py`` and the two
     files a dataset reads from it (``data.mdb``, ``meta_info.txt``)."""
-    hint = hint or ('create it with tools/create_lmdb.py '
+    hint = hint or ('an LMDB is made from a folder by tools/create_lmdb.py '
                     '(docs/datasets.md#lmdb)')
     return [RequiredPath(path, 'folder', key, what, hint)] + [
         RequiredPath(osp.join(path, name), 'file', key, what, hint)

@@ -241,6 +241,7 @@ def test_weights_urls_and_training_only_inputs(bare):
 def test_exit_helper_exits_2_on_every_rank(bare, monkeypatch, capsys,
                                            local_rank):
     monkeypatch.setenv('LOCAL_RANK', local_rank)
+    monkeypatch.delenv('TORCHELASTIC_RUN_ID', raising=False)  # no wait
     cfg = small_config(paired(bare / 'nothing'))
     with pytest.raises(SystemExit) as exit_info:
         exit_if_inputs_missing(cfg, 'tools/train.py', stage='train')
@@ -248,3 +249,28 @@ def test_exit_helper_exits_2_on_every_rank(bare, monkeypatch, capsys,
     err = capsys.readouterr().err
     assert ('nothing  (folder with input/, target/' in err) == (
         local_rank == '0')
+
+
+@pytest.mark.parametrize('cfg, expected', [
+    (dict(type='SPADataset', data_root='spa'),
+     [('spa', 'folder', 'data_root'),
+      ('spa', 'folder', 'data_prefix.img'),
+      ('spa', 'folder', 'data_prefix.gt'),
+      ('spa/real_test_1000.txt', 'file', 'ann_file')]),
+    (dict(type='HybridDistortionDataset', data_root='div2k/test',
+          level='mild'),
+     [('div2k/test/mild', 'folder', 'data_root'),
+      ('div2k/test/mild/input', 'folder', 'data_prefix.img'),
+      ('div2k/test/mild/target', 'folder', 'data_prefix.gt')]),
+    (dict(type='UnpairedImageDataset', data_root='u',
+          data_prefix=dict(img='/abs/a', ref='b.lmdb')),
+     [('u', 'folder', 'data_root'),
+      ('/abs/a', 'folder', 'data_prefix.img'),
+      ('u/b.lmdb', 'folder', 'data_prefix.ref'),
+      ('u/b.lmdb/data.mdb', 'file', 'data_prefix.ref'),
+      ('u/b.lmdb/meta_info.txt', 'file', 'data_prefix.ref')]),
+])
+def test_datasets_report_their_resolved_paths(cfg, expected):
+    from toolbox.registry import DATASETS
+    paths = DATASETS.get(cfg['type']).required_paths(cfg)
+    assert [(p.path, p.kind, p.key) for p in paths] == expected

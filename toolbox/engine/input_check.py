@@ -23,6 +23,7 @@ checkpoint argument are checked too. URLs are not checked.
 import os
 import os.path as osp
 import sys
+import time
 from typing import Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from mmengine.config import Config
@@ -39,8 +40,11 @@ STAGES = {
 }
 
 DOCS = 'docs/datasets.md'
+QUIET_RANK_EXIT_DELAY_S = 3
 CHECKPOINT_HINT = ('a checkpoint file, or the work dir of the run that '
                    'wrote it (it holds last_checkpoint)')
+WEIGHTS_HINT = ('a .pth written by tools/train.py (in work_dirs/<config '
+                'name>/) or an official release')
 # Dataset config keys that hold no datasets.
 _NOT_DATASETS = ('pipeline', 'metainfo')
 
@@ -182,12 +186,12 @@ def required_inputs(cfg: Config, *, stage: str = 'train',
         found.append(('', RequiredPath(
             load_from, 'file', 'load_from',
             'checkpoint to resume from' if cfg.get('resume') else
-            'weights to start from', 'a checkpoint file')))
+            'weights to start from', WEIGHTS_HINT)))
     if checkpoint is not None:
         found.append(('', RequiredPath(
             checkpoint, 'file', 'checkpoint argument',
             'the weights to test' if stage == 'test' else
-            'the weights to restore with', 'a checkpoint file')))
+            'the weights to restore with', WEIGHTS_HINT)))
     return [(owner, p._replace(path=normalize_path(p.path)))
             for owner, p in found if p.path and not is_remote(p.path)]
 
@@ -234,6 +238,9 @@ def missing_inputs(cfg: Config, *, stage: str = 'train',
                        for c in contents):
                 contents.append(relative +
                                 ('/' if required.kind == 'folder' else ''))
+            hints = missing[parent].hints
+            if required.hint and required.hint not in hints:
+                hints.append(required.hint)
             continue
         if path in own:
             continue  # one use per dataset (GoPro's sides are its root)
@@ -267,7 +274,8 @@ def format_missing_inputs(missing: List[MissingInput], tool: str,
         lines += [f'      get it: {hint}' for hint in item.hints]
     keys = [key for item in missing for key, _ in item.uses
             if key != 'checkpoint argument']
-    lines.append(f'Dataset layouts and where to get each set: {DOCS}.')
+    if any('_dataloader.' in key for key in keys):
+        lines.append(f'Dataset layouts and where to get each set: {DOCS}.')
     if keys:
         lines.append(
             'To use other paths without editing the config, pass the keys '
@@ -287,7 +295,9 @@ def exit_if_inputs_missing(cfg: Union[str, Config], tool: str, *,
     2, or return if nothing is missing.
 
     Every process of a distributed run checks and exits; one per machine
-    (local rank 0) prints. ``cfg`` may be a config file's path.
+    (local rank 0) prints, and under torchrun the others wait a moment
+    before exiting, since their exit stops the printing one. ``cfg`` may
+    be a config file's path.
     """
     if isinstance(cfg, str):
         cfg = Config.fromfile(cfg)
@@ -295,8 +305,13 @@ def exit_if_inputs_missing(cfg: Union[str, Config], tool: str, *,
     if not missing:
         return
     if _local_rank() == 0:
-        print(format_missing_inputs(missing, tool, cfg.filename),
+        print(format_missing_inputs(missing, tool,
+                                    cfg.filename or 'the config'),
               file=sys.stderr, flush=True)
+    elif 'TORCHELASTIC_RUN_ID' in os.environ:
+        # torchrun stops every process as soon as one exits: leave the
+        # printing one time to print.
+        time.sleep(QUIET_RANK_EXIT_DELAY_S)
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

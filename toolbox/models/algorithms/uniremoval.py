@@ -247,9 +247,9 @@ class UniRemovalKT(Restorer):
                 normalize_path(checkpoint), 'checkpoint',
                 f'teachers.{label}.checkpoint',
                 f"UniRemovalKT's {label!r} teacher",
-                f'train the {label} teacher first (the commands: docs/'
-                'methods/uniremoval.md#the-paper-scale-run), or name its '
-                '.pth file',
+                f'train the {label} teacher first (tools/train.py writes '
+                'work_dirs/<config name>; the commands: '
+                'docs/methods/uniremoval.md), or name its .pth file',
                 training_only=True))
         return paths
 
