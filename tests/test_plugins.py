@@ -80,7 +80,10 @@ def test_config_outside_repo_inherits_and_uses_plugins(plugin_project,
         [sys.executable, f'{repo_root}/tools/train.py', str(cfg_path),
          '--work-dir', str(work_dir)],
         cwd=plugin_project,
-        env={**os.environ, 'PYTHONPATH': str(plugin_project)},
+        # The plugin project first; then whatever the suite runs with (a
+        # worktree's PYTHONPATH puts its own toolbox before the installed).
+        env={**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [
+            str(plugin_project), os.environ.get('PYTHONPATH')]))},
         capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     log = result.stdout + result.stderr

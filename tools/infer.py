@@ -13,6 +13,7 @@ import sys
 
 from toolbox.apis import init_model, restore_path
 from toolbox.engine.checkpoint import TRUST_OPTION, set_checkpoint_trust
+from toolbox.engine.input_check import exit_if_inputs_missing
 
 
 def parse_args():
@@ -43,6 +44,8 @@ def main():
     if args.trust_checkpoint:
         set_checkpoint_trust(True)
     try:
+        exit_if_inputs_missing(args.config, 'tools/infer.py', stage='infer',
+                               checkpoint=args.checkpoint)
         model = init_model(args.config, args.checkpoint, args.device)
         count = restore_path(model, args.input, args.output, args.tile,
                              args.tile_overlap)

@@ -9,6 +9,7 @@ import os.path as osp
 from mmengine.runner import Runner
 
 from toolbox.engine.distributed import finish_distributed
+from toolbox.engine.input_check import exit_if_inputs_missing
 from toolbox.engine.results import (print_metrics_table, results_record,
                                     write_results)
 from toolbox.engine.runner_setup import add_common_arguments, load_config
@@ -27,9 +28,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'Checkpoint file not found: {args.checkpoint}')
     cfg = load_config(args.config, args)
+    exit_if_inputs_missing(cfg, 'tools/test.py', stage='test',
+                           checkpoint=args.checkpoint)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     runner = Runner.from_cfg(cfg)

@@ -4,6 +4,7 @@ import argparse
 from mmengine.runner import Runner
 
 from toolbox.engine.distributed import finish_distributed
+from toolbox.engine.input_check import exit_if_inputs_missing
 from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
                                          load_config)
 
@@ -40,6 +41,7 @@ def main():
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
+    exit_if_inputs_missing(cfg, 'tools/train.py', stage='train')
     runner = Runner.from_cfg(cfg)
     runner.train()
     del runner  # frees the DDP wrapper before the process group goes

@@ -1,14 +1,15 @@
 """What every toolbox data set shares: name, label, pipeline, bad samples."""
 import logging
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from toolbox.datasets.listing import IMG_EXTENSIONS
+from toolbox.datasets.listing import IMG_EXTENSIONS, is_lmdb
 from toolbox.datasets.transforms.loading import ImageReadError, \
     SizeMismatchError
 from toolbox.registry import TRANSFORMS
+from toolbox.required_paths import RequiredPath, lmdb_paths, normalize_path
 
 
 def build_pipeline(pipeline: Sequence) -> list:
@@ -40,7 +41,13 @@ class RestorationDataset(BaseDataset):
             a sample that fails to load is replaced by another one. Each
             skip is logged with the running count. Test sets never skip
             at load time (an evaluation must cover every image).
+
+    :meth:`required_paths` says which folders and files a config of the
+    set reads, so that tools report every missing one before they start.
     """
+
+    #: Where to get the set's files, shown when they are missing.
+    source_hint = 'layouts and sources: docs/datasets.md'
 
     def __init__(self, data_root: str = '', data_prefix: Optional[dict] = None,
                  pipeline: Sequence = (), name: Optional[str] = None,
@@ -59,6 +66,42 @@ class RestorationDataset(BaseDataset):
         # Set after construction: BaseDataset would try to open a string
         # metainfo value as a file and warn that it is not one.
         self._metainfo['dataset_name'] = self.name
+
+    @classmethod
+    def required_paths(cls, cfg: dict) -> List[RequiredPath]:
+        """The folders and files a set built from ``cfg`` reads, without
+        reading them: the set is made with ``lazy_init=True`` and no
+        pipeline, and :meth:`input_paths` lists its resolved paths."""
+        args = {key: value for key, value in cfg.items()
+                if key not in ('type', '_scope_')}
+        args.update(pipeline=(), lazy_init=True)
+        return cls(**args).input_paths()
+
+    def input_paths(self) -> List[RequiredPath]:
+        """``data_root``, each ``data_prefix`` side (an LMDB side: its
+        folder, ``data.mdb`` and ``meta_info.txt``) and ``ann_file``, as
+        this set will open them. Subclasses that read more say so here."""
+        what = type(self).__name__
+        if self.name != what:
+            what = f'{what} {self.name!r}'
+        paths = []
+        if self.data_root:
+            paths.append(RequiredPath(normalize_path(self.data_root),
+                                      'folder', 'data_root', what,
+                                      self.source_hint))
+        for side, prefix in self.data_prefix.items():
+            path, key = normalize_path(prefix), f'data_prefix.{side}'
+            if not path:
+                continue
+            if path.endswith('.lmdb') or is_lmdb(path):
+                paths += lmdb_paths(path, key, what)
+            else:
+                paths.append(RequiredPath(path, 'folder', key, what,
+                                          self.source_hint))
+        if self.ann_file:
+            paths.append(RequiredPath(normalize_path(self.ann_file), 'file',
+                                      'ann_file', what, self.source_hint))
+        return paths
 
     def report_skipped(self, count: int, what: str) -> None:
         """Log that ``count`` items were dropped (only with ``skip_bad``)."""

@@ -21,6 +21,8 @@ class Rain1400Dataset(PairedImageDataset):
     ``rainy_image/901_1.jpg … 901_14.jpg`` → ``ground_truth/901.jpg``.
     """
 
+    source_hint = 'Rain1400: docs/datasets.md#rain1400'
+
     def __init__(self, data_prefix=None, gt_key_pattern=r'^(.+)_\d+$',
                  degradation='rain', **kwargs):
         super().__init__(
@@ -40,6 +42,8 @@ class RESIDEDataset(PairedImageDataset):
     releases).
     """
 
+    source_hint = 'RESIDE (OTS, ITS, SOTS): docs/datasets.md#reside'
+
     def __init__(self, data_prefix=None, gt_key_pattern=r'^([^_]+)_',
                  degradation='haze', **kwargs):
         super().__init__(
@@ -57,6 +61,8 @@ class SPADataset(PairedImageDataset):
     With ``ann_file=''``, two folders paired by name are used instead
     (``data_prefix=dict(img='rain', gt='norain')``).
     """
+
+    source_hint = 'SPA-Data: docs/datasets.md#spa-data'
 
     def __init__(self, ann_file='real_test_1000.txt', data_prefix=None,
                  degradation='rain', **kwargs):
@@ -85,6 +91,9 @@ class HybridDistortionDataset(PairedImageDataset):
             ``data_root``; ``None`` uses ``data_root`` itself). Also the
             default ``name`` (metric prefix), e.g. ``'moderate'``.
     """
+
+    source_hint = ('DIV2K hybrid distortions, made by tools/synthesize.py: '
+                   'docs/datasets.md#div2k')
 
     def __init__(self, level: Optional[str] = 'moderate', data_root='',
                  name=None, degradation='hybrid', **kwargs):
@@ -121,6 +130,9 @@ class GoProDataset(PairedImageDataset):
         blur_dir, sharp_dir: the per-scene sub-folders (``blur_gamma`` is the
             gamma-corrected alternative GoPro also ships).
     """
+
+    source_hint = ('GoPro (<scene>/blur, <scene>/sharp): '
+                   'docs/datasets.md#gopro')
 
     def __init__(self, blur_dir='blur', sharp_dir='sharp', degradation='blur',
                  data_prefix=None, **kwargs):
@@ -206,6 +218,8 @@ class RealBlurDataset(PairedImageDataset):
     archive root (keys = those paths without extension) and point
     ``data_prefix=dict(img='RealBlur.lmdb', gt='RealBlur.lmdb')`` at it.
     """
+
+    source_hint = 'RealBlur: docs/datasets.md#realblur'
 
     def __init__(self, ann_file='RealBlur_J_test_list.txt',
                  degradation='blur', data_prefix=None, **kwargs):

@@ -65,6 +65,9 @@ class PairedImageDataset(RestorationDataset):
     LMDB sides).
     """
 
+    source_hint = ('paired folders: docs/datasets.md; the demo configs\' '
+                   'data/demo is written by python tools/make_demo_data.py')
+
     def __init__(self,
                  data_root: str = '',
                  data_prefix: Optional[dict] = None,

@@ -24,6 +24,7 @@ from torch import nn
 from toolbox.models.algorithms.restorer import Restorer, as_stage_list
 from toolbox.models.data_preprocessor import VALUE_RANGES, convert_range
 from toolbox.registry import MODELS
+from toolbox.required_paths import RequiredPath, is_remote, normalize_path
 
 TEACHER_KEYS = {'model', 'checkpoint', 'value_range', 'prefix'}
 
@@ -231,6 +232,26 @@ class UniRemovalKT(Restorer):
         # Not registered as sub-modules (see the class docstring).
         object.__setattr__(self, '_teachers', teacher_nets)
         self._teachers_loaded = False
+
+    @classmethod
+    def required_paths(cls, cfg: dict) -> List[RequiredPath]:
+        """The teachers' checkpoints (files or work dirs) a model built
+        from ``cfg`` loads when training starts."""
+        paths = []
+        for label, teacher in (cfg.get('teachers') or {}).items():
+            checkpoint = teacher.get('checkpoint') \
+                if isinstance(teacher, dict) else None
+            if not isinstance(checkpoint, str) or is_remote(checkpoint):
+                continue
+            paths.append(RequiredPath(
+                normalize_path(checkpoint), 'checkpoint',
+                f'teachers.{label}.checkpoint',
+                f"UniRemovalKT's {label!r} teacher",
+                f'train the {label} teacher first (tools/train.py writes '
+                'work_dirs/<config name>; the commands: '
+                'docs/methods/uniremoval.md), or name its .pth file',
+                training_only=True))
+        return paths
 
     # ------------------------------------------------------------ teachers
     @property

@@ -9,12 +9,13 @@ anything at run time.
 """
 import os
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
 
 from toolbox.registry import MODELS
+from toolbox.required_paths import RequiredPath, is_remote, normalize_path
 
 #: torchvision's file name of the ImageNet VGG-19 (without batch norm).
 VGG19_FILENAME = 'vgg19-dcbb9e9d.pth'
@@ -119,6 +120,21 @@ class VGG19FeatureExtractor(nn.Module):
         self.requires_grad = requires_grad
         if not requires_grad:
             self.eval()
+
+    @classmethod
+    def required_paths(cls, cfg: dict) -> List[RequiredPath]:
+        """The weights file an extractor built from ``cfg`` reads (none for
+        ``pretrained=None``), so tools name it before they start."""
+        pretrained = cfg.get('pretrained', 'torch_hub')
+        if pretrained is None or is_remote(pretrained):
+            return []
+        path = (default_vgg19_path() if pretrained == 'torch_hub' else
+                pretrained)
+        return [RequiredPath(
+            normalize_path(path), 'file', 'pretrained',
+            f'VGG-19 ImageNet weights (pretrained={pretrained!r})',
+            f"torchvision's {VGG19_FILENAME} from {VGG19_URL} (the toolbox "
+            'never downloads it), or pretrained=None for random weights')]
 
     def load_weights(self, path: str) -> None:
         """Load torchvision's VGG-19 state dict (``features.*`` keys) from
