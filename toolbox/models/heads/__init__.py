@@ -1,2 +1,3 @@
 """Registered heads of the toolbox (one import line per module)."""
 from .projection import ProjectionHead  # noqa: F401
+from .patch_sampler import PatchSampleMLP  # noqa: F401

@@ -3,3 +3,6 @@ from .pixel import CharbonnierLoss, EdgeLoss, L1Loss, MSELoss  # noqa: F401
 from .contrastive import (ContrastiveLoss,  # noqa: F401
                           FeatureContrastiveLoss, ImageContrastiveLoss)
 from .perceptual import VGG19FeatureExtractor  # noqa: F401
+from .patch_nce import PatchNCELoss  # noqa: F401
+from .color import ColorCycleLoss  # noqa: F401
+from .frequency import FrequencyLoss  # noqa: F401
