@@ -173,3 +173,27 @@ def test_rejects_bad_inputs():
         build(negatives='all')
     with pytest.raises(ValueError, match='temperature'):
         build(temperature=0)
+
+
+def test_dcd_cross_heads_calling_convention():
+    """NCE1 of DCD-GAN with two heads: key = F1(G_A-side features), query
+    = F2(G_B-side features) at the key's ids, external negatives = the
+    other CGB's key codes. Only the query's head learns from this term."""
+    from toolbox.registry import HEADS
+    f1 = HEADS.build(dict(type='PatchSampleMLP', in_channels=(4, 6),
+                          num_patches=5, mlp_channels=8))
+    f2 = HEADS.build(dict(type='PatchSampleMLP', in_channels=(4, 6),
+                          num_patches=5, mlp_channels=8))
+    feats_a = [torch.randn(2, 4, 4, 4), torch.randn(2, 6, 2, 4)]
+    feats_b = [torch.randn(2, 4, 4, 4), torch.randn(2, 6, 2, 4)]
+    feats_other = [torch.randn(2, 4, 4, 4), torch.randn(2, 6, 2, 4)]
+    k_samples, ids = f1(feats_a)
+    q_samples, _ = f2(feats_b, patch_ids=ids)
+    other, _ = f2(feats_other)
+    loss = build(negatives='both', loss_weight=2.0)
+    value = loss(q_samples, k_samples, batch_size=2,
+                 external_negatives=other)
+    assert [s.shape for s in q_samples] == [(10, 8), (10, 8)]
+    value.backward()
+    assert all(p.grad is not None for p in f2.parameters())
+    assert all(p.grad is None for p in f1.parameters())
