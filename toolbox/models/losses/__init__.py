@@ -5,3 +5,6 @@ from .contrastive import (ContrastiveLoss,  # noqa: F401
 from .perceptual import VGG19FeatureExtractor  # noqa: F401
 from .adversarial import GANLoss  # noqa: F401
 from .cycle import CycleConsistencyLoss, IdentityLoss  # noqa: F401
+from .patch_nce import PatchNCELoss  # noqa: F401
+from .color import ColorCycleLoss  # noqa: F401
+from .frequency import FrequencyLoss  # noqa: F401
