@@ -13,34 +13,8 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from toolbox.models.layers.weight_init import INIT_TYPES, init_gan_weights
 from toolbox.registry import HEADS
-
-INIT_TYPES = ('normal', 'xavier', 'kaiming', 'orthogonal')
-
-
-def _init_linear(layer: nn.Linear, init_type: str = 'xavier',
-                init_gain: float = 0.02) -> None:
-    """CycleGAN/CUT-style initialisation of one linear layer, bias zero
-    (the same rule as CUT's ``init_weights``).
-
-    ``'normal'``: N(0, gain²); ``'xavier'``: Xavier-normal with ``gain``;
-    ``'kaiming'``: Kaiming-normal (fan-in, ``gain`` unused);
-    ``'orthogonal'``: orthogonal with ``gain``.
-    """
-    if init_type == 'normal':
-        nn.init.normal_(layer.weight, 0.0, init_gain)
-    elif init_type == 'xavier':
-        nn.init.xavier_normal_(layer.weight, gain=init_gain)
-    elif init_type == 'kaiming':
-        nn.init.kaiming_normal_(layer.weight, a=0, mode='fan_in')
-    elif init_type == 'orthogonal':
-        nn.init.orthogonal_(layer.weight, gain=init_gain)
-    else:
-        raise ValueError(
-            f'init_type must be one of {INIT_TYPES}, got {init_type!r}')
-    if layer.bias is not None:
-        nn.init.zeros_(layer.bias)
-
 
 @HEADS.register_module()
 class PatchSampleMLP(nn.Module):
@@ -111,8 +85,7 @@ class PatchSampleMLP(nn.Module):
                 mlp = nn.Sequential(
                     nn.Linear(channels, mlp_channels), nn.ReLU(),
                     nn.Linear(mlp_channels, mlp_channels))
-                for layer in (mlp[0], mlp[2]):
-                    _init_linear(layer, init_type, init_gain)
+                init_gan_weights(mlp, init_type, init_gain)
                 self.mlps.append(mlp)
 
     @property
