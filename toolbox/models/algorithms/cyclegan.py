@@ -55,6 +55,11 @@ class CycleGAN(BaseGAN):
         generator_b2a, discriminator_a: configs of the second generator and
             discriminator when they differ from the first (default: same).
         pool_size: the image pools' size (official 50; 0 disables them).
+        backward_cycle: run the backward cycle ``b -> G_b2a -> G_a2b``
+            (default). ``False`` keeps the forward cycle only: no
+            ``fake_a``/``rec_b`` outputs, no ``G_b2a`` adversarial term and
+            no update of ``discriminator_a`` (DCD-GAN's Table 6 ablation);
+            losses must then not route ``fake_a`` or ``rec_b``.
         data_preprocessor: the networks work in ``'[-1,1]'`` (tanh output).
         train_cfg: see :class:`BaseGAN`.
         test_cfg: ``direction`` (``'a2b'``, default, or ``'b2a'``) picks
@@ -71,6 +76,7 @@ class CycleGAN(BaseGAN):
                  generator_b2a: Optional[dict] = None,
                  discriminator_a: Optional[dict] = None,
                  pool_size: int = 50,
+                 backward_cycle: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -93,6 +99,7 @@ class CycleGAN(BaseGAN):
         self.losses = RoutedLosses(losses, default_inputs=())
         self.pool_a = ImagePool(pool_size)
         self.pool_b = ImagePool(pool_size)
+        self.backward_cycle = bool(backward_cycle)
 
     @property
     def inference_network_name(self) -> str:
@@ -114,8 +121,9 @@ class CycleGAN(BaseGAN):
         outputs = dict(real_a=real_a, real_b=real_b)
         outputs['fake_b'] = self.generator_a2b(real_a)
         outputs['rec_a'] = self.generator_b2a(outputs['fake_b'])
-        outputs['fake_a'] = self.generator_b2a(real_b)
-        outputs['rec_b'] = self.generator_a2b(outputs['fake_a'])
+        if self.backward_cycle:
+            outputs['fake_a'] = self.generator_b2a(real_b)
+            outputs['rec_b'] = self.generator_a2b(outputs['fake_a'])
         if self._needs('idt_a'):
             outputs['idt_a'] = self.generator_b2a(real_a)
         if self._needs('idt_b'):
@@ -124,22 +132,23 @@ class CycleGAN(BaseGAN):
 
     def generator_losses(self, batch: dict,
                          outputs: dict) -> Dict[str, torch.Tensor]:
-        losses = dict(
-            loss_gan_a2b=self.gan_loss.generator_loss(
-                self.discriminator_b(outputs['fake_b'])),
-            loss_gan_b2a=self.gan_loss.generator_loss(
-                self.discriminator_a(outputs['fake_a'])))
+        losses = dict(loss_gan_a2b=self.gan_loss.generator_loss(
+            self.discriminator_b(outputs['fake_b'])))
+        if self.backward_cycle:
+            losses['loss_gan_b2a'] = self.gan_loss.generator_loss(
+                self.discriminator_a(outputs['fake_a']))
         losses.update(self.losses(outputs))
         return losses
 
     def discriminator_losses(self, batch: dict,
                              outputs: dict) -> Dict[str, torch.Tensor]:
         fake_b = self.pool_b.query(outputs['fake_b'])
-        fake_a = self.pool_a.query(outputs['fake_a'])
-        return dict(
-            loss_disc_b=self.gan_loss.discriminator_loss(
-                self.discriminator_b(batch['real_b']),
-                self.discriminator_b(fake_b)),
-            loss_disc_a=self.gan_loss.discriminator_loss(
+        losses = dict(loss_disc_b=self.gan_loss.discriminator_loss(
+            self.discriminator_b(batch['real_b']),
+            self.discriminator_b(fake_b)))
+        if self.backward_cycle:
+            fake_a = self.pool_a.query(outputs['fake_a'])
+            losses['loss_disc_a'] = self.gan_loss.discriminator_loss(
                 self.discriminator_a(batch['real_a']),
-                self.discriminator_a(fake_a)))
+                self.discriminator_a(fake_a))
+        return losses
