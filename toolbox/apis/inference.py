@@ -1,6 +1,6 @@
 """Restore images with a trained model: arrays, files and folders.
 
-    model = init_model('configs/mprnet/mprnet_derain_rain1400.py',
+    model = init_model('configs/mprnet/mprnet_derain_rain13k.py',
                        'model_deraining.pth')
     restored = restore_image(model, rgb_uint8, tile=256, tile_overlap=32)
 """
@@ -18,30 +18,48 @@ from toolbox.registry import MODELS
 
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
-               device: str = 'cpu') -> torch.nn.Module:
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None) -> torch.nn.Module:
     """Build the config's model, load ``checkpoint`` strictly, set eval mode.
 
-    ``checkpoint`` may be a toolbox checkpoint, or a generator-only state
-    dict such as an official release (``{'state_dict': ...}``, keys
-    optionally ``module.``-prefixed, e.g. MPRNet's ``model_deraining.pth``):
-    the ``Restorer`` prefixes bare generator keys itself. Files go through
-    the toolbox's safe loader (``weights_only=True``, see
-    :mod:`toolbox.engine.checkpoint`). Weights the config's own ``init_cfg``
-    would load are not loaded here: ``checkpoint`` is what counts.
+    ``checkpoint`` may be a toolbox checkpoint of the same model, a work dir
+    (its newest checkpoint), or a generator-only state dict such as an
+    official release (``{'state_dict': ...}``, keys optionally
+    ``module.``-prefixed, e.g. MPRNet's ``model_deblurring.pth`` with
+    ``configs/mprnet/mprnet_deblur_gopro.py``), which is loaded into the
+    model's ``generator``. A file that does not fit fails with a short
+    :class:`~toolbox.engine.checkpoint.CheckpointMismatchError` naming it.
+    Files go through the toolbox's safe loader (``weights_only=True``, see
+    :mod:`toolbox.engine.checkpoint`), which this function also installs
+    into MMEngine. Weights the config's own ``init_cfg`` would load are not
+    loaded here: ``checkpoint`` is what counts. ``cfg_options`` overrides
+    config keys (``tools/infer.py --cfg-options``).
     """
-    import toolbox.engine  # noqa: F401  (installs the safe checkpoint loader)
-    from mmengine.runner import load_checkpoint
+    from toolbox.engine.checkpoint import (extract_state_dict,
+                                           find_checkpoint,
+                                           install_safe_checkpoint_loader,
+                                           load_checkpoint_file,
+                                           load_state_dict_strictly)
+    install_safe_checkpoint_loader()
     if isinstance(config, str):
         if not osp.isfile(config):
             raise FileNotFoundError(f'Config file not found: {config}')
         config = Config.fromfile(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
     with DefaultScope.overwrite_default_scope('toolbox'):
         model = MODELS.build(config.model)
     if checkpoint is not None:
-        if '://' not in checkpoint and not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'Checkpoint file not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent', revise_keys=[(r'^module\.', '')])
+        filename = find_checkpoint(checkpoint)
+        # A file of the whole model (toolbox checkpoint: 'generator.' and
+        # maybe other parts) loads into the model; a generator-only file
+        # (an official release) into its generator.
+        state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
+                                   prefix=None)
+        whole = not hasattr(model, 'generator') or any(
+            k.startswith('generator.') for k in state)
+        load_state_dict_strictly(model if whole else model.generator, state,
+                                 filename)
     return model.to(device).eval()
 
 

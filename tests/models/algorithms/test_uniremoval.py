@@ -5,8 +5,9 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from toolbox.models.algorithms.uniremoval import (UniRemovalKT,
-                                                  generator_state_dict)
+from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                       extract_state_dict)
+from toolbox.models.algorithms.uniremoval import UniRemovalKT
 from toolbox.registry import MODELS
 from toolbox.structures import RestorationSample
 
@@ -41,6 +42,8 @@ def build(teachers=None, **kwargs):
             label: dict(model=TINY, checkpoint=None) for label in LABELS
         },
         image_loss=NO_VGG_ICL,
+        # the tests' teachers keep random weights unless they name a file
+        allow_random_teachers=True,
         data_preprocessor=dict(type='RestorationDataPreprocessor',
                                value_range='[-1,1]'))
     cfg.update(kwargs)
@@ -185,12 +188,26 @@ def test_teacher_checkpoint_errors_name_the_problem(tmp_path):
     torch.save(wider.state_dict(), tmp_path / 'wide.pth')
     model = build(teachers=dict(
         rain=dict(model=TINY, checkpoint=str(tmp_path / 'wide.pth'))))
-    with pytest.raises(RuntimeError, match="Teacher 'rain'.*wide.pth"):
+    with pytest.raises(CheckpointMismatchError,
+                       match="Teacher 'rain'.*wide.pth.*size mismatch"):
         model.loss(torch.zeros(1, 3, 16, 16), samples(['rain']))
     with pytest.raises(KeyError, match='checkpoint'):
         build(teachers=dict(rain=dict(model=TINY)))
     with pytest.raises(KeyError, match='no keys start'):
-        generator_state_dict({'a.b': 1}, prefix='generator.')
+        extract_state_dict({'a.b': torch.ones(1)}, prefix='generator.')
+
+
+def test_a_teacher_without_checkpoint_is_an_error_unless_opted_in():
+    teachers = dict(haze=dict(model=TINY, checkpoint='work_dirs/haze'),
+                    rain=dict(model=TINY, checkpoint=None))
+    with pytest.raises(ValueError, match="teacher 'rain' has no checkpoint"):
+        build(teachers=teachers, allow_random_teachers=False)
+    # the default is the error, not the opt-in
+    cfg = dict(type='UniRemovalKT', student=TINY, teachers=teachers,
+               feature_loss=None, image_loss=None)
+    with pytest.raises(ValueError, match='allow_random_teachers=True'):
+        MODELS.build(cfg)
+    assert set(build(teachers=teachers).teachers) == {'haze', 'rain'}
 
 
 def test_labels_must_match_teachers():
