@@ -112,6 +112,12 @@ def test_an_epoch_is_one_pass_and_every_batch_holds_every_type(cfg):
         counts = [int((labels[start:start + batch] == label).sum())
                   for label in ('haze', 'rain', 'blur')]
         assert sorted(counts) == [5, 5, 6], counts
+    # the other readings of "epoch" are one option away
+    with DefaultScope.overwrite_default_scope('toolbox'):
+        longer = DATA_SAMPLERS.build(dict(cfg.train_dataloader.sampler,
+                                          dataset=dataset, seed=0,
+                                          epoch_length=3 * 3000))
+    assert len(longer) == len(list(longer)) == 9000
 
 
 def test_swapped_weights_config_changes_the_two_weights_only(cfg):

@@ -111,6 +111,19 @@ def test_a_release_of_another_width_is_refused_briefly(tmp_path, repo_root):
     message = str(error.value)
     assert 'model_deblurring.pth' in message and 'size mismatch' in message
     assert '\n' not in message and len(message) < 600
+    # tools/test.py and tools/train.py: MMEngine's non-strict load_from
+    # would only warn, tensor by tensor, and test a random network
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import load_checkpoint
+
+    from toolbox.registry import MODELS
+    with DefaultScope.overwrite_default_scope('toolbox'):
+        restorer = MODELS.build(Config.fromfile(config).model)
+    with pytest.raises(CheckpointMismatchError,
+                       match='Restorer.generator .MPRNet.: size mismatch'):
+        load_checkpoint(restorer, str(checkpoint), strict=False,
+                        logger='silent', revise_keys=[(r'^module\.', '')])
     # the config at the deblurring widths takes it (tools/infer.py
     # --cfg-options model.generator.variant=deblurring)
     model = init_model(config, str(checkpoint),

@@ -444,8 +444,8 @@ def load_weights(network: nn.Module,
             for an extractor cut after ``relu3_1``). Missing keys and shape
             mismatches are always errors.
         map_location: as :func:`torch.load`.
-        what: what is being loaded, for messages (``"Teacher 'rain'"``;
-            default: the network's class name).
+        what: what is being loaded, put first in messages
+            (``"Teacher 'rain'"``).
 
     Returns:
         The checkpoint file actually read.
@@ -461,7 +461,6 @@ def load_weights(network: nn.Module,
     The file is read through :func:`load_checkpoint_file` (safe loading,
     whether or not :func:`install_safe_checkpoint_loader` was called).
     """
-    what = what or type(network).__name__
     filename = find_checkpoint(checkpoint)
     loaded = load_checkpoint_file(filename, map_location=map_location)
     try:
@@ -469,7 +468,9 @@ def load_weights(network: nn.Module,
                                    revise_keys, ignore_keys)
     except (KeyError, TypeError) as error:
         raise CheckpointMismatchError(
-            f'{what}: {filename} does not fit: {error.args[0]}') from error
+            (f'{what}: ' if what else '') +
+            f'{filename} does not fit {type(network).__name__}: '
+            f'{error.args[0]}') from error
     load_state_dict_strictly(network, state, filename, allow_extra_keys,
                              what)
     return filename
@@ -483,14 +484,14 @@ def load_state_dict_strictly(network: nn.Module,
     """``network.load_state_dict(state_dict, strict=True)`` with a short
     :class:`CheckpointMismatchError` (naming ``source``) when it does not
     fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``."""
-    what = what or type(network).__name__
     own = network.state_dict()
     problem = describe_mismatch(own, state_dict, allow_extra_keys)
     if problem:
         raise CheckpointMismatchError(
-            f'{what}: {source} does not fit {type(network).__name__}: '
-            f'{problem}. Is it a checkpoint of another network or width '
-            '(another config or variant)?')
+            (f'{what}: ' if what else '') +
+            f'{source} does not fit {type(network).__name__}: {problem}. Is '
+            'it a checkpoint of another network or width (another config '
+            'or variant)?')
     if allow_extra_keys:
         state_dict = OrderedDict(
             (k, v) for k, v in state_dict.items() if k in own)
@@ -564,12 +565,6 @@ class FrozenModuleHolder:
         return self
 
 
-def frozen_summary(modules: Mapping[str, Optional[nn.Module]]) -> str:
-    """``name=Class, ...`` of held modules, for ``extra_repr``."""
-    return ', '.join(f'{name}={type(m).__name__}' for name, m in
-                     modules.items() if m is not None)
-
-
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'TRUST_ENV', 'TRUST_OPTION',
     'UntrustedCheckpointError', 'set_checkpoint_trust', 'checkpoint_trusted',
@@ -577,6 +572,5 @@ __all__ = [
     'install_safe_checkpoint_loader', 'safe_checkpoint_loader_installed',
     'strip_prefix', 'extract_state_dict', 'find_checkpoint',
     'CheckpointMismatchError', 'describe_mismatch', 'load_weights',
-    'load_state_dict_strictly', 'freeze',
-    'FrozenModuleHolder', 'frozen_summary'
+    'load_state_dict_strictly', 'freeze', 'FrozenModuleHolder'
 ]
