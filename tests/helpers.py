@@ -58,3 +58,58 @@ def write_unpaired_tree(root, count: int = 3, size: int = 32):
     for seed, name in enumerate(('trainA', 'trainB', 'testA', 'testB')):
         write_image_folder(root / name, count, size, seed=seed)
     return root
+
+
+#: tests/models/backbones/data: the official MPRNet's state-dict layout.
+MPRNET_KEYS_FILE = (Path(__file__).parent / 'models' / 'backbones' / 'data' /
+                    'mprnet_deraining_official_keys.txt')
+#: (n_feat, scale_unetfeats, scale_orsnetfeats) of the released models.
+MPRNET_WIDTHS = {'deraining': (40, 20, 16), 'denoising': (80, 48, 32),
+                 'deblurring': (96, 48, 32)}
+
+
+def official_mprnet_layout(variant: str) -> dict:
+    """Key → shape of the official MPRNet of ``variant``.
+
+    The key names and deraining shapes come from the recorded official
+    layout; the other widths follow from how each dimension depends on
+    (n, s, o) = (n_feat, scale_unetfeats, scale_orsnetfeats) in the release:
+    n, n+s, n+2s, n+o, each also divided by 4 (channel attention), and 2n
+    (the inputs of ``concat12``/``concat23``).
+    """
+    layout = {}
+    for line in MPRNET_KEYS_FILE.read_text().splitlines():
+        if line and not line.startswith('#'):
+            name, shape = line.split()
+            layout[name] = [int(s) for s in shape.split('x')]
+    n, s, o = MPRNET_WIDTHS[variant]
+    dims = {40: n, 60: n + s, 80: n + 2 * s, 56: n + o, 10: n // 4,
+            15: (n + s) // 4, 20: (n + 2 * s) // 4, 14: (n + o) // 4,
+            3: 3, 1: 1}
+    out = {}
+    for name, shape in layout.items():
+        new = [dims[d] for d in shape]
+        if name in ('concat12.weight', 'concat23.weight'):
+            new[1] = 2 * n  # 80 = 2n here, not n + 2s
+        out[name] = tuple(new)
+    return out
+
+
+def official_mprnet_file(path, variant: str, seed: int = 0,
+                         module_prefix: bool = False) -> dict:
+    """Write a file laid out as a released MPRNet (``{'state_dict': sd}``,
+    keys ``module.``-prefixed if ``module_prefix``) with seeded random
+    weights of PyTorch's default scale; returns the bare state dict."""
+    import torch
+    gen = torch.Generator().manual_seed(seed)
+    # One PReLU shared by every CAB: the release saves it under each name.
+    prelu = 0.25 + 0.05 * torch.randn((1, ), generator=gen)
+    state = {}
+    for name, shape in official_mprnet_layout(variant).items():
+        fan_in = max(1, int(np.prod(shape[1:])))
+        state[name] = prelu.clone() if shape == (1, ) else \
+            torch.randn(shape, generator=gen) / fan_in ** 0.5
+    prefix = 'module.' if module_prefix else ''
+    torch.save({'state_dict': {prefix + k: v for k, v in state.items()}},
+               path)
+    return state

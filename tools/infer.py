@@ -1,18 +1,24 @@
 """Restore an image or a folder of images with a trained model.
 
     python tools/infer.py CONFIG --checkpoint FILE --input PATH_OR_DIR \
-        --output PATH_OR_DIR [--tile 256 --tile-overlap 32] [--device cpu]
+        --output PATH_OR_DIR [--tile 256 --tile-overlap 32] [--device cpu] \
+        [--cfg-options KEY=VALUE ...]
 
-The checkpoint may be a toolbox checkpoint or an official release state dict
-(e.g. MPRNet's ``model_deraining.pth`` with
-``configs/mprnet/mprnet_derain_rain1400.py``). Folders are restored
-recursively into PNG files with the same relative paths.
+The checkpoint may be a toolbox checkpoint, a work dir (its newest
+checkpoint) or an official release state dict (e.g. MPRNet's
+``model_deblurring.pth`` with ``configs/mprnet/mprnet_deblur_gopro.py``).
+Folders are restored recursively into PNG files with the same relative
+paths.
 """
 import argparse
 import sys
 
-from toolbox.apis import init_model, restore_path
-from toolbox.engine.checkpoint import TRUST_OPTION, set_checkpoint_trust
+from mmengine.config import DictAction
+
+from toolbox.apis import init_model, load_model_config, restore_path
+from toolbox.engine.checkpoint import (TRUST_OPTION, CheckpointMismatchError,
+                                       install_safe_checkpoint_loader,
+                                       set_checkpoint_trust)
 from toolbox.engine.input_check import exit_if_inputs_missing
 
 
@@ -32,6 +38,9 @@ def parse_args():
                         help='overlap of neighbouring tiles in pixels')
     parser.add_argument('--device', default='cpu',
                         help="'cpu', 'cuda' or 'cuda:N'")
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help='override config keys, e.g. model.generator.variant=deblurring')
     parser.add_argument(TRUST_OPTION, action='store_true',
                         help='load the checkpoint with weights_only=False '
                         '(runs code stored in the file: only for files you '
@@ -41,15 +50,17 @@ def parse_args():
 
 def main():
     args = parse_args()
+    install_safe_checkpoint_loader()
     if args.trust_checkpoint:
         set_checkpoint_trust(True)
     try:
-        exit_if_inputs_missing(args.config, 'tools/infer.py', stage='infer',
+        config = load_model_config(args.config, args.cfg_options)
+        exit_if_inputs_missing(config, 'tools/infer.py', stage='infer',
                                checkpoint=args.checkpoint)
-        model = init_model(args.config, args.checkpoint, args.device)
+        model = init_model(config, args.checkpoint, args.device)
         count = restore_path(model, args.input, args.output, args.tile,
                              args.tile_overlap)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, CheckpointMismatchError) as error:
         sys.exit(f'tools/infer.py: error: {error}')
     print(f'{count} image(s) written to {args.output}')
 

@@ -11,10 +11,10 @@ and ``--convert-to`` apply to every metric (docs/metrics.md).
 import argparse
 import json
 
-from toolbox.engine.checkpoint import atomic_write_bytes
 from toolbox.evaluation.folder_scoring import (FULL_REFERENCE, NO_REFERENCE,
                                                format_scores, mean_scores,
                                                score_folder)
+from toolbox.fileio import atomic_write_bytes
 
 
 def main():

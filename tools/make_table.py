@@ -8,8 +8,9 @@ rows are runs, columns test set × metric with the metric's direction.
 """
 import argparse
 
-from toolbox.engine.checkpoint import atomic_write_bytes
-from toolbox.evaluation.tables import FORMATS, load_results, render_table
+from toolbox.evaluation.results import load_results
+from toolbox.evaluation.tables import FORMATS, render_table
+from toolbox.fileio import atomic_write_bytes
 
 
 def main():

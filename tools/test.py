@@ -10,9 +10,9 @@ from mmengine.runner import Runner
 
 from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.input_check import exit_if_inputs_missing
-from toolbox.engine.results import (print_metrics_table, results_record,
-                                    write_results)
 from toolbox.engine.runner_setup import add_common_arguments, load_config
+from toolbox.evaluation.results import results_record, write_results
+from toolbox.evaluation.tables import print_metrics_table
 
 
 def parse_args():

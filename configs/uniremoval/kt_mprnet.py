@@ -3,11 +3,11 @@
 # Zhang et al., "Uni-Removal", 2023, III-B, III-D, IV-A;
 # docs/methods/uniremoval.md
 #
-# 1. Train the three teachers (MPRNet at one width, so FCL can compare
-#    their features with the student's):
-#      python tools/train.py configs/mprnet/mprnet_dehaze_ots.py
-#      python tools/train.py configs/mprnet/mprnet_derain_rain1400.py
-#      python tools/train.py configs/mprnet/mprnet_deblur_gopro.py
+# 1. Train the three teachers (MPRNet at one width, the student's: "the
+#    structure of each teacher network remains the same", III-B):
+#      python tools/train.py configs/uniremoval/teacher_dehaze_ots.py
+#      python tools/train.py configs/uniremoval/teacher_derain_rain1400.py
+#      python tools/train.py configs/uniremoval/teacher_deblur_gopro.py
 # 2. python tools/train.py configs/uniremoval/kt_mprnet.py
 #
 # VGG-19 (ICL's φ) is read from $TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth
@@ -19,14 +19,16 @@ _base_ = [
 
 # ---------------------------------------------------------------- model
 # Teachers and student share MPRNet's deraining widths (40/20/16), as the
-# teacher configs of configs/mprnet/ do.
+# teacher configs configs/uniremoval/teacher_*.py do.
 generator = dict(type='MPRNet', variant='deraining')
-# A work dir resolves to its last_checkpoint; name a .pth (e.g. the
-# best_PSNR_*.pth the teacher configs keep) to pick another checkpoint.
+# Every teacher needs its trained weights (a missing checkpoint is an
+# error). A work dir resolves to its newest checkpoint (last_checkpoint);
+# name a .pth (e.g. the best_PSNR_*.pth the teacher configs keep) to pick
+# another one.
 teacher_checkpoints = dict(
-    haze='work_dirs/mprnet_dehaze_ots',
-    rain='work_dirs/mprnet_derain_rain1400',
-    blur='work_dirs/mprnet_deblur_gopro')
+    haze='work_dirs/teacher_dehaze_ots',
+    rain='work_dirs/teacher_derain_rain1400',
+    blur='work_dirs/teacher_deblur_gopro')
 temperature = 1e-6  # τ of Eq. (2), IV-A2
 
 model = dict(
@@ -44,7 +46,8 @@ model = dict(
     # Eq. (1): L1 between the student's and the teacher's restored images.
     losses=[dict(type='L1Loss', loss_weight=1.0, loss_name='pixel')],
     stage_loss='final',
-    # Eq. (3), λ_f = 0.5: stage-2 decoder (3 scales) + ORSNet features.
+    # Eq. (3), λ_f = 0.5 (IV-A2; kt_mprnet_swapped_weights.py reads the
+    # two weights the other way round): stage-2 decoder (3 scales) + ORSNet.
     feature_loss=dict(
         type='FeatureContrastiveLoss', loss_weight=0.5,
         temperature=temperature, reduction='flatten'),
@@ -75,13 +78,27 @@ train_pipeline = {{_base_.train_pipeline}}
 test_pipeline = {{_base_.test_pipeline}}
 
 # IV-A1: a mixture of OTS, Rain1400 and GoPro, each sample labelled with its
-# degradation (the label picks the teacher). Shuffled epochs, as in the
-# paper; batches need not hold every type (FCL then has fewer negatives).
+# degradation (the label picks the teacher). FCL's negatives are "a batch of
+# intermediate features from the student with different degradation types"
+# (III-B), so every batch must hold several types. A shuffled mixture does
+# not give that: OTS is many times larger than Rain1400 (12,600 pairs) and
+# GoPro (2,103), so with the full OTS about half of all batches of 16 are
+# haze only (FCL is zero for them) and a batch holds 0.1 blurred images on
+# average. DegradationBalancedSampler takes the types in turn (a batch of 16
+# holds 5 or 6 of each). infinite=False: an epoch is as many samples as one
+# pass over the mixture (len(OTS) + len(Rain1400) + len(GoPro)), so 400
+# epochs are as many iterations, and as many λ_f decays, as the paper's 400
+# epochs; within an epoch OTS is sub-sampled and Rain1400/GoPro revisited.
+# docs/methods/uniremoval.md discusses the readings; for the shuffled
+# mixture, inherit this config with
+#   train_dataloader = dict(sampler=dict(_delete_=True,
+#                                        type='DefaultSampler', shuffle=True))
 train_dataloader = dict(
     batch_size=16,
     num_workers=8,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='DegradationBalancedSampler', shuffle=True,
+                 infinite=False),
     dataset=dict(
         type='MixedDegradationDataset',
         labels=['haze', 'rain', 'blur'],

@@ -2,9 +2,9 @@
 # demo data, on CPU. The three demo teachers come first
 # (docs/methods/uniremoval.md):
 #   python tools/make_demo_data.py --out data/demo
-#   python tools/train.py configs/mprnet/mprnet_dehaze_demo.py
-#   python tools/train.py configs/mprnet/mprnet_derain_demo.py
-#   python tools/train.py configs/mprnet/mprnet_deblur_demo.py
+#   python tools/train.py configs/uniremoval/teacher_dehaze_demo.py
+#   python tools/train.py configs/uniremoval/teacher_derain_demo.py
+#   python tools/train.py configs/uniremoval/teacher_deblur_demo.py
 #   python tools/train.py configs/uniremoval/kt_mprnet_demo.py
 #   python tools/test.py configs/uniremoval/kt_mprnet_demo.py \
 #       work_dirs/kt_mprnet_demo/iter_2000.pth --out work_dirs/kt_demo.json
@@ -13,7 +13,8 @@
 # why each of those differs.
 _base_ = ['./kt_mprnet.py']
 
-# The demo teachers' network (configs/mprnet/*_demo.py); the student too.
+# The demo teachers' network (configs/uniremoval/teacher_*_demo.py); the
+# student too.
 demo_temperature = 1.0
 demo_net = dict(type='MPRNet', variant=None, n_feat=16, scale_unetfeats=8,
                 scale_orsnetfeats=8, num_cab=2)
@@ -26,9 +27,9 @@ model = dict(
     student=dict(demo_net, init_cfg=dict(type='Constant', val=0,
                                          override=dict(name='tail'))),
     teachers=dict(
-        haze=dict(model=demo_net, checkpoint='work_dirs/mprnet_dehaze_demo'),
-        rain=dict(model=demo_net, checkpoint='work_dirs/mprnet_derain_demo'),
-        blur=dict(model=demo_net, checkpoint='work_dirs/mprnet_deblur_demo')),
+        haze=dict(model=demo_net, checkpoint='work_dirs/teacher_dehaze_demo'),
+        rain=dict(model=demo_net, checkpoint='work_dirs/teacher_derain_demo'),
+        blur=dict(model=demo_net, checkpoint='work_dirs/teacher_deblur_demo')),
     # τ: the paper's 1e-6 makes Eq. (2) a hinge with slope 1e6 that
     # swamps the pixel loss under Adam: in a short demo the student then
     # stays below the degraded inputs (docs/methods/uniremoval.md has the

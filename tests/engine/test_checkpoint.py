@@ -10,8 +10,16 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from toolbox.engine import checkpoint as ckpt
 from toolbox.engine.checkpoint import (AtomicLocalBackend,
                                        UntrustedCheckpointError,
+                                       install_safe_checkpoint_loader,
                                        load_checkpoint_file,
                                        set_checkpoint_trust)
+
+
+@pytest.fixture(autouse=True)
+def safe_loader():
+    """MMEngine's loaders go through the toolbox's once installed (what the
+    tools do first); installing is idempotent."""
+    install_safe_checkpoint_loader()
 
 
 class Payload:
@@ -107,3 +115,163 @@ def test_restricted_getattr_refuses_other_attributes(tmp_path):
     torch.save({'x': Sneaky()}, path)
     with pytest.raises(UntrustedCheckpointError):
         load_checkpoint_file(path)
+
+
+# ------------------------------------------------------- explicit install
+
+INSTALL_PROBE = """
+from mmengine.fileio import get_file_backend
+import toolbox.apis, toolbox.engine, toolbox.models  # noqa
+from toolbox.engine.checkpoint import (AtomicLocalBackend,
+    install_safe_checkpoint_loader, safe_checkpoint_loader_installed)
+def state():
+    atomic = isinstance(get_file_backend('x.pth'), AtomicLocalBackend)
+    return safe_checkpoint_loader_installed(), atomic
+print(state())
+install_safe_checkpoint_loader()
+print(state())
+"""
+
+
+def test_importing_installs_nothing_the_explicit_call_installs(repo_root):
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, '-c', INSTALL_PROBE],
+                         cwd=repo_root, capture_output=True, text=True,
+                         check=True).stdout.split('\n')
+    assert out[:2] == ['(False, False)', '(True, True)']
+
+
+def test_entry_points_install_the_loader(tmp_path, monkeypatch, repo_root):
+    import argparse
+
+    from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
+
+    from toolbox.apis import init_model
+    from toolbox.engine.runner_setup import load_config
+    for entry in ('load_config', 'init_model'):
+        # as if never installed (undone after the test)
+        monkeypatch.setitem(CheckpointLoader._schemes, '', load_from_local)
+        assert not ckpt.safe_checkpoint_loader_installed()
+        if entry == 'load_config':
+            args = argparse.Namespace(cfg_options={}, launcher='none',
+                                      work_dir=str(tmp_path),
+                                      trust_checkpoint=False)
+            load_config(f'{repo_root}/configs/demo/tiny_restorer.py', args)
+        else:
+            init_model(f'{repo_root}/configs/demo/tiny_restorer.py')
+        assert ckpt.safe_checkpoint_loader_installed(), entry
+
+
+# ------------------------------------------------- state dicts and files
+
+
+def test_extract_state_dict_cleans_official_and_toolbox_keys():
+    w = torch.ones(1)
+    official = {'state_dict': {'module.conv.weight': w, 'module.fc.bias': w}}
+    assert list(ckpt.extract_state_dict(official)) == ['conv.weight',
+                                                       'fc.bias']
+    toolbox_file = {'meta': {}, 'state_dict': {
+        'generator.conv.weight': w, 'losses.l1.dummy': w}}
+    # 'auto' takes the generator of a toolbox checkpoint ...
+    assert list(ckpt.extract_state_dict(toolbox_file)) == ['conv.weight']
+    # ... None keeps every key, a prefix picks its part
+    assert len(ckpt.extract_state_dict(toolbox_file, prefix=None)) == 2
+    assert list(ckpt.extract_state_dict(
+        toolbox_file, prefix='losses.')) == ['l1.dummy']
+    bare = {'model.0.weight': w, 'model.1.running_mean': w}
+    assert list(ckpt.extract_state_dict(
+        bare, revise_keys=[(r'^model\.', 'net.')],
+        ignore_keys=[r'running_mean$'])) == ['net.0.weight']
+    assert ckpt.strip_prefix({'a.x': w, 'b.y': w}, 'a.',
+                             keep_others=False) == {'x': w}
+    with pytest.raises(KeyError, match="no keys start with 'generator_b.'"):
+        ckpt.extract_state_dict(official, prefix='generator_b.')
+    with pytest.raises(TypeError, match='no state dict'):
+        ckpt.extract_state_dict({'epoch': 3, 'optimizer': {}})
+
+
+def test_find_checkpoint_resolves_work_dirs(tmp_path):
+    work_dir = tmp_path / 'run'
+    work_dir.mkdir()
+    (work_dir / 'iter_4.pth').write_bytes(b'x')
+    with pytest.raises(FileNotFoundError, match='without a last_checkpoint'):
+        ckpt.find_checkpoint(work_dir)
+    # MMEngine records the newest checkpoint's path in last_checkpoint
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_4.pth'))
+    assert ckpt.find_checkpoint(work_dir) == str(work_dir / 'iter_4.pth')
+    assert ckpt.find_checkpoint(work_dir / 'last_checkpoint') == \
+        str(work_dir / 'iter_4.pth')
+    # a work dir copied elsewhere: the recorded path is gone
+    (work_dir / 'last_checkpoint').write_text('/gone/run/iter_4.pth')
+    assert ckpt.find_checkpoint(work_dir) == str(work_dir / 'iter_4.pth')
+    (work_dir / 'last_checkpoint').write_text('/gone/run/iter_9.pth')
+    with pytest.raises(FileNotFoundError, match='iter_9.pth'):
+        ckpt.find_checkpoint(work_dir)
+    assert ckpt.find_checkpoint(work_dir / 'iter_4.pth') == \
+        str(work_dir / 'iter_4.pth')
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        ckpt.find_checkpoint(tmp_path / 'nope.pth')
+
+
+def test_load_weights_strict_with_a_short_error_naming_the_file(tmp_path):
+    torch.manual_seed(0)
+    source = torch.nn.Sequential(*[torch.nn.Conv2d(4, 4, 3)
+                                   for _ in range(30)])
+    path = tmp_path / 'release.pth'
+    torch.save({'state_dict': {'module.' + k: v for k, v in
+                               source.state_dict().items()}}, path)
+    target = torch.nn.Sequential(*[torch.nn.Conv2d(4, 4, 3)
+                                   for _ in range(30)])
+    assert ckpt.load_weights(target, path) == str(path)
+    for key, value in source.state_dict().items():
+        assert torch.equal(target.state_dict()[key], value)
+    wider = torch.nn.Sequential(*[torch.nn.Conv2d(4, 4, 5)
+                                  for _ in range(30)])
+    with pytest.raises(ckpt.CheckpointMismatchError) as error:
+        ckpt.load_weights(wider, path, what='Generator A')
+    message = str(error.value)
+    assert message.startswith('Generator A: ') and str(path) in message
+    assert 'size mismatch in 30 of 60 tensors' in message
+    assert '0.weight: file 4×4×3×3, network 4×4×5×5' in message
+    assert '\n' not in message and len(message) < 400
+    deeper = tmp_path / 'deeper.pth'
+    torch.save(torch.nn.Sequential(*source, torch.nn.Conv2d(4, 4, 1))
+               .state_dict(), deeper)
+    with pytest.raises(ckpt.CheckpointMismatchError,
+                       match='2 unexpected keys in the file'):
+        ckpt.load_weights(target, deeper)
+    ckpt.load_weights(target, deeper, allow_extra_keys=True)
+    with pytest.raises(ckpt.CheckpointMismatchError,
+                       match='2 keys missing from the file'):
+        ckpt.load_weights(torch.nn.Sequential(*target, torch.nn.Conv2d(
+            4, 4, 1)), path)
+
+
+# --------------------------------------------------------- frozen modules
+
+
+class Holder(ckpt.FrozenModuleHolder, torch.nn.Module):
+    """Owns ``own``, uses ``fixed``."""
+
+    def __init__(self):
+        super().__init__()
+        self.own = torch.nn.Linear(2, 2)
+        self.hold_frozen('fixed', torch.nn.Sequential(
+            torch.nn.Linear(2, 2), torch.nn.Dropout(0.5)))
+
+
+def test_frozen_modules_are_held_outside_the_tree():
+    holder = Holder()
+    fixed = holder.frozen_module('fixed')
+    assert list(holder.state_dict()) == ['own.weight', 'own.bias']
+    assert {id(p) for p in holder.parameters()} == {
+        id(p) for p in holder.own.parameters()}
+    assert all(not p.requires_grad for p in fixed.parameters())
+    holder.train()
+    assert holder.own.training and not fixed.training
+    fixed.train()  # someone reaches in: the accessor puts it back
+    assert not holder.frozen_module('fixed').training
+    holder.to(torch.float64)  # device/dtype moves reach it
+    assert fixed[0].weight.dtype == torch.float64
+    assert dict(holder.held_modules) == {'fixed': fixed}

@@ -29,8 +29,8 @@ VGG = osp.join('torch', 'hub', 'checkpoints', 'vgg19-dcbb9e9d.pth')
 KT_INPUTS = [
     'data/RESIDE/OTS', 'data/Rain1400/train', 'data/GoPro/train',
     'data/RESIDE/SOTS/outdoor', 'data/Rain1400/test', 'data/GoPro/test',
-    'work_dirs/mprnet_dehaze_ots', 'work_dirs/mprnet_derain_rain1400',
-    'work_dirs/mprnet_deblur_gopro'
+    'work_dirs/teacher_dehaze_ots', 'work_dirs/teacher_derain_rain1400',
+    'work_dirs/teacher_deblur_gopro'
 ]
 
 

@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from toolbox.evaluation.tables import load_results, render_table
+from toolbox.evaluation.results import load_results
+from toolbox.evaluation.tables import metrics_table, render_table
 
 
 @pytest.fixture
@@ -63,3 +64,14 @@ def test_unnamed_test_set_and_labels():
     lines = render_table(records, 'md').split('\n')
     assert lines[0] == '| method | PSNR ↑ | NIQE (LIVE) ↓ |'
     assert lines[2] == '| run | 30.00 | 3.5000 |'
+
+
+def test_console_table_of_one_run_uses_the_same_renderer():
+    text = metrics_table({'rain/PSNR': 30.0, 'rain/SSIM': 0.9,
+                          'haze/PSNR': float('inf')})
+    assert text.split('\n') == [
+        'test set  PSNR     SSIM  ',
+        '--------  -------  ------',
+        'rain      30.0000  0.9000',
+        'haze      inf            ',
+    ]

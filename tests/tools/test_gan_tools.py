@@ -33,7 +33,8 @@ def demo_options(root, max_iters=2, interval=2):
     return [
         f'train_dataloader.dataset.data_root={root}/demo/real',
         f'val_dataloader.dataset.data_root={root}/demo/rain/test',
-        f'test_dataloader.dataset.data_root={root}/demo/rain/test',
+        f'test_dataloader.0.dataset.data_root={root}/demo/rain/test',
+        f'test_dataloader.1.dataset.data_root={root}/demo/real/rain',
         f'train_cfg.max_iters={max_iters}',
         f'train_cfg.val_interval={interval}',
         f'default_hooks.checkpoint.interval={interval}',
@@ -136,5 +137,5 @@ def test_test_tool_scores_the_demo_gan(gan_data, repo_root, tmp_path):
         sys.executable, 'tools/test.py', config,
         str(tmp_path / 'iter_2.pth'), '--out', str(tmp_path / 'r.json'),
         '--cfg-options'] + demo_options(gan_data))
-    assert 'PSNR' in log
+    assert 'demo_rain/PSNR' in log and 'demo_real_rain/BRISQUE' in log
     assert (tmp_path / 'r.json').is_file()

@@ -7,10 +7,12 @@ import cv2
 import numpy as np
 import torch
 
+# n_feat=4 here; the run below sets 8 with --cfg-options, which the
+# checkpoint needs.
 CONFIG = """
 model = dict(
     type='Restorer',
-    generator=dict(type='MPRNet', n_feat=8, scale_unetfeats=4,
+    generator=dict(type='MPRNet', n_feat=4, scale_unetfeats=4,
                    scale_orsnetfeats=4, num_cab=1),
     losses=[dict(type='CharbonnierLoss'), dict(type='EdgeLoss',
                                                   loss_weight=0.05)],
@@ -34,8 +36,10 @@ def test_infer_folder_with_official_checkpoint(tmp_path, repo_root):
 
     config = tmp_path / 'tiny_mprnet.py'
     config.write_text(CONFIG)
+    options = {'model.generator.n_feat': 8}
     torch.manual_seed(0)
-    net = MODELS.build(Config.fromfile(str(config)).model.generator)
+    net = MODELS.build(dict(Config.fromfile(str(config)).model.generator,
+                            n_feat=8))
     checkpoint = tmp_path / 'model_deraining.pth'
     torch.save({'state_dict': {'module.' + k: v
                                for k, v in net.state_dict().items()}},
@@ -52,11 +56,12 @@ def test_infer_folder_with_official_checkpoint(tmp_path, repo_root):
     out = tmp_path / 'restored'
     result = run_infer(repo_root, str(config), '--checkpoint',
                        str(checkpoint), '--input', str(src), '--output',
-                       str(out), '--tile', '24', '--tile-overlap', '8')
+                       str(out), '--tile', '24', '--tile-overlap', '8',
+                       '--cfg-options', 'model.generator.n_feat=8')
     assert result.returncode == 0, result.stderr
     assert '2 image(s) written' in result.stdout
 
-    model = init_model(str(config), str(checkpoint))
+    model = init_model(str(config), str(checkpoint), cfg_options=options)
     for name, (h, w) in sizes.items():
         written = cv2.imread(str(out / f'{name}.png'))
         assert written.shape == (h, w, 3)

@@ -16,6 +16,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from tests.helpers import free_port, write_paired_folder
+from toolbox.engine.checkpoint import install_safe_checkpoint_loader
 
 CONFIG = 'configs/demo/tiny_restorer.py'
 
@@ -94,6 +95,9 @@ def test_resume_continues_iteration_and_optimizer_state(
     cfg.train_cfg.val_interval = 100
     cfg.work_dir = str(tmp_path)
     cfg.resume, cfg.load_from = True, str(work_dir / 'iter_2.pth')
+    # A script that builds its own Runner installs the safe loader itself
+    # (the tools do it in load_config).
+    install_safe_checkpoint_loader()
     runner = Runner.from_cfg(cfg)
     probe = _StateProbe()
     runner.register_hook(probe, priority='LOWEST')

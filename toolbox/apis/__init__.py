@@ -1,5 +1,9 @@
 """Inference: restore arrays, files and folders (with optional tiling)."""
-from .inference import init_model, restore_image, restore_path
+from .inference import (init_model, load_model_config, restore_image,
+                        restore_path)
 from .tiling import tiled_forward
 
-__all__ = ['init_model', 'restore_image', 'restore_path', 'tiled_forward']
+__all__ = [
+    'init_model', 'load_model_config', 'restore_image', 'restore_path',
+    'tiled_forward'
+]

@@ -1,6 +1,6 @@
 """Restore images with a trained model: arrays, files and folders.
 
-    model = init_model('configs/mprnet/mprnet_derain_rain1400.py',
+    model = init_model('configs/mprnet/mprnet_derain_rain13k.py',
                        'model_deraining.pth')
     restored = restore_image(model, rgb_uint8, tile=256, tile_overlap=32)
 """
@@ -16,32 +16,66 @@ from mmengine.registry import DefaultScope
 from toolbox.registry import MODELS
 
 
-def init_model(config: Union[str, Config],
-               checkpoint: Optional[str] = None,
-               device: str = 'cpu') -> torch.nn.Module:
-    """Build the config's model, load ``checkpoint`` strictly, set eval mode.
-
-    ``checkpoint`` may be a toolbox checkpoint, or a generator-only state
-    dict such as an official release (``{'state_dict': ...}``, keys
-    optionally ``module.``-prefixed, e.g. MPRNet's ``model_deraining.pth``):
-    the ``Restorer`` prefixes bare generator keys itself. Files go through
-    the toolbox's safe loader (``weights_only=True``, see
-    :mod:`toolbox.engine.checkpoint`). Weights the config's own ``init_cfg``
-    would load are not loaded here: ``checkpoint`` is what counts.
-    """
-    import toolbox.engine  # noqa: F401  (installs the safe checkpoint loader)
-    from mmengine.runner import load_checkpoint
+def load_model_config(config: Union[str, Config],
+                      cfg_options: Optional[dict] = None) -> Config:
+    """A config (file or object) with ``--cfg-options`` applied."""
     if isinstance(config, str):
         if not osp.isfile(config):
             raise FileNotFoundError(f'Config file not found: {config}')
         config = Config.fromfile(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    return config
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """Build the config's model, load ``checkpoint`` strictly, set eval mode.
+
+    ``checkpoint`` may be a toolbox checkpoint of the same model, a work dir
+    (its newest checkpoint), or a network-only state dict such as an
+    official release, which is loaded into the model's *inference network*
+    (the network ``predict`` runs: a Restorer's ``generator``, a GAN's
+    generator of ``test_cfg.direction``). Examples: MPRNet's
+    ``model_deblurring.pth`` (``{'state_dict': ...}``, keys optionally
+    ``module.``-prefixed) with ``configs/mprnet/mprnet_deblur_gopro.py``;
+    CycleGAN's ``latest_net_G_A.pth`` (a raw state dict) with
+    ``configs/cyclegan/cyclegan_resnet9_unpaired.py``. A file that does not
+    fit fails with a short
+    :class:`~toolbox.engine.checkpoint.CheckpointMismatchError` naming it.
+    Files go through the toolbox's safe loader (``weights_only=True``, see
+    :mod:`toolbox.engine.checkpoint`), which this function also installs
+    into MMEngine. Weights the config's own ``init_cfg`` would load are not
+    loaded here: ``checkpoint`` is what counts. ``cfg_options`` overrides
+    config keys (``tools/infer.py --cfg-options``).
+    """
+    from toolbox.engine.checkpoint import (extract_state_dict,
+                                           find_checkpoint,
+                                           install_safe_checkpoint_loader,
+                                           load_checkpoint_file,
+                                           load_state_dict_strictly)
+    from toolbox.models.layers.norm import drop_untracked_norm_stats
+    install_safe_checkpoint_loader()
+    config = load_model_config(config, cfg_options)
     with DefaultScope.overwrite_default_scope('toolbox'):
         model = MODELS.build(config.model)
     if checkpoint is not None:
-        if '://' not in checkpoint and not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'Checkpoint file not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent', revise_keys=[(r'^module\.', '')])
+        filename = find_checkpoint(checkpoint)
+        state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
+                                   prefix=None)
+        # A file of the whole model (its own keys) loads into the model; a
+        # network-only file (an official release) into the network that
+        # runs, minus the instance-norm statistics old releases carry.
+        model_keys = set(model.state_dict())
+        if any(key in model_keys for key in state) or not hasattr(
+                model, 'inference_network'):
+            load_state_dict_strictly(model, state, filename)
+        else:
+            network = model.inference_network()
+            load_state_dict_strictly(
+                network, drop_untracked_norm_stats(state, network), filename)
     return model.to(device).eval()
 
 

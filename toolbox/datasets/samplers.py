@@ -34,12 +34,17 @@ class DegradationBalancedSampler(Sampler):
         shuffle: shuffle within each label.
         infinite: ``True`` (default): an endless stream for
             ``IterBasedTrainLoop``. ``False``: epochs of
-            ``ceil(len(dataset) / world_size)`` indices per rank for
+            ``ceil(epoch_length / world_size)`` indices per rank for
             ``EpochBasedTrainLoop``, reshuffled by :meth:`set_epoch`.
+        epoch_length: samples per epoch over all ranks with
+            ``infinite=False``; default ``len(dataset)``, as many as one
+            pass over the mixture (drawn balanced: the smaller sets are
+            revisited, the larger ones sub-sampled).
     """
 
     def __init__(self, dataset: Sized, seed: Optional[int] = None,
-                 shuffle: bool = True, infinite: bool = True):
+                 shuffle: bool = True, infinite: bool = True,
+                 epoch_length: Optional[int] = None):
         if not hasattr(dataset, 'sample_labels'):
             raise TypeError(
                 'DegradationBalancedSampler needs a dataset with '
@@ -56,7 +61,11 @@ class DegradationBalancedSampler(Sampler):
         array = np.array(labels)
         self.indices = [np.flatnonzero(array == label)
                         for label in self.labels]
-        self.num_samples = math.ceil(len(labels) / self.world_size)
+        if epoch_length is not None and epoch_length < 1:
+            raise ValueError('DegradationBalancedSampler: epoch_length must '
+                             f'be >= 1, got {epoch_length}')
+        self.num_samples = math.ceil((epoch_length or len(labels)) /
+                                     self.world_size)
 
     def _rank_share(self, label_id: int, cycle: int) -> np.ndarray:
         """This rank's indices of one label for one pass."""

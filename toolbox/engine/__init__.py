@@ -1,10 +1,16 @@
-"""Training machinery: checkpoint safety, AMP on any device, CPU DDP, loops.
+"""Training machinery: checkpoints, AMP on any device, CPU DDP, loops.
 
-Importing this package installs the safe checkpoint loader and the atomic
-local file backend (see :mod:`toolbox.engine.checkpoint`).
+Importing this package changes nothing in MMEngine: the safe checkpoint
+loader and the atomic local file backend are installed by
+:func:`install_safe_checkpoint_loader` (see :mod:`toolbox.engine.checkpoint`),
+which the tools, :func:`toolbox.apis.init_model` and
+:func:`toolbox.engine.runner_setup.load_config` call.
 """
 from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, AtomicLocalBackend,
-                         UntrustedCheckpointError, load_checkpoint_file,
+                         CheckpointMismatchError, FrozenModuleHolder,
+                         UntrustedCheckpointError, extract_state_dict,
+                         find_checkpoint, install_safe_checkpoint_loader,
+                         load_checkpoint_file, load_weights,
                          set_checkpoint_trust)
 from .distributed import finish_distributed, setup_distributed
 from .loops import MultiTestLoop, MultiValLoop
@@ -13,8 +19,10 @@ from .optim_wrapper import MixedPrecisionOptimWrapper
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'AtomicLocalBackend', 'UntrustedCheckpointError',
-    'load_checkpoint_file', 'set_checkpoint_trust', 'setup_distributed',
-    'finish_distributed',
+    'CheckpointMismatchError', 'FrozenModuleHolder', 'extract_state_dict',
+    'find_checkpoint', 'install_safe_checkpoint_loader',
+    'load_checkpoint_file', 'load_weights', 'set_checkpoint_trust',
+    'setup_distributed', 'finish_distributed',
     'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper',
     'MultiOptimWrapperConstructor'
 ]

@@ -1,43 +1,76 @@
-"""Safe checkpoint loading and atomic checkpoint writing.
+"""Everything about checkpoints, in one place.
 
-Two gaps of MMEngine 0.10.7 on current PyTorch are closed here, through
-MMEngine's own extension points (no monkey-patching of its functions):
+Loading and writing files
+    :func:`load_checkpoint_file` loads a local checkpoint with
+    ``weights_only=True`` and an allow-list of exactly the types MMEngine's
+    own checkpoints hold (:data:`CHECKPOINT_SAFE_GLOBALS`); a file holding
+    anything else is refused with a message naming the option that trusts
+    it (``--trust-checkpoint`` / ``TOOLBOX_TRUST_CHECKPOINTS=1``).
+    :class:`AtomicLocalBackend` writes checkpoints (and ``last_checkpoint``)
+    atomically. MMEngine 0.10.7 needs both on current PyTorch: since torch
+    2.6 ``torch.load`` refuses MMEngine's checkpoints (message-hub
+    ``HistoryBuffer`` objects, numpy scalars), so ``--resume`` fails; and
+    MMEngine writes with a plain ``open(path, 'wb')``, so a crash mid-save
+    leaves a truncated file.
 
-* **Loading.** Since torch 2.6, ``torch.load`` defaults to
-  ``weights_only=True``, and MMEngine's checkpoints (which hold the message
-  hub's :class:`~mmengine.logging.HistoryBuffer` objects and numpy scalars)
-  are refused, so ``--resume`` fails. We keep ``weights_only=True`` and
-  allow-list exactly the types MMEngine's own checkpoints contain
-  (:data:`CHECKPOINT_SAFE_GLOBALS`). A file that holds anything else is
-  refused with a message naming the option that trusts it
-  (``--trust-checkpoint`` / ``TOOLBOX_TRUST_CHECKPOINTS=1``).
-  The loader is registered with :class:`~mmengine.runner.CheckpointLoader`
-  for local paths, so ``load_from``, ``resume``, ``init_cfg=Pretrained`` and
-  :func:`mmengine.runner.load_checkpoint` all go through it.
-* **Writing.** MMEngine writes checkpoints with a plain ``open(path, 'wb')``:
-  a crash mid-save leaves a truncated file. :class:`AtomicLocalBackend`
-  replaces the ``local`` file backend and writes to a temporary file in the
-  same folder, fsyncs it and renames it over the target (``os.replace`` is
-  atomic on POSIX and Windows), so a reader sees the old file or the new one,
-  never half of one. ``last_checkpoint`` is written the same way.
+Installing them into MMEngine (explicitly)
+    :func:`install_safe_checkpoint_loader` registers the loader with
+    :class:`~mmengine.runner.CheckpointLoader` for local paths (so
+    ``load_from``, ``resume``, ``init_cfg=Pretrained`` and
+    :func:`mmengine.runner.load_checkpoint` use it) and the atomic backend
+    for local files. Importing this module changes nothing: the entry points
+    call the function (``tools/*.py``, :func:`toolbox.apis.init_model`,
+    :func:`toolbox.engine.runner_setup.load_config`), and so must a script
+    that builds its own ``Runner``. The toolbox's own loaders below call
+    :func:`load_checkpoint_file` directly and need no installation.
+
+Official and toolbox state dicts
+    :func:`extract_state_dict` takes a network's weights out of a toolbox
+    checkpoint (``{'state_dict': {'generator.*': ...}}``), an official
+    release (``{'state_dict': sd}``, keys often ``module.``-prefixed by
+    ``DataParallel``) or a bare state dict; :func:`strip_prefix` is the key
+    cleaning it uses. :func:`find_checkpoint` resolves a work dir to its
+    newest checkpoint (MMEngine's
+    :func:`~mmengine.runner.find_latest_checkpoint`). :func:`load_weights`
+    loads a (sub-)network strictly from any of these and fails with
+    :class:`CheckpointMismatchError`, a short summary that names the file,
+    instead of one line per mismatching tensor.
+
+Frozen sub-modules
+    :class:`FrozenModuleHolder` keeps networks a model uses but does not own
+    (Uni-Removal's teachers, a loss's VGG) out of ``state_dict``,
+    ``parameters()`` (so out of optimisers and DDP) and ``.train()``, while
+    device and dtype moves still reach them; :func:`freeze` is the freezing
+    they share.
 """
 import os
+import os.path as osp
 import pickle
 import re
-import tempfile
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Union
+from types import MappingProxyType
+from typing import Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio import io as mmengine_io
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import find_latest_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
+from torch import nn
+
+from toolbox.fileio import atomic_write_bytes
 
 TRUST_ENV = 'TOOLBOX_TRUST_CHECKPOINTS'
 TRUST_OPTION = '--trust-checkpoint'
+PathLike = Union[str, Path]
+
+# ---------------------------------------------------------------------------
+# Safe loading
+# ---------------------------------------------------------------------------
 
 
 def _numpy_safe_globals():
@@ -118,8 +151,12 @@ class UntrustedCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds an object outside the allow-list."""
 
 
-def load_checkpoint_file(filename: Union[str, Path], map_location=None):
+def load_checkpoint_file(filename: PathLike, map_location=None):
     """Load a local checkpoint with ``weights_only=True`` and the allow-list.
+
+    Returns whatever the file holds (usually a dict). Official releases
+    (tensors and numbers only) and MMEngine/toolbox checkpoints load without
+    trusting the file.
 
     Raises:
         FileNotFoundError: if ``filename`` does not exist (the message names it).
@@ -127,8 +164,8 @@ def load_checkpoint_file(filename: Union[str, Path], map_location=None):
             :data:`CHECKPOINT_SAFE_GLOBALS`; the message names the type and
             the option that trusts the file.
     """
-    filename = os.path.expanduser(str(filename))
-    if not os.path.isfile(filename):
+    filename = osp.expanduser(os.fspath(filename))
+    if not osp.isfile(filename):
         raise FileNotFoundError(f'Checkpoint file not found: {filename}')
     if checkpoint_trusted():
         return torch.load(filename, map_location=map_location,
@@ -150,48 +187,390 @@ def load_checkpoint_file(filename: Union[str, Path], map_location=None):
             'weights_only=False.') from error
 
 
-# '' is the scheme of local paths; force=True replaces MMEngine's loader,
-# which calls torch.load without an allow-list.
-CheckpointLoader.register_scheme(prefixes='', force=True)(
-    load_checkpoint_file)
+# ---------------------------------------------------------------------------
+# Atomic writing
+# ---------------------------------------------------------------------------
 
 
 class AtomicLocalBackend(LocalBackend):
-    """MMEngine's local file backend whose writes are atomic."""
+    """MMEngine's local file backend whose writes are atomic
+    (:func:`toolbox.fileio.atomic_write_bytes`)."""
 
-    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+    def put(self, obj: bytes, filepath: PathLike) -> None:
         """Write ``obj`` to ``filepath`` atomically (temp file + rename)."""
         atomic_write_bytes(obj, filepath)
 
-    def put_text(self, obj: str, filepath: Union[str, Path],
+    def put_text(self, obj: str, filepath: PathLike,
                  encoding: str = 'utf-8') -> None:
         """Write text to ``filepath`` atomically."""
         atomic_write_bytes(obj.encode(encoding), filepath)
 
 
-def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` so that ``filepath`` is either the old or the new file.
+# ---------------------------------------------------------------------------
+# Installation into MMEngine
+# ---------------------------------------------------------------------------
 
-    The temporary file lives in the target's folder (a rename across file
-    systems would not be atomic) and is removed if anything fails.
+
+def install_safe_checkpoint_loader() -> None:
+    """Make MMEngine load and write local checkpoints the toolbox's way.
+
+    Registers :func:`load_checkpoint_file` as
+    :class:`~mmengine.runner.CheckpointLoader`'s loader of local paths
+    (replacing MMEngine's, which calls ``torch.load`` without an allow-list)
+    and :class:`AtomicLocalBackend` as the ``local`` file backend. Call it
+    once before a ``Runner`` loads or saves anything; calling it again does
+    nothing new. The tools, :func:`toolbox.apis.init_model` and
+    :func:`toolbox.engine.runner_setup.load_config` call it.
     """
-    filepath = os.fspath(filepath)
-    folder = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(
-        dir=folder, prefix=f'.{os.path.basename(filepath)}.', suffix='.tmp')
+    # '' is the scheme of local paths; force=True replaces MMEngine's loader.
+    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file,
+                                     force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    # Backends are cached per (prefix, args); drop instances made before.
+    mmengine_io.backend_instances.clear()
+
+
+def safe_checkpoint_loader_installed() -> bool:
+    """Whether :func:`install_safe_checkpoint_loader` is in force."""
+    return CheckpointLoader._schemes.get('') is load_checkpoint_file
+
+
+# ---------------------------------------------------------------------------
+# Official and toolbox state dicts
+# ---------------------------------------------------------------------------
+
+#: Prefixes removed from every key by default: ``DataParallel`` and
+#: ``DistributedDataParallel`` save their network under ``module.``.
+WRAPPER_PREFIXES = ('module.', )
+#: The sub-network :func:`extract_state_dict` picks with ``prefix='auto'``:
+#: a toolbox ``Restorer`` (and every model built on it) saves its network
+#: under ``generator.``.
+GENERATOR_PREFIX = 'generator.'
+
+
+def strip_prefix(state_dict: Mapping, prefix: str,
+                 keep_others: bool = True) -> 'OrderedDict':
+    """Remove ``prefix`` from the keys that start with it.
+
+    ``keep_others=False`` also drops the keys that do not start with it
+    (take one sub-network out of a model's state dict).
+    """
+    out = OrderedDict()
+    for key, value in state_dict.items():
+        if key.startswith(prefix):
+            out[key[len(prefix):]] = value
+        elif keep_others:
+            out[key] = value
+    return out
+
+
+def _state_dict_of(checkpoint) -> Mapping:
+    """The state dict inside a checkpoint, or the checkpoint itself."""
+    if isinstance(checkpoint, Mapping) and isinstance(
+            checkpoint.get('state_dict'), Mapping):
+        return checkpoint['state_dict']
+    if isinstance(checkpoint, Mapping) and all(
+            isinstance(v, torch.Tensor) for v in checkpoint.values()):
+        return checkpoint
+    raise TypeError(
+        "the file holds no state dict (neither {'state_dict': {...}} nor a "
+        'mapping of names to tensors)')
+
+
+def extract_state_dict(checkpoint,
+                       prefix: Optional[str] = 'auto',
+                       strip_prefixes: Sequence[str] = WRAPPER_PREFIXES,
+                       revise_keys: Sequence[Tuple[str, str]] = (),
+                       ignore_keys: Sequence[str] = ()) -> 'OrderedDict':
+    """A network's weights, with clean keys, out of a loaded checkpoint.
+
+    Accepts a toolbox/MMEngine checkpoint (``{'state_dict': ..., 'meta':
+    ...}``), an official release (``{'state_dict': sd}``, e.g. MPRNet's) or a
+    bare state dict (e.g. CycleGAN's ``latest_net_G_A.pth``). In order:
+
+    1. ``strip_prefixes`` are removed from the start of every key
+       (``module.`` by default).
+    2. ``prefix`` picks a sub-network: only keys under it are kept, without
+       it (``'generator.'``, ``'generators.a.'``; must be found). ``'auto'``
+       takes ``'generator.'`` when some key starts with it and every key
+       otherwise; ``None`` or ``''`` keeps every key.
+    3. ``revise_keys``: ``(pattern, replacement)`` regular-expression
+       substitutions applied to every key (as MMEngine's ``revise_keys``).
+    4. ``ignore_keys``: keys matching any of these patterns
+       (``re.search``) are dropped (e.g. buffers an old release saved that
+       the network no longer has).
+
+    Raises:
+        TypeError: no state dict in ``checkpoint``.
+        KeyError: no key starts with ``prefix``.
+    """
+    state = _state_dict_of(checkpoint)
+    for wrapper in strip_prefixes:
+        state = strip_prefix(state, wrapper)
+    if prefix == 'auto':
+        prefix = GENERATOR_PREFIX if any(
+            k.startswith(GENERATOR_PREFIX) for k in state) else None
+    if prefix:
+        picked = strip_prefix(state, prefix, keep_others=False)
+        if not picked:
+            sample = ', '.join(list(state)[:3])
+            raise KeyError(f'no keys start with {prefix!r} (the file has '
+                           f'{len(state)} keys, e.g. {sample})')
+        state = picked
+    state = OrderedDict(state)
+    for pattern, replacement in revise_keys:
+        state = OrderedDict((re.sub(pattern, replacement, k), v)
+                            for k, v in state.items())
+    if ignore_keys:
+        state = OrderedDict(
+            (k, v) for k, v in state.items()
+            if not any(re.search(p, k) for p in ignore_keys))
+    return state
+
+
+# ---------------------------------------------------------------------------
+# Locating checkpoints
+# ---------------------------------------------------------------------------
+
+
+def find_checkpoint(path: PathLike) -> str:
+    """The checkpoint file that ``path`` stands for.
+
+    ``path`` is a checkpoint file, a work dir, or a work dir's
+    ``last_checkpoint`` file. A work dir resolves to its newest checkpoint,
+    the one MMEngine recorded in ``last_checkpoint``
+    (:func:`mmengine.runner.find_latest_checkpoint`); when the recorded path
+    no longer exists (the folder was moved or copied), the file of that name
+    inside the folder is used.
+
+    Raises:
+        FileNotFoundError: naming the path and what was looked for.
+    """
+    path = osp.expanduser(os.fspath(path))
+    if osp.isdir(path):
+        folder = path
+    elif osp.basename(path) == 'last_checkpoint' and osp.isfile(path):
+        folder = osp.dirname(path)
+    elif osp.isfile(path):
+        return path
+    else:
+        raise FileNotFoundError(f'Checkpoint file not found: {path}')
+    if not osp.isfile(osp.join(folder, 'last_checkpoint')):
+        raise FileNotFoundError(
+            f'{folder} is a folder without a last_checkpoint file (MMEngine '
+            'writes one next to the checkpoints of a training run): train '
+            'there first, or name the .pth file')
+    recorded = find_latest_checkpoint(folder) or ''
+    for candidate in (recorded, osp.join(folder, osp.basename(recorded))):
+        if recorded and osp.isfile(candidate):
+            return candidate
+    raise FileNotFoundError(
+        f'{osp.join(folder, "last_checkpoint")} names {recorded!r}, which '
+        f'does not exist (nor does {osp.basename(recorded)!r} in {folder})')
+
+
+# ---------------------------------------------------------------------------
+# Loading a network's weights
+# ---------------------------------------------------------------------------
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's weights do not fit the network they are loaded into."""
+
+
+def _shape(value) -> str:
+    return '×'.join(str(s) for s in getattr(value, 'shape', ())) or 'scalar'
+
+
+def _examples(keys: Sequence[str], count: int = 3) -> str:
+    more = f', … ({len(keys)} in all)' if len(keys) > count else ''
+    return ', '.join(keys[:count]) + more
+
+
+def describe_mismatch(network_state: Mapping,
+                      file_state: Mapping,
+                      allow_extra_keys: bool = False) -> Optional[str]:
+    """A short account of how ``file_state`` misses ``network_state``.
+
+    ``None`` when every key of the network is in the file with its shape
+    (and, unless ``allow_extra_keys``, the file has no other key).
+    """
+    missing = [k for k in network_state if k not in file_state]
+    extra = [] if allow_extra_keys else \
+        [k for k in file_state if k not in network_state]
+    shapes = [k for k in network_state
+              if k in file_state and tuple(file_state[k].shape) !=
+              tuple(network_state[k].shape)]
+    if not (missing or extra or shapes):
+        return None
+    parts = []
+    if shapes:
+        first = shapes[0]
+        parts.append(
+            f'size mismatch in {len(shapes)} of {len(network_state)} tensors '
+            f'(e.g. {first}: file {_shape(file_state[first])}, network '
+            f'{_shape(network_state[first])})')
+    if missing:
+        parts.append(f'{len(missing)} keys missing from the file '
+                     f'({_examples(missing)})')
+    if extra:
+        parts.append(f'{len(extra)} unexpected keys in the file '
+                     f'({_examples(extra)})')
+    return '; '.join(parts)
+
+
+def load_weights(network: nn.Module,
+                 checkpoint: PathLike,
+                 prefix: Optional[str] = 'auto',
+                 *,
+                 strip_prefixes: Sequence[str] = WRAPPER_PREFIXES,
+                 revise_keys: Sequence[Tuple[str, str]] = (),
+                 ignore_keys: Sequence[str] = (),
+                 allow_extra_keys: bool = False,
+                 map_location='cpu',
+                 what: Optional[str] = None) -> str:
+    """Strictly load ``network``'s weights from a toolbox or official file.
+
+    Args:
+        network: the module whose ``state_dict`` keys the file's keys must
+            match after cleaning (a backbone, a generator, a whole model).
+        checkpoint: a checkpoint file, a work dir (its newest checkpoint)
+            or a ``last_checkpoint`` file (see :func:`find_checkpoint`).
+        prefix, strip_prefixes, revise_keys, ignore_keys: key cleaning, see
+            :func:`extract_state_dict` (default: ``module.`` stripped, the
+            ``generator.`` part of a toolbox checkpoint taken when present).
+        allow_extra_keys: ignore file keys the network does not have (a
+            file of a deeper network than the one built, e.g. all of VGG-19
+            for an extractor cut after ``relu3_1``). Missing keys and shape
+            mismatches are always errors.
+        map_location: as :func:`torch.load`.
+        what: what is being loaded, put first in messages
+            (``"Teacher 'rain'"``).
+
+    Returns:
+        The checkpoint file actually read.
+
+    Raises:
+        FileNotFoundError: the file (or the work dir's checkpoint) is
+            missing; the message names it.
+        UntrustedCheckpointError: see :func:`load_checkpoint_file`.
+        CheckpointMismatchError: the file's weights do not fit ``network``;
+            the message names the file and summarises the mismatch (counts
+            and a few examples, not one line per tensor).
+
+    The file is read through :func:`load_checkpoint_file` (safe loading,
+    whether or not :func:`install_safe_checkpoint_loader` was called).
+    """
+    filename = find_checkpoint(checkpoint)
+    loaded = load_checkpoint_file(filename, map_location=map_location)
     try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, filepath)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+        state = extract_state_dict(loaded, prefix, strip_prefixes,
+                                   revise_keys, ignore_keys)
+    except (KeyError, TypeError) as error:
+        raise CheckpointMismatchError(
+            (f'{what}: ' if what else '') +
+            f'{filename} does not fit {type(network).__name__}: '
+            f'{error.args[0]}') from error
+    load_state_dict_strictly(network, state, filename, allow_extra_keys,
+                             what)
+    return filename
 
 
-register_backend('local', AtomicLocalBackend, force=True, prefixes='')
-# Backends are cached per (prefix, args); drop instances made before us.
-mmengine_io.backend_instances.clear()
+def load_state_dict_strictly(network: nn.Module,
+                             state_dict: Mapping,
+                             source: str = 'the state dict',
+                             allow_extra_keys: bool = False,
+                             what: Optional[str] = None) -> None:
+    """``network.load_state_dict(state_dict, strict=True)`` with a short
+    :class:`CheckpointMismatchError` (naming ``source``) when it does not
+    fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``."""
+    own = network.state_dict()
+    problem = describe_mismatch(own, state_dict, allow_extra_keys)
+    if problem:
+        raise CheckpointMismatchError(
+            (f'{what}: ' if what else '') +
+            f'{source} does not fit {type(network).__name__}: {problem}. Is '
+            'it a checkpoint of another network or width (another config '
+            'or variant)?')
+    if allow_extra_keys:
+        state_dict = OrderedDict(
+            (k, v) for k, v in state_dict.items() if k in own)
+    network.load_state_dict(state_dict, strict=True)
+
+
+# ---------------------------------------------------------------------------
+# Frozen sub-modules
+# ---------------------------------------------------------------------------
+
+
+def freeze(module: nn.Module) -> nn.Module:
+    """Put ``module`` in eval mode and stop gradients to its parameters."""
+    module.eval()
+    for param in module.parameters():
+        param.requires_grad_(False)
+    return module
+
+
+class FrozenModuleHolder:
+    """Mixin for an ``nn.Module`` that uses networks it does not own.
+
+    Uni-Removal's teachers and a contrastive loss's VGG are fixed networks:
+    they must not be trained, saved with the model, or switched to training
+    mode, but they must follow the model to its device and dtype. A module
+    held with :meth:`hold_frozen` is frozen (:func:`freeze`) and kept
+    outside the module tree, so it is absent from ``state_dict()``,
+    ``parameters()`` (hence from optimisers, DDP and MMEngine's weight
+    initialisation) and untouched by ``.train()``; ``_apply`` (``.to()``,
+    ``.cuda()``, ``.half()``, ``channels_last``) still reaches it.
+
+    Put the mixin before ``nn.Module`` (or a subclass) in the bases::
+
+        class Loss(FrozenModuleHolder, nn.Module):
+            def __init__(self, vgg):
+                super().__init__()
+                self.hold_frozen('vgg', vgg)
+    """
+
+    def hold_frozen(self, name: str,
+                    module: Optional[nn.Module]) -> Optional[nn.Module]:
+        """Keep ``module`` (frozen, outside the tree) under ``name``."""
+        held = self.__dict__.get('_frozen_modules')
+        if held is None:
+            held = OrderedDict()
+            object.__setattr__(self, '_frozen_modules', held)
+        if module is not None:
+            freeze(module)
+        held[name] = module
+        return module
+
+    def frozen_module(self, name: str) -> Optional[nn.Module]:
+        """The module held under ``name``, back in eval mode if someone
+        called ``.train()`` on it directly."""
+        module = self.held_modules[name]
+        if module is not None and module.training:
+            module.eval()
+        return module
+
+    @property
+    def held_modules(self) -> Mapping[str, Optional[nn.Module]]:
+        """Every held module by name (read-only mapping)."""
+        return MappingProxyType(self.__dict__.get('_frozen_modules', {}))
+
+    def _apply(self, fn, *args, **kwargs):
+        # model.to(device)/.cuda()/.half() also move the held modules.
+        super()._apply(fn, *args, **kwargs)
+        for module in self.held_modules.values():
+            if module is not None:
+                module._apply(fn, *args, **kwargs)
+        return self
+
+
+__all__ = [
+    'CHECKPOINT_SAFE_GLOBALS', 'TRUST_ENV', 'TRUST_OPTION',
+    'UntrustedCheckpointError', 'set_checkpoint_trust', 'checkpoint_trusted',
+    'load_checkpoint_file', 'AtomicLocalBackend', 'atomic_write_bytes',
+    'install_safe_checkpoint_loader', 'safe_checkpoint_loader_installed',
+    'strip_prefix', 'extract_state_dict', 'find_checkpoint',
+    'CheckpointMismatchError', 'describe_mismatch', 'load_weights',
+    'load_state_dict_strictly', 'freeze', 'FrozenModuleHolder'
+]

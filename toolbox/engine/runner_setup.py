@@ -5,7 +5,8 @@ from typing import Optional
 
 from mmengine.config import Config, DictAction
 
-from toolbox.engine.checkpoint import set_checkpoint_trust
+from toolbox.engine.checkpoint import (install_safe_checkpoint_loader,
+                                       set_checkpoint_trust)
 from toolbox.engine.distributed import setup_distributed
 
 
@@ -27,7 +28,14 @@ def add_common_arguments(parser) -> None:
 
 
 def load_config(path: str, args) -> Config:
-    """Load ``path``, apply the common switches and prepare distribution."""
+    """Load ``path``, apply the common switches and prepare distribution.
+
+    Also installs the toolbox's checkpoint I/O into MMEngine
+    (:func:`~toolbox.engine.checkpoint.install_safe_checkpoint_loader`), so
+    the Runner built from the returned config loads ``load_from``/``resume``
+    safely and writes checkpoints atomically.
+    """
+    install_safe_checkpoint_loader()
     if not osp.isfile(path):
         raise FileNotFoundError(f'Config file not found: {path}')
     cfg = Config.fromfile(path)

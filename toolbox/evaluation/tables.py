@@ -1,22 +1,27 @@
-"""Paper-style tables from ``tools/test.py`` results files.
+"""Tables of metrics: one run on the console, several runs as a paper table.
 
-Rows are runs (methods, ablations) named by each file's ``name``; columns
-are test set × metric, each headed with the metric's direction (↑ higher is
-better, ↓ lower is better). Formats: Markdown, CSV and LaTeX.
+Every table goes through one renderer, :func:`format_table` (aligned plain
+text, Markdown, CSV or LaTeX). :func:`metrics_table` lays one run out with
+rows = test sets and columns = metrics (what ``tools/test.py`` prints);
+:func:`render_table` lays results files (:mod:`toolbox.evaluation.results`)
+out with rows = runs (methods, ablations) named by each file's ``name`` and
+columns = test set × metric, each headed with the metric's direction (↑
+higher is better, ↓ lower is better), as ``tools/make_table.py`` writes.
 """
 import csv
 import io
-import json
 import math
+from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
-from toolbox.engine.results import split_metric_key
+from toolbox.evaluation.results import plain_number, split_metric_key
 
 #: Whether a higher value is better, per metric name.
 HIGHER_IS_BETTER = {
     'PSNR': True, 'SSIM': True, 'BRISQUE': False, 'NIQE': False,
     'PIQE': False
 }
+#: Formats of :func:`render_table` (and :func:`format_table`, plus 'text').
 FORMATS = ('md', 'csv', 'latex')
 #: Column labels that say which implementation produced a score: the
 #: toolbox's BRISQUE/NIQE are LIVE's releases, not MATLAB's built-in
@@ -24,23 +29,84 @@ FORMATS = ('md', 'csv', 'latex')
 LABELS = {'BRISQUE': 'BRISQUE (LIVE)', 'NIQE': 'NIQE (LIVE)'}
 
 
-def load_results(paths: Sequence[str]) -> List[dict]:
-    """Read results files; a missing or malformed file is named."""
-    records = []
-    for path in paths:
-        try:
-            with open(path) as f:
-                record = json.load(f)
-        except FileNotFoundError:
-            raise FileNotFoundError(f'Results file not found: {path}')
-        except json.JSONDecodeError as error:
-            raise ValueError(f'{path} is not a results JSON file: {error}')
-        if 'metrics' not in record:
-            raise KeyError(f'{path} has no "metrics" (write it with '
-                           'tools/test.py --out)')
-        record.setdefault('name', path)
-        records.append(record)
-    return records
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]],
+                 fmt: str = 'md') -> str:
+    """Lay out a header and rows of strings as ``fmt``.
+
+    ``'text'``: columns padded to equal width, a dashed rule under the
+    header (no trailing newline); ``'md'``: a Markdown table; ``'csv'``;
+    ``'latex'``: a booktabs ``tabular`` (first column left-aligned, ``_ % &``
+    escaped, ↑/↓ as math arrows).
+    """
+    header = list(header)
+    rows = [list(row) for row in rows]
+    if fmt == 'text':
+        widths = [max(len(r[i]) for r in [header] + rows)
+                  for i in range(len(header))]
+        lines = ['  '.join(c.ljust(w) for c, w in zip(r, widths))
+                 for r in [header] + rows]
+        lines.insert(1, '  '.join('-' * w for w in widths))
+        return '\n'.join(lines)
+    if fmt == 'csv':
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator='\n')
+        writer.writerow(header)
+        writer.writerows(rows)
+        return buffer.getvalue()
+    if fmt == 'md':
+        lines = ['| ' + ' | '.join(header) + ' |',
+                 '|' + '|'.join([' --- '] * len(header)) + '|']
+        lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+        return '\n'.join(lines) + '\n'
+    if fmt == 'latex':
+        escape = str.maketrans({'_': r'\_', '%': r'\%', '&': r'\&'})
+
+        def cell(text: str) -> str:
+            return text.translate(escape).replace(
+                '↑', r'$\uparrow$').replace('↓', r'$\downarrow$')
+
+        lines = [r'\begin{tabular}{l' + 'c' * (len(header) - 1) + '}',
+                 r'\toprule', ' & '.join(cell(h) for h in header) + r' \\',
+                 r'\midrule']
+        lines += [' & '.join(cell(c) for c in row) + r' \\' for row in rows]
+        lines += [r'\bottomrule', r'\end{tabular}']
+        return '\n'.join(lines) + '\n'
+    raise ValueError(f"format must be one of {FORMATS + ('text', )}, got "
+                     f'{fmt!r}')
+
+
+# ------------------------------------------------------------- one run
+
+
+def _console_cell(value) -> str:
+    value = plain_number(value)
+    if isinstance(value, float):
+        return 'inf' if math.isinf(value) else f'{value:.4f}'
+    return str(value)
+
+
+def metrics_table(metrics: Dict[str, float]) -> str:
+    """Rows = test sets, columns = metrics, as aligned plain text."""
+    rows: Dict[str, Dict[str, str]] = OrderedDict()
+    columns = []
+    for key, value in metrics.items():
+        test_set, metric = split_metric_key(key)
+        rows.setdefault(test_set or '-', {})[metric] = _console_cell(value)
+        if metric not in columns:
+            columns.append(metric)
+    body = [[name] + [cells.get(c, '') for c in columns]
+            for name, cells in rows.items()]
+    return format_table(['test set'] + columns, body, 'text')
+
+
+def print_metrics_table(metrics: Dict[str, float], title: str = '') -> None:
+    """Print :func:`metrics_table` under a title."""
+    if title:
+        print(f'\n{title}')
+    print(metrics_table(metrics))
+
+
+# ------------------------------------------------------- several runs
 
 
 def _direction(metric: str) -> str:
@@ -63,7 +129,7 @@ def table_columns(records: Sequence[dict],
     return columns
 
 
-def _cell(value) -> str:
+def _paper_cell(value) -> str:
     if value is None:
         return '–'
     if isinstance(value, float) and math.isinf(value):
@@ -75,8 +141,10 @@ def render_table(records: Sequence[dict], fmt: str = 'md',
                  metrics: Optional[Sequence[str]] = None) -> str:
     """Render runs as a table in ``fmt`` (``'md'``, ``'csv'``, ``'latex'``).
 
-    ``metrics`` keeps only those metric names (case-insensitive); a run
-    without a column's value shows ``–``.
+    ``records`` are results files' contents
+    (:func:`toolbox.evaluation.results.load_results`). ``metrics`` keeps
+    only those metric names (case-insensitive); a run without a column's
+    value shows ``–``.
     """
     if fmt not in FORMATS:
         raise ValueError(f'format must be one of {FORMATS}, got {fmt!r}')
@@ -89,27 +157,12 @@ def render_table(records: Sequence[dict], fmt: str = 'md',
     for record in records:
         values: Dict = record['metrics']
         rows.append([record['name']] + [
-            _cell(values.get(f'{s}/{m}' if s else m)) for s, m in columns
+            _paper_cell(values.get(f'{s}/{m}' if s else m))
+            for s, m in columns
         ])
-    if fmt == 'csv':
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator='\n')
-        writer.writerow(header)
-        writer.writerows(rows)
-        return buffer.getvalue()
-    if fmt == 'md':
-        lines = ['| ' + ' | '.join(header) + ' |',
-                 '|' + '|'.join([' --- '] * len(header)) + '|']
-        lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
-        return '\n'.join(lines) + '\n'
-    latex_header = [h.replace('↑', r'$\uparrow$').replace('↓',
-                                                          r'$\downarrow$')
-                    for h in header]
-    escape = str.maketrans({'_': r'\_', '%': r'\%', '&': r'\&'})
-    lines = [r'\begin{tabular}{l' + 'c' * len(columns) + '}', r'\toprule',
-             ' & '.join(h.translate(escape) for h in latex_header) + r' \\',
-             r'\midrule']
-    lines += [' & '.join(c.translate(escape) for c in row) + r' \\'
-              for row in rows]
-    lines += [r'\bottomrule', r'\end{tabular}']
-    return '\n'.join(lines) + '\n'
+    return format_table(header, rows, fmt)
+
+
+__all__ = ['FORMATS', 'HIGHER_IS_BETTER', 'LABELS', 'format_table',
+           'metrics_table', 'print_metrics_table', 'render_table',
+           'table_columns']

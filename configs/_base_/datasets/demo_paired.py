@@ -1,6 +1,6 @@
 # Paired demo data (python tools/make_demo_data.py): data/demo/<task>/{train,test}.
 # Defaults to the deraining split; configs switch task by overriding the
-# three data_root entries (see configs/mprnet/mprnet_dehaze_demo.py).
+# three data_root entries (see configs/uniremoval/teacher_dehaze_demo.py).
 crop_size = 64
 
 train_pipeline = [

@@ -5,8 +5,9 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from toolbox.models.algorithms.uniremoval import (UniRemovalKT,
-                                                  generator_state_dict)
+from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                       extract_state_dict)
+from toolbox.models.algorithms.uniremoval import UniRemovalKT
 from toolbox.registry import MODELS
 from toolbox.structures import RestorationSample
 
@@ -41,6 +42,8 @@ def build(teachers=None, **kwargs):
             label: dict(model=TINY, checkpoint=None) for label in LABELS
         },
         image_loss=NO_VGG_ICL,
+        # the tests' teachers keep random weights unless they name a file
+        allow_random_teachers=True,
         data_preprocessor=dict(type='RestorationDataPreprocessor',
                                value_range='[-1,1]'))
     cfg.update(kwargs)
@@ -185,12 +188,26 @@ def test_teacher_checkpoint_errors_name_the_problem(tmp_path):
     torch.save(wider.state_dict(), tmp_path / 'wide.pth')
     model = build(teachers=dict(
         rain=dict(model=TINY, checkpoint=str(tmp_path / 'wide.pth'))))
-    with pytest.raises(RuntimeError, match="Teacher 'rain'.*wide.pth"):
+    with pytest.raises(CheckpointMismatchError,
+                       match="Teacher 'rain'.*wide.pth.*size mismatch"):
         model.loss(torch.zeros(1, 3, 16, 16), samples(['rain']))
     with pytest.raises(KeyError, match='checkpoint'):
         build(teachers=dict(rain=dict(model=TINY)))
     with pytest.raises(KeyError, match='no keys start'):
-        generator_state_dict({'a.b': 1}, prefix='generator.')
+        extract_state_dict({'a.b': torch.ones(1)}, prefix='generator.')
+
+
+def test_a_teacher_without_checkpoint_is_an_error_unless_opted_in():
+    teachers = dict(haze=dict(model=TINY, checkpoint='work_dirs/haze'),
+                    rain=dict(model=TINY, checkpoint=None))
+    with pytest.raises(ValueError, match="teacher 'rain' has no checkpoint"):
+        build(teachers=teachers, allow_random_teachers=False)
+    # the default is the error, not the opt-in
+    cfg = dict(type='UniRemovalKT', student=TINY, teachers=teachers,
+               feature_loss=None, image_loss=None)
+    with pytest.raises(ValueError, match='allow_random_teachers=True'):
+        MODELS.build(cfg)
+    assert set(build(teachers=teachers).teachers) == {'haze', 'rain'}
 
 
 def test_labels_must_match_teachers():
@@ -243,3 +260,118 @@ def test_student_checkpoint_is_a_restorer_checkpoint_and_predicts():
     ref = restorer.test_step(batch(['rain'], size=12))[0].pred_img
     assert out.shape == (3, 12, 12) and torch.allclose(out, ref, atol=1e-4)
     assert isinstance(model, UniRemovalKT)
+
+
+# ------------------------------------------- loss values, computed by hand
+
+PAPER_CONFIG = 'configs/uniremoval/kt_mprnet.py'
+
+
+def paper_model(repo_root, teachers, **overrides):
+    """UniRemovalKT with kt_mprnet.py's losses on tiny networks."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(f'{repo_root}/{PAPER_CONFIG}').model.to_dict()
+    cfg.update(student=TINY, teachers=teachers, allow_random_teachers=True,
+               **overrides)
+    torch.manual_seed(0)  # the student, the teachers and the random VGG
+    return MODELS.build(cfg)
+
+
+def to_unit(x):
+    return (x + 1) / 2
+
+
+@torch.no_grad()
+def test_pixel_loss_is_l1_to_the_routed_teachers_output(repo_root):
+    teachers = {label: dict(model=dict(type='HalvingNet'), checkpoint=None)
+                for label in LABELS}
+    model = paper_model(repo_root, teachers, feature_loss=None,
+                        image_loss=None)
+    for scale, net in zip((0.2, 0.6, 1.4), model.teachers.values()):
+        net.scale.fill_(scale)  # three different teachers
+    labels = ['rain', 'blur', 'haze', 'rain']
+    data = model.data_preprocessor(batch(labels), True)
+    x, data_samples = data['inputs'], data['data_samples']
+    losses = model.loss(x, data_samples)
+    student = model.generator(x)[0]
+
+    def through(label, i):  # teacher `label` on sample i, in [-1, 1]
+        return model.teachers[label](to_unit(x[i:i + 1]))[0] * 2 - 1
+
+    routed = torch.cat([through(label, i) for i, label in enumerate(labels)])
+    expected = (student - routed).abs().mean()
+    assert losses['loss_pixel'].item() == pytest.approx(expected.item(),
+                                                        rel=1e-6)
+    # not the ground truth, not another routing
+    gt = torch.stack([s.gt_img for s in data_samples])
+    assert (student - gt).abs().mean().item() != pytest.approx(
+        losses['loss_pixel'].item(), rel=1e-3)
+    shifted = torch.cat([through(labels[i - 1], i) for i in range(4)])
+    assert (student - shifted).abs().mean().item() != pytest.approx(
+        losses['loss_pixel'].item(), rel=1e-3)
+
+
+
+
+def hand_icl(vgg, restored, teacher, degraded, tau):
+    """Eq. (4) by hand, in float64: φ = VGG-19 (configuration E) written out
+    with functional ops up to relu5_1 (ImageNet normalisation, 3×3 convs,
+    ReLU, 2×2 max pooling) taking relu1_1 … relu5_1 with MAWR's weights;
+    negatives = every degraded input of the batch, the anchor's own too."""
+    import torch.nn.functional as F
+    conv_list = [m for m in vgg.features if isinstance(m, torch.nn.Conv2d)]
+    assert len(conv_list) == 13  # cut after relu5_1
+    mean = torch.tensor([0.485, 0.456, 0.406], dtype=torch.float64)
+    std = torch.tensor([0.229, 0.224, 0.225], dtype=torch.float64)
+
+    def phi(x):
+        h, out = (x - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1), []
+        convs = iter(conv_list)
+        for block, count in enumerate((2, 2, 4, 4, 1)):  # convs up to 5_1
+            if block:
+                h = F.max_pool2d(h, 2)
+            for k in range(count):
+                conv = next(convs)
+                h = F.relu(F.conv2d(h, conv.weight.double(),
+                                    conv.bias.double(), padding=1))
+                if k == 0:
+                    out.append(h.flatten(1))
+        return out
+
+    layers = [phi(images) for images in (restored, teacher, degraded)]
+    total = 0.0
+    for w, a, p, n in zip((1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0), *layers):
+        a, p, n = (F.normalize(v, dim=1) for v in (a, p, n))
+        terms = []
+        for i in range(a.shape[0]):
+            pos = torch.exp((a[i] @ p[i]) / tau)
+            neg = torch.exp((n @ a[i]) / tau).sum()
+            terms.append(-torch.log(pos / (pos + neg)))
+        total += w * torch.stack(terms).mean()
+    return total
+
+
+@torch.no_grad()
+def test_icl_value_matches_a_hand_computation(repo_root):
+    teachers = {label: dict(model=TINY, checkpoint=None) for label in LABELS}
+    # the paper config's ICL with a seeded random VGG (no file) and τ = 0.5
+    # (at τ = 1e-6 float32 rounding of the similarities is amplified 1e6x)
+    from mmengine.config import Config
+    icl = Config.fromfile(f'{repo_root}/{PAPER_CONFIG}').model.image_loss
+    icl = icl.to_dict()
+    icl['embedding']['pretrained'] = None
+    icl['temperature'] = 0.5
+    model = paper_model(repo_root, teachers, feature_loss=None,
+                        image_loss=icl)
+    labels = ['haze', 'rain', 'blur', 'rain']
+    x = torch.rand(4, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    x = x * 2 - 1
+    losses = model.loss(x, samples(labels))
+    restored = to_unit(model.generator(x)[0]).double()
+    teacher = torch.cat([model.teachers[label](to_unit(x[i:i + 1]))[0]
+                         for i, label in enumerate(labels)]).double()
+    vgg = model.image_loss.embedding
+    expected = 0.1 * hand_icl(vgg, restored, teacher, to_unit(x).double(),
+                              tau=0.5)
+    assert losses['loss_icl'].item() == pytest.approx(expected.item(),
+                                                      rel=1e-4)

@@ -209,22 +209,26 @@ def test_official_checkpoint_loads_into_restorer_via_load_from(tmp_path):
                                source(x)[0], rtol=0, atol=0)
 
 
-def test_mprnet_configs_build():
+def test_mprnet_configs_are_the_released_models():
+    """configs/mprnet/ holds MPRNet's own recipes, at the official widths."""
     from mmengine.config import Config
-    from mmengine.registry import DefaultScope
     root = Path(__file__).parents[3] / 'configs' / 'mprnet'
-    names = sorted(p.name for p in root.glob('*.py'))
-    for task in ('derain', 'dehaze', 'deblur'):
-        assert f'mprnet_{task}_demo.py' in names
-    assert {'mprnet_derain_rain1400.py', 'mprnet_dehaze_ots.py',
-            'mprnet_deblur_gopro.py'} <= set(names)
-    for name in names:
+    expected = {
+        'mprnet_derain_rain13k.py': ('deraining', ['CharbonnierLoss',
+                                                   'EdgeLoss'], 250),
+        'mprnet_deblur_gopro.py': ('deblurring', ['CharbonnierLoss',
+                                                  'EdgeLoss'], 3000),
+        'mprnet_denoise_sidd.py': ('denoising', ['CharbonnierLoss'], 80),
+    }
+    assert sorted(p.name for p in root.glob('*.py')) == sorted(expected)
+    for name, (variant, losses, epochs) in expected.items():
         cfg = Config.fromfile(str(root / name))
-        assert cfg.model.generator.type == 'MPRNet', name
-        assert [loss.type for loss in cfg.model.losses] == [
-            'CharbonnierLoss', 'EdgeLoss'], name
-        assert cfg.model.losses[1].loss_weight == 0.05, name
-        if 'demo' in name:
-            with DefaultScope.overwrite_default_scope('toolbox'):
-                model = MODELS.build(cfg.model)
-            assert isinstance(model.generator, MPRNet)
+        assert cfg.model.generator == dict(type='MPRNet', variant=variant)
+        assert [loss.type for loss in cfg.model.losses] == losses, name
+        assert cfg.model.stage_loss == 'sum'
+        if 'EdgeLoss' in losses:
+            assert cfg.model.losses[1].loss_weight == 0.05, name
+        assert cfg.model.data_preprocessor.value_range == '[0,1]'
+        assert cfg.train_cfg.max_epochs == epochs, name
+        assert cfg.optim_wrapper.optimizer.lr == 2e-4
+        assert cfg.train_dataloader.batch_size == 16

@@ -3,6 +3,8 @@ from typing import Dict, Optional, Sequence
 
 import torch
 
+from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                       describe_mismatch)
 from toolbox.models.algorithms.base import (RestorationModel, as_stage_list,
                                             named_outputs)
 from toolbox.models.algorithms.loss_routing import RoutedLosses
@@ -68,16 +70,36 @@ class Restorer(RestorationModel):
         self._register_load_state_dict_pre_hook(self._accept_bare_generator)
 
     def _accept_bare_generator(self, state_dict, prefix, *args, **kwargs):
-        """Prefix generator-only state dicts with ``generator.``."""
+        """Prefix generator-only state dicts with ``generator.``, and refuse
+        generator weights of another shape.
+
+        MMEngine loads ``load_from`` non-strictly, which only warns about
+        tensors of the wrong shape, one line each, and would go on with a
+        randomly initialised generator (e.g. a released file of another
+        width under ``tools/test.py``); here such a file fails at once with
+        a short :class:`~toolbox.engine.checkpoint.CheckpointMismatchError`.
+        """
         own = f'{prefix}generator.'
         keys = [k for k in state_dict if k.startswith(prefix)]
-        if not keys or any(k.startswith(own) for k in keys):
+        if not keys:
             return
-        generator_keys = set(self.generator.state_dict())
-        bare = [k[len(prefix):] for k in keys]
-        if sum(k in generator_keys for k in bare) >= len(bare) / 2:
+        generator_state = self.generator.state_dict()
+        if not any(k.startswith(own) for k in keys):
+            bare = [k[len(prefix):] for k in keys]
+            if sum(k in generator_state for k in bare) < len(bare) / 2:
+                return
             for key, name in zip(keys, bare):
                 state_dict[own + name] = state_dict.pop(key)
+        found = {k[len(own):]: v for k, v in state_dict.items()
+                 if k.startswith(own) and k[len(own):] in generator_state}
+        problem = describe_mismatch(
+            {k: v for k, v in generator_state.items() if k in found}, found)
+        if problem:
+            raise CheckpointMismatchError(
+                f'the checkpoint does not fit {type(self).__name__}.generator '
+                f'({type(self.generator).__name__}): {problem}. Is it a '
+                'checkpoint of another network or width (another config or '
+                'variant)?')
 
     def compute_losses(self, outputs, target: torch.Tensor,
                        **kwargs) -> Dict[str, torch.Tensor]:

@@ -11,8 +11,6 @@ synthetic data set, teach one student of the same architecture::
 
 where ``T_k`` is the teacher of the sample's own degradation ``k``.
 """
-import os
-import os.path as osp
 from collections import OrderedDict
 from types import MappingProxyType
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -21,6 +19,7 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from toolbox.engine.checkpoint import FrozenModuleHolder, load_weights
 from toolbox.models.algorithms.restorer import Restorer, as_stage_list
 from toolbox.models.data_preprocessor import VALUE_RANGES, convert_range
 from toolbox.registry import MODELS
@@ -29,84 +28,8 @@ from toolbox.required_paths import RequiredPath, is_remote, normalize_path
 TEACHER_KEYS = {'model', 'checkpoint', 'value_range', 'prefix'}
 
 
-def resolve_checkpoint_path(path: str) -> str:
-    """A checkpoint file from a file, a work dir or a ``last_checkpoint``.
-
-    A work dir (or its ``last_checkpoint`` file, which MMEngine writes with
-    the path of the newest checkpoint) resolves to that newest checkpoint;
-    if the recorded path moved with the folder, the file of the same name
-    inside the folder is used.
-    """
-    path = osp.expanduser(os.fspath(path))
-    pointer = None
-    if osp.isdir(path):
-        pointer = osp.join(path, 'last_checkpoint')
-        if not osp.isfile(pointer):
-            raise FileNotFoundError(
-                f'{path} is a folder without a last_checkpoint file; train '
-                'the teacher there first or name its .pth file')
-    elif osp.basename(path) == 'last_checkpoint' and osp.isfile(path):
-        pointer = path
-    if pointer is None:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'Teacher checkpoint not found: {path}')
-        return path
-    with open(pointer) as f:
-        recorded = f.read().strip()
-    for candidate in (recorded, osp.join(osp.dirname(pointer),
-                                         osp.basename(recorded))):
-        if candidate and osp.isfile(candidate):
-            return candidate
-    raise FileNotFoundError(
-        f'{pointer} names {recorded!r}, which does not exist')
-
-
-def generator_state_dict(checkpoint, prefix: Optional[str] = None) -> dict:
-    """The generator's weights out of a toolbox or official checkpoint.
-
-    Accepts an MMEngine/toolbox checkpoint of a :class:`Restorer` (or of a
-    :class:`UniRemovalKT` student): ``{'state_dict': {'generator.*': ...}}``;
-    an official release ``{'state_dict': sd}``; or a bare ``sd``. Keys saved
-    from ``DataParallel`` (``module.``) are accepted. ``prefix`` picks the
-    keys under it explicitly (default: ``'generator.'`` when present).
-    """
-    state = checkpoint
-    if isinstance(state, dict) and isinstance(state.get('state_dict'), dict):
-        state = state['state_dict']
-    if not isinstance(state, dict):
-        raise TypeError('the checkpoint holds no state dict')
-    state = OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in state.items())
-    if prefix is None and any(k.startswith('generator.') for k in state):
-        prefix = 'generator.'
-    if prefix:
-        state = OrderedDict((k[len(prefix):], v) for k, v in state.items()
-                            if k.startswith(prefix))
-        if not state:
-            raise KeyError(f'no keys start with {prefix!r}')
-    return state
-
-
-def load_teacher(network: nn.Module, path: str,
-                 prefix: Optional[str] = None, label: str = '') -> str:
-    """Strictly load a teacher's weights from ``path``; return the file used.
-    """
-    from toolbox.engine.checkpoint import load_checkpoint_file
-    filename = resolve_checkpoint_path(path)
-    checkpoint = load_checkpoint_file(filename, map_location='cpu')
-    try:
-        state = generator_state_dict(checkpoint, prefix)
-        network.load_state_dict(state, strict=True)
-    except (KeyError, RuntimeError, TypeError) as error:
-        raise RuntimeError(
-            f'Teacher {label!r}: {filename} does not fit its `model` config '
-            f'({type(network).__name__}): {error}') from error
-    return filename
-
-
 @MODELS.register_module()
-class UniRemovalKT(Restorer):
+class UniRemovalKT(FrozenModuleHolder, Restorer):
     """Uni-Removal's knowledge-transfer stage: frozen teachers, one student.
 
     Each training sample is restored by the student and by the teacher of
@@ -134,9 +57,11 @@ class UniRemovalKT(Restorer):
         teachers: ``{label: dict(model=<backbone cfg>, checkpoint=PATH,
             value_range='[0,1]', prefix=None)}``. ``checkpoint`` is a toolbox
             checkpoint of a Restorer (``generator.*`` keys), an official or
-            bare generator state dict, or a work dir (its
-            ``last_checkpoint``); ``None`` keeps random weights (tests
-            only; a warning says so). Inputs are converted from the
+            bare generator state dict, or a work dir (its newest
+            checkpoint), loaded strictly
+            (:func:`~toolbox.engine.checkpoint.load_weights`; ``prefix``
+            picks another part of the file). ``None`` is an error unless
+            ``allow_random_teachers``. Inputs are converted from the
             student's range to each teacher's and outputs back, so teachers
             trained on ``[0,1]`` serve a ``[-1,1]`` student. Teachers are
             loaded when training starts (``init_weights``, or at the first
@@ -152,11 +77,16 @@ class UniRemovalKT(Restorer):
             share a width per key.
         stage_loss: ``'final'`` (default, Eq. 1 compares restored images) or
             ``'sum'`` (every student stage output).
+        allow_random_teachers: accept ``checkpoint=None`` and keep those
+            teachers' random weights (a warning says so). Off by default: a
+            student silently distilled from random teachers is the worst
+            failure of this method, so only tests and benchmarks opt in.
         data_preprocessor, train_cfg, test_cfg, init_cfg: as
             :class:`Restorer`.
 
-    The teachers (and ICL's VGG) are held outside the module tree: they are
-    not parameters of the model, so they are in no optimiser, in no saved
+    The teachers (and ICL's VGG) are held outside the module tree
+    (:class:`~toolbox.engine.checkpoint.FrozenModuleHolder`): they are not
+    parameters of the model, so they are in no optimiser, in no saved
     checkpoint, untouched by ``model.train()``; device moves still apply to
     them. A student checkpoint (``generator.*``) loads into a plain
     ``Restorer`` with the same generator.
@@ -177,6 +107,7 @@ class UniRemovalKT(Restorer):
                                                 'orsnet'),
                  projections: Optional[Dict[str, dict]] = None,
                  stage_loss: str = 'final',
+                 allow_random_teachers: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -206,16 +137,24 @@ class UniRemovalKT(Restorer):
         if unknown:
             raise KeyError(f'UniRemovalKT: projections for {sorted(unknown)} '
                            f'which are not in feature_keys {feature_keys}')
-        self.teacher_cfgs = {}
-        teacher_nets = OrderedDict()
+        self.teacher_cfgs = OrderedDict()
         for label, cfg in teachers.items():
             cfg = dict(cfg)
             extra = set(cfg) - TEACHER_KEYS
             if extra or 'model' not in cfg or 'checkpoint' not in cfg:
                 raise KeyError(
                     f'UniRemovalKT: teacher {label!r} must be dict(model=..., '
-                    'checkpoint=PATH or None, value_range=..., prefix=...); '
+                    'checkpoint=PATH, value_range=..., prefix=...); '
                     f'got keys {sorted(cfg)}')
+            if cfg['checkpoint'] is None and not allow_random_teachers:
+                raise ValueError(
+                    f'UniRemovalKT: teacher {label!r} has no checkpoint. A '
+                    'student distilled from random teachers learns nothing '
+                    "useful: set the teacher's `checkpoint` to its trained "
+                    'weights (a .pth file or the work dir of its training '
+                    'run, e.g. of configs/uniremoval/teacher_*.py). Tests '
+                    'that want random teachers pass '
+                    'allow_random_teachers=True.')
             cfg.setdefault('value_range', '[0,1]')
             if cfg['value_range'] not in VALUE_RANGES:
                 raise ValueError(
@@ -224,13 +163,9 @@ class UniRemovalKT(Restorer):
             network = MODELS.build(cfg['model'])
             if getattr(self.data_preprocessor, 'channels_last', False):
                 network.to(memory_format=torch.channels_last)
-            network.eval()
-            for param in network.parameters():
-                param.requires_grad_(False)
-            teacher_nets[label] = network
+            # Frozen and not registered as a sub-module (class docstring).
+            self.hold_frozen(self._teacher_name(label), network)
             self.teacher_cfgs[label] = cfg
-        # Not registered as sub-modules (see the class docstring).
-        object.__setattr__(self, '_teachers', teacher_nets)
         self._teachers_loaded = False
 
     @classmethod
@@ -254,35 +189,35 @@ class UniRemovalKT(Restorer):
         return paths
 
     # ------------------------------------------------------------ teachers
+    @staticmethod
+    def _teacher_name(label: str) -> str:
+        return f'teacher_{label}'
+
     @property
     def teachers(self) -> Mapping[str, nn.Module]:
         """The frozen teachers by degradation label (read-only mapping)."""
-        return MappingProxyType(self._teachers)
-
-    def _apply(self, fn, *args, **kwargs):
-        # model.to(device)/.cuda()/.half() also move the hidden teachers.
-        super()._apply(fn, *args, **kwargs)
-        for network in self._teachers.values():
-            network._apply(fn, *args, **kwargs)
-        return self
+        return MappingProxyType(OrderedDict(
+            (label, self.frozen_module(self._teacher_name(label)))
+            for label in self.teacher_cfgs))
 
     def extra_repr(self) -> str:
         return 'teachers (frozen, not saved): ' + ', '.join(
             f'{label}={type(net).__name__}'
-            for label, net in self._teachers.items())
+            for label, net in self.teachers.items())
 
     def load_teachers(self) -> None:
         """Load every teacher's checkpoint (done once, before training)."""
         for label, cfg in self.teacher_cfgs.items():
-            network = self._teachers[label]
-            if cfg['checkpoint'] is None:
+            network = self.teachers[label]
+            if cfg['checkpoint'] is None:  # allow_random_teachers=True
                 print_log(
                     f'UniRemovalKT: teacher {label!r} has checkpoint=None '
-                    'and keeps RANDOM weights (tests only).',
+                    'and keeps RANDOM weights (allow_random_teachers=True).',
                     logger='current', level=30)
                 continue
-            filename = load_teacher(network, cfg['checkpoint'],
-                                    cfg.get('prefix'), label)
+            filename = load_weights(network, cfg['checkpoint'],
+                                    prefix=cfg.get('prefix') or 'auto',
+                                    what=f'Teacher {label!r}')
             print_log(f'UniRemovalKT: teacher {label!r} loaded from '
                       f'{filename}', logger='current')
         self._teachers_loaded = True
@@ -313,11 +248,12 @@ class UniRemovalKT(Restorer):
         groups = OrderedDict()
         for i, label in enumerate(labels):
             groups.setdefault(label, []).append(i)
-        missing = [label for label in groups if label not in self._teachers]
+        missing = [label for label in groups
+                   if label not in self.teacher_cfgs]
         if missing:
             raise KeyError(
                 f'UniRemovalKT: no teacher for degradation {missing}; '
-                f'teachers: {sorted(self._teachers)}')
+                f'teachers: {sorted(self.teacher_cfgs)}')
         return OrderedDict(
             (label, torch.tensor(idx, device=device))
             for label, idx in groups.items())
@@ -336,9 +272,7 @@ class UniRemovalKT(Restorer):
         groups = self.group_by_label(labels, inputs.device)
         whole = len(groups) == 1
         for label, index in groups.items():
-            network = self._teachers[label]
-            if network.training:  # someone called .train() on it
-                network.eval()
+            network = self.frozen_module(self._teacher_name(label))
             cfg = self.teacher_cfgs[label]
             x = inputs if whole else inputs.index_select(0, index)
             x = convert_range(x, self.value_range, cfg['value_range'])

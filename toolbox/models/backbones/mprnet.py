@@ -13,7 +13,6 @@ batch dimension and each sub-network runs once. Every operation is local to
 a sample (convolutions, per-sample channel attention, resizing), so outputs
 are equal to float rounding, with fewer, larger kernel calls.
 """
-import os.path as osp
 from typing import List, Optional, Tuple, Union
 
 import torch
@@ -339,28 +338,21 @@ class MPRNet(BaseModule):
         """Strictly load an official or toolbox checkpoint into this network.
 
         Accepts ``{'state_dict': sd}`` (official releases), a bare ``sd``,
-        and ``module.``-prefixed keys (checkpoints saved from
-        ``DataParallel``). With ``prefix`` (e.g. ``'generator.'``) only the
-        keys under it are taken.
+        ``module.``-prefixed keys (checkpoints saved from ``DataParallel``),
+        a toolbox checkpoint (its ``generator.`` part is taken) and a work
+        dir (its newest checkpoint). ``prefix`` picks another part
+        explicitly. A file of another variant fails with a summary of the
+        mismatch that names the file (see
+        :func:`toolbox.engine.checkpoint.load_weights`).
         """
-        from mmengine.runner.checkpoint import (_load_checkpoint_with_prefix,
-                                                load_checkpoint,
-                                                load_state_dict)
-        if '://' not in checkpoint and not osp.isfile(
-                osp.expanduser(checkpoint)):
+        from toolbox.engine.checkpoint import load_weights
+        try:
+            load_weights(self, checkpoint, prefix=prefix or 'auto',
+                         map_location=map_location, what='MPRNet pretrained')
+        except FileNotFoundError as error:
             raise FileNotFoundError(
-                f'MPRNet pretrained checkpoint not found: {checkpoint} '
-                '(expected an official release such as '
-                'model_deraining.pth, or a toolbox checkpoint with '
-                "prefix='generator.')")
-        if prefix is None:
-            load_checkpoint(self, checkpoint, map_location=map_location,
-                            strict=True, logger='current',
-                            revise_keys=[(r'^module\.', '')])
-        else:
-            state_dict = _load_checkpoint_with_prefix(
-                prefix, checkpoint, map_location=map_location)
-            load_state_dict(self, state_dict, strict=True, logger='current')
+                f'{error} (expected an official release such as '
+                'model_deraining.pth, or a toolbox checkpoint)') from error
 
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -409,7 +401,3 @@ class MPRNet(BaseModule):
         features['orsnet'] = x3
         return outputs, features
 
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of distinct parameters (the shared PReLU counts once)."""
-    return sum(p.numel() for p in module.parameters())

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toolbox.engine.checkpoint import FrozenModuleHolder
 from toolbox.registry import LOSSES, MODELS
 
 Tensors = Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -108,7 +109,7 @@ def _as_list(x) -> List[torch.Tensor]:
 
 
 @LOSSES.register_module()
-class ContrastiveLoss(nn.Module):
+class ContrastiveLoss(FrozenModuleHolder, nn.Module):
     """The common contrastive loss of Uni-Removal, Eq. (2) (InfoNCE).
 
     ``forward(anchor, positive, negatives, negative_mask=None)`` embeds the
@@ -165,32 +166,22 @@ class ContrastiveLoss(nn.Module):
         self.detach_negatives = detach_negatives
         embedding = MODELS.build(embedding) if isinstance(embedding, dict) \
             else embedding
-        if embedding is not None:
-            embedding.eval()
-            for param in embedding.parameters():
-                param.requires_grad_(False)
         # Held outside the module tree: a frozen φ (80 MB for VGG-19) must
         # not reach the optimiser, the checkpoints or model.train().
-        object.__setattr__(self, '_embedding', embedding)
+        self.hold_frozen('embedding', embedding)
 
     @property
     def embedding(self) -> Optional[nn.Module]:
         """The frozen embedding φ (``None``: identity)."""
-        return self._embedding
-
-    def _apply(self, fn, *args, **kwargs):
-        # Device/dtype moves (model.to, .cuda, .half) also move φ.
-        super()._apply(fn, *args, **kwargs)
-        if self._embedding is not None:
-            self._embedding._apply(fn, *args, **kwargs)
-        return self
+        return self.frozen_module('embedding')
 
     def embed(self, x: torch.Tensor, grad: bool = True) -> List[torch.Tensor]:
         """φ(x) as a list of per-layer ``N×D`` vectors."""
-        if self._embedding is None:
+        embedding = self.embedding
+        if embedding is None:
             return [feature_vectors(x, self.reduction, self.grid_size)]
         with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
-            layers = _as_list(self._embedding(x))
+            layers = _as_list(embedding(x))
         return [feature_vectors(f, self.reduction, self.grid_size)
                 for f in layers]
 
@@ -227,7 +218,7 @@ class ContrastiveLoss(nn.Module):
         if self.detach_negatives:
             negatives = negatives.detach()
         anchors = self.embed(anchor)
-        if self._embedding is None:  # identity: no copies
+        if self.embedding is None:  # identity: no copies
             positives, negatives_ = self.embed(positive), self.embed(negatives)
         elif self.detach_positive and self.detach_negatives:
             # One φ pass for positives and negatives when both are fixed.

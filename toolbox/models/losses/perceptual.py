@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import nn
 
+from toolbox.engine.checkpoint import freeze, load_weights
 from toolbox.registry import MODELS
 from toolbox.required_paths import RequiredPath, is_remote, normalize_path
 
@@ -115,11 +116,9 @@ class VGG19FeatureExtractor(nn.Module):
         if pretrained is not None:
             self.load_weights(default_vgg19_path()
                               if pretrained == 'torch_hub' else pretrained)
-        for param in self.parameters():
-            param.requires_grad_(requires_grad)
         self.requires_grad = requires_grad
         if not requires_grad:
-            self.eval()
+            freeze(self)
 
     @classmethod
     def required_paths(cls, cfg: dict) -> List[RequiredPath]:
@@ -138,7 +137,9 @@ class VGG19FeatureExtractor(nn.Module):
 
     def load_weights(self, path: str) -> None:
         """Load torchvision's VGG-19 state dict (``features.*`` keys) from
-        ``path``; keys past the cut and the classifier are ignored."""
+        ``path``; keys past the cut and the classifier are ignored, a
+        missing key or another shape (a VGG-16 or batch-norm file) is a
+        :class:`~toolbox.engine.checkpoint.CheckpointMismatchError`."""
         path = osp.expanduser(os.fspath(path))
         if not osp.isfile(path):
             raise FileNotFoundError(
@@ -147,28 +148,10 @@ class VGG19FeatureExtractor(nn.Module):
                 f'{VGG19_FILENAME} ({VGG19_URL}) yourself and put it there '
                 '(or under $TORCH_HOME/hub/checkpoints/), give its path as '
                 '`pretrained=`, or use `pretrained=None` for random weights.')
-        from toolbox.engine.checkpoint import load_checkpoint_file
-        state = load_checkpoint_file(path, map_location='cpu')
-        if isinstance(state, dict) and 'state_dict' in state:
-            state = state['state_dict']
-        own = self.features.state_dict()
-        found = {
-            key[len('features.'):]: value
-            for key, value in state.items() if key.startswith('features.')
-            and key[len('features.'):] in own
-        }
-        missing = sorted(set(own) - set(found))
-        if missing:
-            raise KeyError(
-                f'{path} is not a torchvision VGG-19 state dict: missing '
-                f'{["features." + k for k in missing][:6]}')
-        for key, value in found.items():
-            if value.shape != own[key].shape:
-                raise ValueError(
-                    f'{path}: features.{key} has shape {tuple(value.shape)},'
-                    f' VGG-19 needs {tuple(own[key].shape)} (a VGG-16 or '
-                    'batch-norm VGG file?)')
-        self.features.load_state_dict(found, strict=True)
+        # The file holds all of VGG-19 (and the classifier); the network
+        # stops at its deepest layer, so extra keys are expected.
+        load_weights(self, path, prefix=None, allow_extra_keys=True,
+                     what='VGG-19 ImageNet weights')
 
     def train(self, mode: bool = True):
         """A frozen extractor stays in eval mode."""

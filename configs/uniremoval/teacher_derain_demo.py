@@ -1,8 +1,9 @@
-# Demo deraining teacher: a narrow MPRNet (16/8/8, 2 CABs per ORB) on
-# data/demo/rain. 300 iterations, about a minute on 2 idle CPU cores; PSNR
-# on the demo test split: input 26.1 dB -> 29.1 dB (see docs/models/mprnet.md).
+# Demo deraining teacher of Uni-Removal: a narrow MPRNet (16/8/8, 2 CABs
+# per ORB; the demo student has the same structure) on data/demo/rain.
+# 300 iterations, about a minute on 2 idle CPU cores; PSNR on the demo test
+# split: input 26.1 dB -> 29.1 dB (see docs/methods/uniremoval.md).
 #   python tools/make_demo_data.py
-#   python tools/train.py configs/mprnet/mprnet_derain_demo.py
+#   python tools/train.py configs/uniremoval/teacher_derain_demo.py
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/mprnet.py',
     '../_base_/datasets/demo_paired.py'
