@@ -10,8 +10,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import (write_image_folder, write_paired_folder,
-                           write_unpaired_tree)
+from tests.helpers import (free_port, write_image_folder,
+                           write_paired_folder, write_unpaired_tree)
 from tests.tools.test_train_test_tools import run_tool
 
 CYCLEGAN_CONFIGS = sorted(glob.glob('configs/cyclegan/*.py'))
@@ -189,3 +189,23 @@ def test_infer_runs_an_official_generator_file(repo_root, tmp_path):
                            next(generator.parameters()))
     assert np.abs(restore_image(model, rgb).astype(int) -
                   expected.numpy()).max() <= 1
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='exercises the CPU path')
+def test_gan_trains_with_two_cpu_processes(gan_data, repo_root, tmp_path):
+    """tools/dist_train.sh on CPU (gloo): every network in its own DDP
+    wrapper (MMSeparateDistributedDataParallel), both phases reduce."""
+    log = run_tool(repo_root, [
+        'env', f'PORT={free_port()}', 'bash', 'tools/dist_train.sh',
+        'configs/cyclegan/cyclegan_demo.py', '2', '--work-dir',
+        str(tmp_path), '--cfg-options'] + demo_options(gan_data),
+        timeout=400)
+    assert 'Distributed training: True' in log
+    for rank in (0, 1):
+        assert f'rank {rank} of world size 2' in log
+    dumped = Config.fromfile(str(tmp_path / 'cyclegan_demo.py'))
+    assert dumped.model_wrapper_cfg.type == \
+        'MMSeparateDistributedDataParallel'
+    state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu',
+                       weights_only=False)
+    assert set(state['optimizer']) == {'generators', 'discriminators'}
