@@ -154,7 +154,7 @@ def demo_tree(bare):
 
 def add_demo_teachers(root):
     for task in ('dehaze', 'derain', 'deblur'):
-        work_dir = root / 'work_dirs' / f'mprnet_{task}_demo'
+        work_dir = root / 'work_dirs' / f'teacher_{task}_demo'
         work_dir.mkdir(parents=True)
         (work_dir / 'iter_300.pth').write_bytes(b'')
         (work_dir / 'last_checkpoint').write_text(
@@ -178,9 +178,9 @@ def test_teachers_are_needed_for_training_only(demo_tree):
     assert missing_inputs(cfg, stage='test') == []
     missing = missing_inputs(cfg, stage='train')
     assert [m.path for m in missing] == [
-        f'work_dirs/mprnet_{task}_demo'
+        f'work_dirs/teacher_{task}_demo'
         for task in ('dehaze', 'derain', 'deblur')]
-    (demo_tree / 'work_dirs' / 'mprnet_dehaze_demo').mkdir(parents=True)
+    (demo_tree / 'work_dirs' / 'teacher_dehaze_demo').mkdir(parents=True)
     problem = missing_inputs(cfg, stage='train')[0].problem
     assert 'without last_checkpoint' in problem
 

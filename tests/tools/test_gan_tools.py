@@ -10,8 +10,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import (write_image_folder, write_paired_folder,
-                           write_unpaired_tree)
+from tests.helpers import (free_port, write_image_folder,
+                           write_paired_folder, write_unpaired_tree)
 from tests.tools.test_train_test_tools import run_tool
 
 CYCLEGAN_CONFIGS = sorted(glob.glob('configs/cyclegan/*.py'))
@@ -139,3 +139,73 @@ def test_test_tool_scores_the_demo_gan(gan_data, repo_root, tmp_path):
         '--cfg-options'] + demo_options(gan_data))
     assert 'demo_rain/PSNR' in log and 'demo_real_rain/BRISQUE' in log
     assert (tmp_path / 'r.json').is_file()
+
+
+def official_generator_file(path, seed=0):
+    """A raw generator state dict as the official code saves it
+    (``latest_net_G_A.pth``), for the demo config's generator, with the
+    instance-norm statistics old releases carry."""
+    from mmengine.registry import DefaultScope
+
+    from toolbox.registry import MODELS
+    cfg = Config.fromfile('configs/cyclegan/cyclegan_demo.py')
+    torch.manual_seed(seed)
+    with DefaultScope.overwrite_default_scope('toolbox'):
+        generator = MODELS.build(cfg.model.generator)
+    generator.init_weights()
+    state = dict(generator.state_dict())
+    state['model.2.running_mean'] = torch.zeros(32)  # pre-0.4 leftovers
+    state['model.2.running_var'] = torch.ones(32)
+    torch.save(state, path)
+    return generator.eval()
+
+
+def test_infer_runs_an_official_generator_file(repo_root, tmp_path):
+    import cv2
+    import numpy as np
+
+    from toolbox.apis import init_model, restore_image
+    generator = official_generator_file(tmp_path / 'latest_net_G_A.pth')
+    image = write_image_folder(tmp_path / 'in', 1, 40, seed=7) / '000.png'
+    run_tool(repo_root, [
+        sys.executable, 'tools/infer.py', 'configs/cyclegan/cyclegan_demo.py',
+        '--checkpoint', str(tmp_path / 'latest_net_G_A.pth'), '--input',
+        str(image), '--output', str(tmp_path / 'out.png')])
+    rgb = cv2.imread(str(image))[..., ::-1]
+    x = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float()
+    with torch.no_grad():
+        expected = (generator(x / 127.5 - 1) + 1) * 127.5
+    expected = expected[0].clamp(0, 255).round().byte().permute(1, 2, 0)
+    written = cv2.imread(str(tmp_path / 'out.png'))[..., ::-1]
+    assert np.abs(written.astype(int) - expected.numpy()).max() <= 1
+    # The same file as G_B: it loads into generator_b2a and only there.
+    model = init_model('configs/cyclegan/cyclegan_demo.py',
+                       str(tmp_path / 'latest_net_G_A.pth'),
+                       cfg_options={'model.test_cfg.direction': 'b2a'})
+    for a, b in zip(model.generator_b2a.parameters(),
+                    generator.parameters()):
+        assert torch.equal(a, b)
+    assert not torch.equal(next(model.generator_a2b.parameters()),
+                           next(generator.parameters()))
+    assert np.abs(restore_image(model, rgb).astype(int) -
+                  expected.numpy()).max() <= 1
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='exercises the CPU path')
+def test_gan_trains_with_two_cpu_processes(gan_data, repo_root, tmp_path):
+    """tools/dist_train.sh on CPU (gloo): every network in its own DDP
+    wrapper (MMSeparateDistributedDataParallel), both phases reduce."""
+    log = run_tool(repo_root, [
+        'env', f'PORT={free_port()}', 'bash', 'tools/dist_train.sh',
+        'configs/cyclegan/cyclegan_demo.py', '2', '--work-dir',
+        str(tmp_path), '--cfg-options'] + demo_options(gan_data),
+        timeout=400)
+    assert 'Distributed training: True' in log
+    for rank in (0, 1):
+        assert f'rank {rank} of world size 2' in log
+    dumped = Config.fromfile(str(tmp_path / 'cyclegan_demo.py'))
+    assert dumped.model_wrapper_cfg.type == \
+        'MMSeparateDistributedDataParallel'
+    state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu',
+                       weights_only=False)
+    assert set(state['optimizer']) == {'generators', 'discriminators'}

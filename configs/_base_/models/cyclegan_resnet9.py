@@ -18,12 +18,12 @@ model = dict(
     gan_loss=dict(type='GANLoss', gan_type='lsgan'),
     losses=[
         # Eq. (2): |G_b2a(G_a2b(a)) - a|_1 + |G_a2b(G_b2a(b)) - b|_1.
-        dict(type='L1Loss', loss_weight=lambda_cycle, loss_name='cycle',
+        dict(type='CycleConsistencyLoss', loss_weight=lambda_cycle,
+             loss_name='cycle',
              inputs=[('rec_a', 'real_a'), ('rec_b', 'real_b')]),
         # Identity: |G_b2a(a) - a|_1 + |G_a2b(b) - b|_1, weighted
         # λ_identity · λ_cycle as in the official code.
-        dict(type='L1Loss', loss_weight=lambda_identity * lambda_cycle,
-             loss_name='identity',
+        dict(type='IdentityLoss', loss_weight=lambda_identity * lambda_cycle,
              inputs=[('idt_a', 'real_a'), ('idt_b', 'real_b')]),
     ],
     pool_size=50,

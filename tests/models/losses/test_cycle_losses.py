@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from toolbox.models.algorithms.restorer import build_losses
+from toolbox.models.algorithms.loss_routing import RoutedLosses
 from toolbox.models.losses.pixel import L1Loss
 from toolbox.registry import LOSSES
 
@@ -19,6 +19,6 @@ def test_weighted_l1_by_hand(name):
 
 
 def test_log_names_say_which_term():
-    losses = build_losses([dict(type='CycleConsistencyLoss'),
+    losses = RoutedLosses([dict(type='CycleConsistencyLoss'),
                            dict(type='IdentityLoss', loss_weight=5.0)])
     assert list(losses) == ['loss_cycle_consistency', 'loss_identity']

@@ -28,9 +28,9 @@ DIRECTIONS = ('a2b', 'b2a')
 #: The official recipe's cycle and identity terms: λ_A = λ_B = 10 and
 #: λ_identity = 0.5 (identity weight 0.5 · 10).
 DEFAULT_LOSSES = (
-    dict(type='L1Loss', loss_weight=10.0, loss_name='cycle',
+    dict(type='CycleConsistencyLoss', loss_weight=10.0, loss_name='cycle',
          inputs=[('rec_a', 'real_a'), ('rec_b', 'real_b')]),
-    dict(type='L1Loss', loss_weight=5.0, loss_name='identity',
+    dict(type='IdentityLoss', loss_weight=5.0,
          inputs=[('idt_a', 'real_a'), ('idt_b', 'real_b')]),
 )
 
