@@ -190,3 +190,10 @@ def test_infer_tool_runs_the_deraining_generator(trained_demo, dcd_data,
     expected = ((y + 1) * 127.5).clamp(0, 255).round().byte()
     assert np.array_equal(restore_image(model, rgb),
                           expected.permute(1, 2, 0).numpy())
+    # A generator-only file (what the released code saves as
+    # latest_net_G_A.pth) loads into G_A.
+    official = tmp_path / 'latest_net_G_A.pth'
+    torch.save(model.generator_a2b.state_dict(), official)
+    again = init_model(DEMO, str(official))
+    for key, value in model.generator_a2b.state_dict().items():
+        assert torch.equal(again.generator_a2b.state_dict()[key], value), key
