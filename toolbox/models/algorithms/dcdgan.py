@@ -144,6 +144,9 @@ class DCDGAN(CycleGAN):
             data_preprocessor=data_preprocessor,
             train_cfg=dict(DEFAULT_TRAIN_CFG, **(train_cfg or {})),
             test_cfg=test_cfg, init_cfg=init_cfg)
+        if external_source not in EXTERNAL_SOURCES:
+            raise ValueError(f'DCDGAN: external_source must be one of '
+                             f'{EXTERNAL_SOURCES}, got {external_source!r}')
         self.nce_layers = tuple(int(i) for i in nce_layers)
         if not self.nce_layers:
             raise ValueError('DCDGAN: nce_layers is empty')
@@ -151,9 +154,6 @@ class DCDGAN(CycleGAN):
         self.head_b2a = self._build_head(head, self.generator_b2a, 'b2a')
         self.contrastive_loss = MODELS.build(contrastive_loss) \
             if contrastive_loss else None
-        if external_source not in EXTERNAL_SOURCES:
-            raise ValueError(f'DCDGAN: external_source must be one of '
-                             f'{EXTERNAL_SOURCES}, got {external_source!r}')
         self.external_source = external_source
 
     def _build_head(self, head: dict, generator: nn.Module,
@@ -176,7 +176,7 @@ class DCDGAN(CycleGAN):
 
     @property
     def uses_external_negatives(self) -> bool:
-        """Whether each CGB takes the other CGB's keys as negatives."""
+        """Whether each CGB takes the other CGB's codes as negatives."""
         return (self.contrastive_loss is not None and self.backward_cycle
                 and getattr(self.contrastive_loss,
                             'uses_external_negatives', False))
