@@ -380,19 +380,27 @@ class FeatureContrastiveLoss(ContrastiveLoss):
         codes = torch.tensor([ids[label] for label in labels], device=device)
         return codes[:, None] != codes[None, :]
 
+    def paired_levels(self, first: Tensors, second: Tensors,
+                      labels: Sequence, names=('student', 'teacher')):
+        """The two feature stacks as paired lists, and the ``N×N`` mask of
+        samples with another degradation label (the negatives)."""
+        first, second = _as_list(first), _as_list(second)
+        if len(first) != len(second) or not first:
+            raise ValueError(
+                f'{type(self).__name__}: {len(first)} {names[0]} and '
+                f'{len(second)} {names[1]} feature levels; they must pair up')
+        if len(labels) != first[0].shape[0]:
+            raise ValueError(
+                f'{type(self).__name__}: {len(labels)} labels for a batch '
+                f'of {first[0].shape[0]}')
+        return first, second, self.different_label_mask(labels,
+                                                         first[0].device)
+
     def forward(self, student_feats: Tensors, teacher_feats: Tensors,
                 labels: Sequence, **kwargs) -> torch.Tensor:
         """Weighted Eq. (3) averaged over feature levels."""
-        students, teachers = _as_list(student_feats), _as_list(teacher_feats)
-        if len(students) != len(teachers) or not students:
-            raise ValueError(
-                f'FeatureContrastiveLoss: {len(students)} student and '
-                f'{len(teachers)} teacher feature levels; they must pair up')
-        if len(labels) != students[0].shape[0]:
-            raise ValueError(
-                f'FeatureContrastiveLoss: {len(labels)} labels for a batch '
-                f'of {students[0].shape[0]}')
-        mask = self.different_label_mask(labels, students[0].device)
+        students, teachers, mask = self.paired_levels(student_feats,
+                                                      teacher_feats, labels)
         weights = self._weights(len(students), self.level_weights,
                                 'feature levels')
         total = 0.0
@@ -469,17 +477,9 @@ class ExtendedFeatureContrastiveLoss(FeatureContrastiveLoss):
     def forward(self, degraded_feats: Tensors, clear_feats: Tensors,
                 labels: Sequence, **kwargs) -> torch.Tensor:
         """Weighted Eq. (10) averaged over feature levels."""
-        degraded, clear = _as_list(degraded_feats), _as_list(clear_feats)
-        if len(degraded) != len(clear) or not degraded:
-            raise ValueError(
-                f'{type(self).__name__}: {len(degraded)} degraded and '
-                f'{len(clear)} clear feature levels; they must pair up')
-        if len(labels) != degraded[0].shape[0]:
-            raise ValueError(
-                f'{type(self).__name__}: {len(labels)} labels for a batch '
-                f'of {degraded[0].shape[0]}')
+        degraded, clear, negative_mask = self.paired_levels(
+            degraded_feats, clear_feats, labels, ('degraded', 'clear'))
         device = degraded[0].device
-        negative_mask = self.different_label_mask(labels, device)
         positive_mask = torch.ones(degraded[0].shape[0], clear[0].shape[0],
                                    dtype=torch.bool, device=device)
         weights = self._weights(len(degraded), self.level_weights,
