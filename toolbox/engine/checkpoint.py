@@ -483,7 +483,16 @@ def load_state_dict_strictly(network: nn.Module,
                              what: Optional[str] = None) -> None:
     """``network.load_state_dict(state_dict, strict=True)`` with a short
     :class:`CheckpointMismatchError` (naming ``source``) when it does not
-    fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``."""
+    fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``.
+
+    A state dict in another toolbox's layout registered for ``network``'s
+    class (:mod:`toolbox.engine.checkpoint_formats`) is converted first."""
+    from toolbox.engine.checkpoint_formats import adapt_state_dict
+    try:
+        state_dict, _ = adapt_state_dict(network, state_dict)
+    except ValueError as error:
+        raise CheckpointMismatchError(
+            (f'{what}: ' if what else '') + f'{source}: {error}') from error
     own = network.state_dict()
     problem = describe_mismatch(own, state_dict, allow_extra_keys)
     if problem:
