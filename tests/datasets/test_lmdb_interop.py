@@ -50,8 +50,9 @@ def test_basicsr_made_lmdb_trains_like_its_folders(tmp_path):
         data_prefix=dict(img='input.lmdb', gt='target.lmdb'),
         pipeline=PIPELINE)
     from_folders = PairedImageDataset(data_root=str(root), pipeline=PIPELINE)
-    assert [d['key'] for d in from_lmdb.data_list] == \
-        [d['key'] for d in from_folders.data_list]
+    assert [from_lmdb.get_data_info(i)['key'] for i in range(3)] == \
+        [from_folders.get_data_info(i)['key'] for i in range(3)] == \
+        ['000', '002', 'rocket.v2']
     for i in range(len(from_folders)):
         a, b = from_folders[i], from_lmdb[i]
         assert torch.equal(a['inputs'], b['inputs'])

@@ -75,18 +75,39 @@ def strip_image_extension(name: str,
     return None
 
 
+_LMDB_BACKENDS = {}
+
+
+def lmdb_backend(db_path: str):
+    """The process's ``LmdbBackend`` of ``db_path``: one per database and
+    process, opened lazily by its first read (so each dataloader worker
+    opens its own; LMDB refuses to open one database twice in a process)."""
+    from mmengine.fileio import LmdbBackend
+    key = (os.getpid(), db_path)
+    if key not in _LMDB_BACKENDS:
+        _LMDB_BACKENDS[key] = LmdbBackend(db_path)
+    return _LMDB_BACKENDS[key]
+
+
 def lmdb_keys(db_path: str) -> set:
-    """Every key stored in the LMDB ``db_path`` (read-only, keys only; the
-    environment is closed again, so nothing stays open in the process)."""
+    """Every key stored in the LMDB ``db_path`` (read-only, keys only).
+
+    Uses the process's open environment when reading has opened one;
+    otherwise opens the database for this and closes it again, so listing
+    leaves nothing open (datasets are listed before workers fork)."""
     import lmdb
-    env = lmdb.open(db_path, readonly=True, lock=False, readahead=False,
-                    meminit=False)
+    env = getattr(_LMDB_BACKENDS.get((os.getpid(), db_path)), '_client', None)
+    own = env is None
+    if own:
+        env = lmdb.open(db_path, readonly=True, lock=False, readahead=False,
+                        meminit=False)
     try:
         with env.begin(write=False) as txn:
             return {bytes(k).decode('utf-8', 'replace')
                     for k in txn.cursor().iternext(keys=True, values=False)}
     finally:
-        env.close()
+        if own:
+            env.close()
 
 
 def read_meta_info(db_path: str,
