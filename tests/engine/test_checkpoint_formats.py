@@ -272,3 +272,24 @@ def test_convert_tool_writes_a_toolbox_checkpoint(official_and_mmagic_files,
     x = torch.rand(1, 3, 24, 24) * 2 - 1
     with torch.no_grad():
         assert torch.allclose(a.restore(x), b.restore(x), atol=1e-5)
+
+
+def test_basicsr_network_file_loads_through_load_from_and_init_model(
+        tmp_path):
+    """``net_g_*.pth`` of BasicSR: ``{'params': sd, 'params_ema': sd}``."""
+    from mmengine.runner import load_checkpoint
+    config = 'configs/demo/tiny_restorer.py'
+    torch.manual_seed(0)
+    source = init_model(config)
+    params = source.generator.state_dict()
+    ema = OrderedDict((k, v + 1) for k, v in params.items())
+    torch.save(dict(params=params, params_ema=ema), tmp_path / 'net_g.pth')
+    torch.save(dict(params_ema=ema), tmp_path / 'net_g_ema.pth')
+    install_safe_checkpoint_loader()
+    for name, expected in (('net_g.pth', params), ('net_g_ema.pth', ema)):
+        loaded = init_model(config, str(tmp_path / name))
+        through_mmengine = init_model(config)
+        load_checkpoint(through_mmengine, str(tmp_path / name), strict=True)
+        for model in (loaded, through_mmengine):
+            for key, value in model.generator.state_dict().items():
+                assert torch.equal(value, expected[key]), (name, key)

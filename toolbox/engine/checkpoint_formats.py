@@ -13,6 +13,13 @@ State-dict adapters
     loading code therefore knows no format; a format is this module's
     business only.
 
+BasicSR network files
+    ``net_g_*.pth`` holds ``{'params': sd, 'params_ema': sd}``; every
+    model takes ``params`` (BasicSR's default ``param_key_g``), or
+    ``params_ema`` when it is the only one (:data:`BASICSR_NETWORK_FILE`),
+    so ``load_from``/``tools/test.py`` read such files as
+    :func:`~toolbox.engine.checkpoint.extract_state_dict` does.
+
 MMagic's (and MMGeneration's, and MMEditing 0.x's) CycleGAN
     :func:`convert_mmagic_cyclegan` maps the per-domain networks
     (``generators.<domain>.*``, ``discriminators.<domain>.*``) to
@@ -29,6 +36,8 @@ from typing import (Callable, Dict, List, Mapping, MutableMapping, Optional,
                     Tuple)
 
 import torch
+
+from toolbox.engine.checkpoint import BASICSR_PARAM_KEYS
 
 # ---------------------------------------------------------------------------
 # Adapters, per model class
@@ -399,6 +408,23 @@ def convert_mmagic_cyclegan_file(src: str, dst: str, **options) -> str:
     return note
 
 
+def _is_basicsr_network_file(state: Mapping) -> bool:
+    return any(isinstance(state.get(k), Mapping) for k in BASICSR_PARAM_KEYS)
+
+
+def _unwrap_basicsr_network_file(state: Mapping) -> Converted:
+    for key in BASICSR_PARAM_KEYS:
+        if isinstance(state.get(key), Mapping):
+            return OrderedDict(state[key]), (
+                f"Loading the '{key}' weights of a BasicSR network file")
+    raise AssertionError('not a BasicSR network file')
+
+
+BASICSR_NETWORK_FILE = StateDictAdapter(
+    name='BasicSR network file', detect=_is_basicsr_network_file,
+    convert=_unwrap_basicsr_network_file)
+register_state_dict_adapter('RestorationModel', BASICSR_NETWORK_FILE)
+
 MMAGIC_CYCLEGAN = StateDictAdapter(
     name='MMagic CycleGAN', detect=is_mmagic_cyclegan,
     convert=convert_mmagic_cyclegan)
@@ -411,5 +437,6 @@ __all__ = [
     'mmagic_patch_discriminator_to_official', 'swap_red_and_blue',
     'is_mmagic_cyclegan', 'convert_mmagic_cyclegan',
     'convert_mmagic_cyclegan_file', 'MMAGIC_CYCLEGAN',
+    'BASICSR_NETWORK_FILE',
     'MMAGIC_LAYOUTS'
 ]
