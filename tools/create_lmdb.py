@@ -4,11 +4,19 @@
         [--compress-level 1] [--workers 4] [--overwrite]
 
 Rerun the same command after an interruption: it resumes from the partial
-database. X.lmdb appears only once complete.
+database. X.lmdb appears only once complete. meta_info.txt follows BasicSR
+(``<key>.png (h,w,c) level``); a key with a dot is read by the toolbox but
+not by BasicSR or MMEditing (they cut at the first dot): the tool warns.
 """
 import argparse
+import sys
+import warnings
 
 from toolbox.datasets.lmdb_utils import create_lmdb
+
+
+def _print_warning(message, category, *args, **kwargs):
+    print(f'WARNING: {message}', file=sys.stderr, flush=True)
 
 
 def main():
@@ -22,6 +30,7 @@ def main():
     parser.add_argument('--commit-every', type=int, default=500)
     parser.add_argument('--overwrite', action='store_true')
     args = parser.parse_args()
+    warnings.showwarning = _print_warning
     count = create_lmdb(args.input, args.output, args.compress_level,
                         args.workers, args.commit_every, args.overwrite)
     print(f'{count} images in {args.output}')

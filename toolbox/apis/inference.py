@@ -42,8 +42,9 @@ def init_model(config: Union[str, Config],
     ``model_deblurring.pth`` (``{'state_dict': ...}``, keys optionally
     ``module.``-prefixed) with ``configs/mprnet/mprnet_deblur_gopro.py``;
     CycleGAN's ``latest_net_G_A.pth`` (a raw state dict) with
-    ``configs/cyclegan/cyclegan_resnet9_unpaired.py``. A file that does not
-    fit fails with a short
+    ``configs/cyclegan/cyclegan_resnet9_unpaired.py``; an MMagic CycleGAN
+    checkpoint (whole model, see :mod:`toolbox.engine.checkpoint_formats`)
+    with the same config. A file that does not fit fails with a short
     :class:`~toolbox.engine.checkpoint.CheckpointMismatchError` naming it.
     Files go through the toolbox's safe loader (``weights_only=True``, see
     :mod:`toolbox.engine.checkpoint`), which this function also installs
@@ -51,11 +52,15 @@ def init_model(config: Union[str, Config],
     loaded here: ``checkpoint`` is what counts. ``cfg_options`` overrides
     config keys (``tools/infer.py --cfg-options``).
     """
-    from toolbox.engine.checkpoint import (extract_state_dict,
+    from mmengine.logging import print_log
+
+    from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                           extract_state_dict,
                                            find_checkpoint,
                                            install_safe_checkpoint_loader,
                                            load_checkpoint_file,
                                            load_state_dict_strictly)
+    from toolbox.engine.checkpoint_formats import adapt_state_dict
     from toolbox.models.layers.norm import drop_untracked_norm_stats
     install_safe_checkpoint_loader()
     config = load_model_config(config, cfg_options)
@@ -65,6 +70,14 @@ def init_model(config: Union[str, Config],
         filename = find_checkpoint(checkpoint)
         state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
                                    prefix=None)
+        # Another toolbox's layout of this model (an MMagic CycleGAN, ...)
+        # becomes the model's own keys (toolbox/engine/checkpoint_formats.py).
+        try:
+            state, note = adapt_state_dict(model, state)
+        except ValueError as error:
+            raise CheckpointMismatchError(f'{filename}: {error}') from error
+        if note:
+            print_log(note, logger='current')
         # A file of the whole model (its own keys) loads into the model; a
         # network-only file (an official release) into the network that
         # runs, minus the instance-norm statistics old releases carry.

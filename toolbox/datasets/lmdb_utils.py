@@ -1,13 +1,19 @@
 """LMDB image databases in the format BasicSR and MMagic users already have.
 
 A database is a folder ``X.lmdb`` holding LMDB's ``data.mdb``/``lock.mdb``
-and a ``meta_info.txt`` with one line per image::
+and a ``meta_info.txt`` with one line per image, BasicSR's
+``make_lmdb_from_imgs`` convention::
 
-    <key> (<h>,<w>,<c>) <compression level>
+    <key>.png (<h>,<w>,<c>) <compression level>
 
-Values are the encoded image bytes (PNG by default), keys the image paths
-relative to the source folder without extension (``scene1/0001``), so names
-with dots and sub-folders work.
+Values are the PNG-encoded images, keys the image paths relative to the
+source folder without extension (``scene1/0001``); a line names the key
+with ``.png`` appended, as BasicSR writes it. The toolbox reads keys with
+dots and sub-folders (:func:`~toolbox.datasets.listing.read_meta_info`
+checks each line against the stored keys). BasicSR's and MMEditing's LMDB
+datasets cut a line at its first dot, so they read a database only when no
+key has a dot in it (:func:`keys_unreadable_elsewhere`); ``create_lmdb``
+warns otherwise (:class:`DottedKeyWarning`).
 
 Crash safety: :func:`create_lmdb` builds into ``X.lmdb.partial`` and renames
 it to ``X.lmdb`` only when complete, so ``X.lmdb`` is never half-written.
@@ -17,6 +23,7 @@ crash reopens the partial database and skips the keys it already holds.
 import os
 import os.path as osp
 import shutil
+import warnings
 from multiprocessing import Pool
 from typing import Iterator, List, Optional, Tuple
 
@@ -28,7 +35,28 @@ from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, is_lmdb,
                                       read_meta_info, scan_images)
 
 __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
-           'META_FILE']
+           'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
+           'DottedKeyWarning']
+
+
+class DottedKeyWarning(UserWarning):
+    """Keys with a dot: BasicSR and MMEditing will not find those images."""
+
+
+def meta_info_line(key: str, shape: Tuple[int, int, int],
+                   compress_level: int) -> str:
+    """One ``meta_info.txt`` line as BasicSR writes it: the key with
+    ``.png`` appended (the value is a PNG), the shape, the PNG level."""
+    h, w, c = shape
+    return f'{key}.png ({h},{w},{c}) {compress_level}'
+
+
+def keys_unreadable_elsewhere(keys) -> List[str]:
+    """The keys that BasicSR's ``paired_paths_from_lmdb`` and MMEditing
+    0.x's ``SRLmdbDataset`` would get wrong: they take a line up to its
+    first dot as the key, so a key with a dot anywhere (``img.v2``,
+    ``scene.1/0001``) is cut short (``img``, ``scene``)."""
+    return [key for key in keys if '.' in key]
 
 
 def _encode(job) -> Tuple[str, bytes, Tuple[int, int, int]]:
@@ -74,6 +102,15 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
     bad = [k for k in images if not k.isascii() or ' ' in k]
     if bad:
         raise ValueError(f'LMDB keys must be ASCII without spaces: {bad[:3]}')
+    dotted = keys_unreadable_elsewhere(images)
+    if dotted:
+        warnings.warn(
+            f'{len(dotted)} of {len(images)} keys contain a dot (e.g. '
+            f'{dotted[0]!r}): the toolbox reads them, but BasicSR and '
+            'MMEditing 0.x cut a meta_info.txt line at its first dot '
+            f'({dotted[0].split(".")[0]!r}) and will not find these images. '
+            'Rename them if those toolboxes must read this database.',
+            DottedKeyWarning, stacklevel=2)
     partial = output + '.partial'
     if map_size is None:
         total = sum(osp.getsize(p) for p in images.values())
@@ -108,8 +145,7 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
         env.close()
     with open(osp.join(partial, META_FILE), 'w') as f:
         for key in images:
-            h, w, c = shapes[key]
-            f.write(f'{key} ({h},{w},{c}) {compress_level}\n')
+            f.write(meta_info_line(key, shapes[key], compress_level) + '\n')
     os.remove(meta_path)
     if osp.exists(output):
         shutil.rmtree(output)

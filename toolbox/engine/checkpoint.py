@@ -28,13 +28,16 @@ Official and toolbox state dicts
     :func:`extract_state_dict` takes a network's weights out of a toolbox
     checkpoint (``{'state_dict': {'generator.*': ...}}``), an official
     release (``{'state_dict': sd}``, keys often ``module.``-prefixed by
-    ``DataParallel``) or a bare state dict; :func:`strip_prefix` is the key
+    ``DataParallel``), a BasicSR network file (``{'params': sd}``) or a
+    bare state dict; :func:`strip_prefix` is the key
     cleaning it uses. :func:`find_checkpoint` resolves a work dir to its
     newest checkpoint (MMEngine's
     :func:`~mmengine.runner.find_latest_checkpoint`). :func:`load_weights`
     loads a (sub-)network strictly from any of these and fails with
     :class:`CheckpointMismatchError`, a short summary that names the file,
-    instead of one line per mismatching tensor.
+    instead of one line per mismatching tensor. Whole-model checkpoints
+    of other toolboxes (MMagic's CycleGAN) are converted by the adapters
+    of :mod:`toolbox.engine.checkpoint_formats`.
 
 Frozen sub-modules
     :class:`FrozenModuleHolder` keeps networks a model uses but does not own
@@ -264,17 +267,27 @@ def strip_prefix(state_dict: Mapping, prefix: str,
     return out
 
 
+#: Where a BasicSR network file (``net_g_*.pth``) keeps its weights, in the
+#: order taken: ``params`` (BasicSR's default ``param_key_g``), then
+#: ``params_ema`` (a file holding only the EMA weights).
+BASICSR_PARAM_KEYS = ('params', 'params_ema')
+
+
 def _state_dict_of(checkpoint) -> Mapping:
     """The state dict inside a checkpoint, or the checkpoint itself."""
     if isinstance(checkpoint, Mapping) and isinstance(
             checkpoint.get('state_dict'), Mapping):
         return checkpoint['state_dict']
+    for key in BASICSR_PARAM_KEYS:
+        if isinstance(checkpoint, Mapping) and isinstance(
+                checkpoint.get(key), Mapping):
+            return checkpoint[key]
     if isinstance(checkpoint, Mapping) and all(
             isinstance(v, torch.Tensor) for v in checkpoint.values()):
         return checkpoint
     raise TypeError(
-        "the file holds no state dict (neither {'state_dict': {...}} nor a "
-        'mapping of names to tensors)')
+        "the file holds no state dict (neither {'state_dict': {...}}, "
+        "BasicSR's {'params': {...}} nor a mapping of names to tensors)")
 
 
 def extract_state_dict(checkpoint,
@@ -285,8 +298,11 @@ def extract_state_dict(checkpoint,
     """A network's weights, with clean keys, out of a loaded checkpoint.
 
     Accepts a toolbox/MMEngine checkpoint (``{'state_dict': ..., 'meta':
-    ...}``), an official release (``{'state_dict': sd}``, e.g. MPRNet's) or a
-    bare state dict (e.g. CycleGAN's ``latest_net_G_A.pth``). In order:
+    ...}``), an official release (``{'state_dict': sd}``, e.g. MPRNet's), a
+    BasicSR network file (``{'params': sd, 'params_ema': sd}``: ``params``,
+    BasicSR's default ``param_key_g``; ``params_ema`` when it is the only
+    one) or a bare state dict (e.g. CycleGAN's ``latest_net_G_A.pth``). In
+    order:
 
     1. ``strip_prefixes`` are removed from the start of every key
        (``module.`` by default).
@@ -483,7 +499,16 @@ def load_state_dict_strictly(network: nn.Module,
                              what: Optional[str] = None) -> None:
     """``network.load_state_dict(state_dict, strict=True)`` with a short
     :class:`CheckpointMismatchError` (naming ``source``) when it does not
-    fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``."""
+    fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``.
+
+    A state dict in another toolbox's layout registered for ``network``'s
+    class (:mod:`toolbox.engine.checkpoint_formats`) is converted first."""
+    from toolbox.engine.checkpoint_formats import adapt_state_dict
+    try:
+        state_dict, _ = adapt_state_dict(network, state_dict)
+    except ValueError as error:
+        raise CheckpointMismatchError(
+            (f'{what}: ' if what else '') + f'{source}: {error}') from error
     own = network.state_dict()
     problem = describe_mismatch(own, state_dict, allow_extra_keys)
     if problem:

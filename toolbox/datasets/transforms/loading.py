@@ -1,12 +1,12 @@
 """Image loading: any file OpenCV reads → 8-bit RGB, once, clear errors."""
-import os
 from typing import Optional
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmengine.fileio import LmdbBackend, get
+from mmengine.fileio import get
 
+from toolbox.datasets.listing import lmdb_backend
 from toolbox.registry import TRANSFORMS
 
 
@@ -52,16 +52,10 @@ def to_uint8_rgb(img: np.ndarray, path: str = '<array>') -> np.ndarray:
     raise ImageReadError(f'{path}: unsupported pixel type {img.dtype}')
 
 
-_LMDB_CLIENTS = {}
-
-
 def _lmdb_get(key: str, db_path: str) -> bytes:
     """Read a key through one cached ``LmdbBackend`` per database and
     process (opened lazily, so each dataloader worker opens its own)."""
-    backend = _LMDB_CLIENTS.get((os.getpid(), db_path))
-    if backend is None:
-        backend = _LMDB_CLIENTS[(os.getpid(), db_path)] = LmdbBackend(db_path)
-    value = backend.get(key)
+    value = lmdb_backend(db_path).get(key)
     if value is None:
         raise ImageReadError(f'Key {key!r} is not in LMDB {db_path}')
     return value
