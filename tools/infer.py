@@ -19,6 +19,7 @@ from toolbox.apis import init_model, load_model_config, restore_path
 from toolbox.engine.checkpoint import (TRUST_OPTION, CheckpointMismatchError,
                                        install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
+from toolbox.engine.errors import add_debug_argument, run_tool
 from toolbox.engine.input_check import exit_if_inputs_missing
 
 
@@ -41,6 +42,11 @@ def parse_args():
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, default={},
         help='override config keys, e.g. model.generator.variant=deblurring')
+    parser.add_argument(
+        '--non-strict', action='store_true',
+        help='load the tensors of the checkpoint that fit and keep the '
+        'others as initialised (a warning lists what did not fit)')
+    add_debug_argument(parser)
     parser.add_argument(TRUST_OPTION, action='store_true',
                         help='load the checkpoint with weights_only=False '
                         '(runs code stored in the file: only for files you '
@@ -57,7 +63,8 @@ def main():
         config = load_model_config(args.config, args.cfg_options)
         exit_if_inputs_missing(config, 'tools/infer.py', stage='infer',
                                checkpoint=args.checkpoint)
-        model = init_model(config, args.checkpoint, args.device)
+        model = init_model(config, args.checkpoint, args.device,
+                           strict=not args.non_strict)
         count = restore_path(model, args.input, args.output, args.tile,
                              args.tile_overlap)
     except (FileNotFoundError, ValueError, CheckpointMismatchError) as error:
@@ -66,4 +73,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/infer.py')

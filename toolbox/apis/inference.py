@@ -31,7 +31,8 @@ def load_model_config(config: Union[str, Config],
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
-               cfg_options: Optional[dict] = None) -> torch.nn.Module:
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> torch.nn.Module:
     """Build the config's model, load ``checkpoint`` strictly, set eval mode.
 
     ``checkpoint`` may be a toolbox checkpoint of the same model, a work dir
@@ -49,34 +50,80 @@ def init_model(config: Union[str, Config],
     :mod:`toolbox.engine.checkpoint`), which this function also installs
     into MMEngine. Weights the config's own ``init_cfg`` would load are not
     loaded here: ``checkpoint`` is what counts. ``cfg_options`` overrides
-    config keys (``tools/infer.py --cfg-options``).
+    config keys (``tools/infer.py --cfg-options``); ``strict=False`` loads
+    what fits (see :func:`load_model_weights`).
     """
-    from toolbox.engine.checkpoint import (extract_state_dict,
-                                           find_checkpoint,
-                                           install_safe_checkpoint_loader,
-                                           load_checkpoint_file,
-                                           load_state_dict_strictly)
-    from toolbox.models.layers.norm import drop_untracked_norm_stats
+    from toolbox.engine.checkpoint import install_safe_checkpoint_loader
     install_safe_checkpoint_loader()
     config = load_model_config(config, cfg_options)
     with DefaultScope.overwrite_default_scope('toolbox'):
         model = MODELS.build(config.model)
     if checkpoint is not None:
-        filename = find_checkpoint(checkpoint)
-        state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
-                                   prefix=None)
-        # A file of the whole model (its own keys) loads into the model; a
-        # network-only file (an official release) into the network that
-        # runs, minus the instance-norm statistics old releases carry.
-        model_keys = set(model.state_dict())
-        if any(key in model_keys for key in state) or not hasattr(
-                model, 'inference_network'):
-            load_state_dict_strictly(model, state, filename)
-        else:
-            network = model.inference_network()
-            load_state_dict_strictly(
-                network, drop_untracked_norm_stats(state, network), filename)
+        load_model_weights(model, checkpoint, strict=strict)
     return model.to(device).eval()
+
+
+def load_model_weights(model: torch.nn.Module, checkpoint: str,
+                       strict: bool = True, logger=None) -> str:
+    """Load a checkpoint into a built model, strictly unless asked.
+
+    A file of the whole model (its own keys: a toolbox checkpoint of the
+    same config) loads into ``model``; a network-only file (an official
+    release, CycleGAN's ``latest_net_G_A.pth``) into its *inference
+    network*, minus the instance-norm statistics old releases carry. This
+    is what ``tools/test.py``, ``tools/infer.py`` and :func:`init_model`
+    use for every model, GANs included, instead of MMEngine's ``load_from``
+    (which loads non-strictly: a checkpoint of another width would leave
+    random weights behind a warning in the log).
+
+    Args:
+        model: the built model (unwrapped).
+        checkpoint: a file, a work dir or its ``last_checkpoint``.
+        strict: ``True`` (default): a mismatch raises
+            :class:`~toolbox.engine.checkpoint.CheckpointMismatchError`
+            naming the file with the missing, unexpected and mis-shaped
+            keys summarised. ``False`` (``--non-strict`` of the tools):
+            load the tensors whose names and shapes fit, leave the rest as
+            initialised, and log the same summary as a warning.
+        logger: where the non-strict summary goes (MMEngine's current
+            logger by default).
+
+    Returns:
+        The checkpoint file read.
+    """
+    from toolbox.engine.checkpoint import (describe_mismatch,
+                                           extract_state_dict,
+                                           find_checkpoint,
+                                           load_checkpoint_file,
+                                           load_state_dict_strictly)
+    from toolbox.models.layers.norm import drop_untracked_norm_stats
+    filename = find_checkpoint(checkpoint)
+    state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
+                               prefix=None)
+    model_keys = set(model.state_dict())
+    network = model
+    if not any(key in model_keys for key in state) and hasattr(
+            model, 'inference_network'):
+        network = model.inference_network()
+        state = drop_untracked_norm_stats(state, network)
+    if strict:
+        load_state_dict_strictly(network, state, filename)
+        return filename
+    own = network.state_dict()
+    problem = describe_mismatch(own, state)
+    fitting = {k: v for k, v in state.items()
+               if k in own and tuple(v.shape) == tuple(own[k].shape)}
+    network.load_state_dict(fitting, strict=False)
+    if problem:
+        if logger is None:
+            from mmengine.logging import MMLogger
+            logger = MMLogger.get_current_instance()
+        logger.warning(
+            f'Non-strict loading of {filename} into '
+            f'{type(network).__name__}: loaded {len(fitting)} of '
+            f'{len(own)} tensors; {problem}. The others keep their '
+            'initial (random) values.')
+    return filename
 
 
 @torch.no_grad()

@@ -28,7 +28,12 @@ from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, is_lmdb,
                                       read_meta_info, scan_images)
 
 __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
-           'META_FILE']
+           'META_FILE', 'LMDBError']
+
+
+class LMDBError(OSError):
+    """An LMDB database is damaged or incomplete (the message names it and
+    says how to rebuild or check it)."""
 
 
 def _encode(job) -> Tuple[str, bytes, Tuple[int, int, int]]:

@@ -8,6 +8,7 @@ which the tools, :func:`toolbox.apis.init_model` and
 """
 from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, AtomicLocalBackend,
                          CheckpointMismatchError, FrozenModuleHolder,
+                         NotACheckpointError,
                          UntrustedCheckpointError, extract_state_dict,
                          find_checkpoint, install_safe_checkpoint_loader,
                          load_checkpoint_file, load_weights,
@@ -19,7 +20,8 @@ from .optim_wrapper import MixedPrecisionOptimWrapper
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'AtomicLocalBackend', 'UntrustedCheckpointError',
-    'CheckpointMismatchError', 'FrozenModuleHolder', 'extract_state_dict',
+    'CheckpointMismatchError', 'NotACheckpointError', 'FrozenModuleHolder',
+    'extract_state_dict',
     'find_checkpoint', 'install_safe_checkpoint_loader',
     'load_checkpoint_file', 'load_weights', 'set_checkpoint_trust',
     'setup_distributed', 'finish_distributed',

@@ -151,6 +151,30 @@ class UntrustedCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds an object outside the allow-list."""
 
 
+class NotACheckpointError(ValueError):
+    """The file is not a PyTorch checkpoint at all (text, an image, a
+    truncated download)."""
+
+
+#: How files written by ``torch.save`` begin: a zip archive (torch>=1.6) or
+#: a pickle of protocol 2 or higher (the legacy format).
+_CHECKPOINT_MAGIC = (b'PK\x03\x04', b'\x80')
+
+
+def _check_is_checkpoint(filename: str) -> None:
+    """Refuse a file that ``torch.save`` cannot have written, before
+    unpickling reports it as an untrusted object."""
+    with open(filename, 'rb') as file:
+        head = file.read(4)
+    if not head.startswith(_CHECKPOINT_MAGIC):
+        raise NotACheckpointError(
+            f'{filename} is not a checkpoint: it does not begin like a file '
+            'written by torch.save (a zip archive or a pickle); '
+            f'{"it is empty" if not head else f"it begins with {head!r}"}. '
+            'Name a .pth file written by tools/train.py or an official '
+            'release.')
+
+
 def load_checkpoint_file(filename: PathLike, map_location=None):
     """Load a local checkpoint with ``weights_only=True`` and the allow-list.
 
@@ -160,6 +184,7 @@ def load_checkpoint_file(filename: PathLike, map_location=None):
 
     Raises:
         FileNotFoundError: if ``filename`` does not exist (the message names it).
+        NotACheckpointError: the file was not written by ``torch.save``.
         UntrustedCheckpointError: if the file holds a type outside
             :data:`CHECKPOINT_SAFE_GLOBALS`; the message names the type and
             the option that trusts the file.
@@ -167,6 +192,7 @@ def load_checkpoint_file(filename: PathLike, map_location=None):
     filename = osp.expanduser(os.fspath(filename))
     if not osp.isfile(filename):
         raise FileNotFoundError(f'Checkpoint file not found: {filename}')
+    _check_is_checkpoint(filename)
     if checkpoint_trusted():
         return torch.load(filename, map_location=map_location,
                           weights_only=False)
@@ -405,11 +431,13 @@ def describe_mismatch(network_state: Mapping,
         return None
     parts = []
     if shapes:
-        first = shapes[0]
+        examples = '; '.join(
+            f'{k}: file {_shape(file_state[k])}, network '
+            f'{_shape(network_state[k])}' for k in shapes[:3])
+        more = f'; … ({len(shapes)} in all)' if len(shapes) > 3 else ''
         parts.append(
             f'size mismatch in {len(shapes)} of {len(network_state)} tensors '
-            f'(e.g. {first}: file {_shape(file_state[first])}, network '
-            f'{_shape(network_state[first])})')
+            f'(e.g. {examples}{more})')
     if missing:
         parts.append(f'{len(missing)} keys missing from the file '
                      f'({_examples(missing)})')
@@ -567,7 +595,8 @@ class FrozenModuleHolder:
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'TRUST_ENV', 'TRUST_OPTION',
-    'UntrustedCheckpointError', 'set_checkpoint_trust', 'checkpoint_trusted',
+    'UntrustedCheckpointError', 'NotACheckpointError',
+    'set_checkpoint_trust', 'checkpoint_trusted',
     'load_checkpoint_file', 'AtomicLocalBackend', 'atomic_write_bytes',
     'install_safe_checkpoint_loader', 'safe_checkpoint_loader_installed',
     'strip_prefix', 'extract_state_dict', 'find_checkpoint',

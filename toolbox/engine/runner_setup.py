@@ -8,6 +8,7 @@ from mmengine.config import Config, DictAction
 from toolbox.engine.checkpoint import (install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
 from toolbox.engine.distributed import setup_distributed
+from toolbox.engine.errors import add_debug_argument
 
 
 def add_common_arguments(parser) -> None:
@@ -23,6 +24,7 @@ def add_common_arguments(parser) -> None:
         '--trust-checkpoint', action='store_true',
         help='load checkpoints with weights_only=False (runs code stored in '
         'the file: only for files you trust)')
+    add_debug_argument(parser)
     # torchrun passes --local-rank to old-style scripts; accept both spellings.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 

@@ -1,0 +1,108 @@
+"""Issue 18: faults a hostile but realistic user provokes, and what the
+tools do about them (docs/reliability.md lists each with its test).
+
+Tools run in this process (``runpy``) where they can, to keep the suite
+fast: a subprocess costs seconds of imports on a loaded 2-core machine.
+"""
+import os.path as osp
+import runpy
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from tests.helpers import write_paired_folder
+from tests.tools.test_gan_tools import demo_options, gan_data  # noqa: F401
+from toolbox.registry import MODELS
+
+TINY = 'configs/demo/tiny_restorer.py'
+CYCLEGAN = 'configs/cyclegan/cyclegan_demo.py'
+
+
+def run_inprocess(repo_root, script, args, capsys, monkeypatch):
+    """Run ``tools/<script>`` as ``__main__``; return (exit status, output)."""
+    monkeypatch.chdir(repo_root)
+    monkeypatch.setattr(sys, 'argv', [script] + [str(a) for a in args])
+    code = 0
+    try:
+        runpy.run_path(osp.join(repo_root, script), run_name='__main__')
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (
+            0 if stop.code is None else 1)
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+@pytest.fixture(scope='module')
+def paired_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('rel_paired')
+    write_paired_folder(root / 'train', count=4, size=48)
+    write_paired_folder(root / 'test', count=2, size=32, seed=1)
+    return root
+
+
+def tiny_options(root, max_iters=2, interval=2):
+    return [
+        f'train_dataloader.dataset.data_root={root}/train',
+        f'val_dataloader.dataset.data_root={root}/test',
+        f'test_dataloader.dataset.data_root={root}/test',
+        'train_dataloader.batch_size=2',
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={interval}',
+        f'default_hooks.checkpoint.interval={interval}',
+        f'param_scheduler.0.T_max={max_iters}',
+    ]
+
+
+def save_model_of(config, path, **model_changes):
+    """A toolbox-style checkpoint of ``config``'s model built with
+    ``model_changes`` (another width: another model)."""
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(model_changes)
+    with DefaultScope.overwrite_default_scope('toolbox'):
+        model = MODELS.build(cfg.model)
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return model
+
+
+# --- 1. A checkpoint of a different model is refused -------------------------
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_width(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    ckpt = tmp_path / 'narrow.pth'
+    save_model_of(TINY, ckpt, **{'model.generator.mid_channels': 16})
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        TINY, ckpt, '--cfg-options'] + tiny_options(paired_root),
+        capsys, monkeypatch)
+    assert code == 2, log[-3000:]
+    assert 'size mismatch in 11 of 12 tensors' in log
+    assert 'file 16×3×3×3, network 32×3×3×3' in log and str(ckpt) in log
+    assert 'Traceback' not in log and 'PSNR:' not in log
+    # On purpose: --non-strict scores what fits, and says what did not.
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        TINY, ckpt, '--non-strict', '--cfg-options'] +
+        tiny_options(paired_root), capsys, monkeypatch)
+    assert code == 0, log[-3000:]
+    assert 'Non-strict loading' in log and 'loaded 1 of 12 tensors' in log
+
+
+@pytest.mark.parametrize('network_only', [False, True])
+def test_test_tool_refuses_a_gan_checkpoint_of_another_width(
+        network_only, repo_root, gan_data, tmp_path, capsys,  # noqa: F811
+        monkeypatch):
+    ckpt = tmp_path / 'narrow.pth'
+    model = save_model_of(CYCLEGAN, ckpt,
+                          **{'model.generator.base_channels': 16})
+    if network_only:  # an official-style generator file
+        torch.save(model.generator_a2b.state_dict(), ckpt)
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        CYCLEGAN, ckpt, '--cfg-options'] + demo_options(gan_data),
+        capsys, monkeypatch)
+    assert code == 2, log[-3000:]
+    assert 'size mismatch in' in log and 'does not fit' in log
+    assert 'Traceback' not in log and 'PSNR:' not in log
