@@ -4,6 +4,7 @@ import argparse
 from mmengine.runner import Runner
 
 from toolbox.engine.distributed import finish_distributed
+from toolbox.engine.errors import run_tool
 from toolbox.engine.input_check import exit_if_inputs_missing
 from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
                                          load_config)
@@ -49,4 +50,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/train.py')

@@ -16,6 +16,10 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3,
         save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # A NaN/inf loss term stops the run (naming the term, the iteration and
+    # the last good checkpoint) before any checkpoint of non-finite weights
+    # is written; on_non_finite='skip' skips such steps instead.
+    non_finite=dict(type='NonFiniteLossHook', on_non_finite='stop'),
 )
 
 log_processor = dict(type='LogProcessor', window_size=10, by_epoch=False)

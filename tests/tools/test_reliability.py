@@ -40,7 +40,7 @@ def run_inprocess(repo_root, script, args, capsys, monkeypatch):
 @pytest.fixture(scope='module')
 def paired_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('rel_paired')
-    write_paired_folder(root / 'train', count=4, size=48)
+    write_paired_folder(root / 'train', count=4, size=64)
     write_paired_folder(root / 'test', count=2, size=32, seed=1)
     return root
 
@@ -106,3 +106,34 @@ def test_test_tool_refuses_a_gan_checkpoint_of_another_width(
     assert code == 2, log[-3000:]
     assert 'size mismatch in' in log and 'does not fit' in log
     assert 'Traceback' not in log and 'PSNR:' not in log
+
+
+# --- 2. A NaN loss stops training ---------------------------------------------
+
+
+def test_nan_loss_stops_training_before_a_bad_checkpoint(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--work-dir', tmp_path, '--cfg-options'] +
+        tiny_options(paired_root, max_iters=4, interval=2) +
+        ['optim_wrapper.optimizer.lr=1e6'], capsys, monkeypatch)
+    assert code == 2, log[-3000:]
+    assert 'non-finite loss at iteration 2: loss = nan, loss_l1 = nan' in log
+    assert 'no checkpoint was written before it' in log
+    assert 'Traceback' not in log
+    assert not list(tmp_path.glob('*.pth'))
+
+
+def test_nan_loss_skip_option_counts_skipped_steps(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--work-dir', tmp_path, '--cfg-options'] +
+        tiny_options(paired_root, max_iters=3, interval=3) +
+        ['optim_wrapper.optimizer.lr=1e6', 'default_hooks.logger.interval=1',
+         'default_hooks.non_finite.on_non_finite=skip'],
+        capsys, monkeypatch)
+    assert code == 0, log[-3000:]
+    assert 'skipped_steps: 2' in log and 'optimiser steps skipped' in log
+    state = torch.load(tmp_path / 'iter_3.pth', weights_only=False)
+    assert all(torch.isfinite(v).all()
+               for v in state['state_dict'].values())

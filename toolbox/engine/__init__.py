@@ -29,3 +29,4 @@ __all__ = [
     'MultiOptimWrapperConstructor'
 ]
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402
+from .non_finite import NonFiniteLossError, NonFiniteLossHook  # noqa: F401,E402

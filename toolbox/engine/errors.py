@@ -49,13 +49,16 @@ def is_user_error(error: BaseException) -> bool:
     (:class:`~toolbox.engine.checkpoint.CheckpointMismatchError`,
     :class:`~toolbox.engine.checkpoint.UntrustedCheckpointError`,
     :class:`~toolbox.engine.checkpoint.NotACheckpointError`); a damaged
-    LMDB (:class:`~toolbox.datasets.lmdb_utils.LMDBError`).
+    LMDB (:class:`~toolbox.datasets.lmdb_utils.LMDBError`); a run stopped
+    by a non-finite loss
+    (:class:`~toolbox.engine.non_finite.NonFiniteLossError`).
     """
     from toolbox.engine.checkpoint import (CheckpointMismatchError,
                                            NotACheckpointError,
                                            UntrustedCheckpointError)
     from toolbox.datasets.lmdb_utils import LMDBError
-    user_types = (UserError, FileNotFoundError, IsADirectoryError,
+    from toolbox.engine.non_finite import NonFiniteLossError
+    user_types = (NonFiniteLossError, UserError, FileNotFoundError, IsADirectoryError,
                   NotADirectoryError, PermissionError,
                   CheckpointMismatchError, UntrustedCheckpointError,
                   NotACheckpointError, LMDBError, SyntaxError)
