@@ -137,3 +137,103 @@ def test_nan_loss_skip_option_counts_skipped_steps(
     state = torch.load(tmp_path / 'iter_3.pth', weights_only=False)
     assert all(torch.isfinite(v).all()
                for v in state['state_dict'].values())
+
+
+# --- 3. A damaged LMDB is refused, naming it -----------------------------------
+
+READ_EVERY_KEY = '''
+import sys
+from toolbox.datasets.listing import list_images
+from toolbox.datasets.transforms.loading import read_image
+try:
+    keys, backend_args = list_images(sys.argv[1])
+    for key in keys:
+        read_image(key, backend_args)
+except OSError as error:
+    print(type(error).__name__, error)
+    sys.exit(3)
+'''
+
+
+def small_lmdb(tmp_path, count=4, size=48):
+    from toolbox.datasets.lmdb_utils import create_lmdb
+    src = write_paired_folder(tmp_path / 'src', count=count, size=size)
+    db = tmp_path / 'db.lmdb'
+    create_lmdb(str(src / 'input'), str(db), compress_level=0,
+                progress=False)
+    return src, db
+
+
+def test_truncated_lmdb_is_refused_not_a_bus_error(repo_root, tmp_path):
+    import subprocess
+    _, db = small_lmdb(tmp_path)
+    data = db / 'data.mdb'
+    with open(data, 'r+b') as file:
+        file.truncate(data.stat().st_size // 2)
+    # A subprocess: the defect kills the process reading (SIGBUS).
+    result = subprocess.run([sys.executable, '-c', READ_EVERY_KEY, str(db)],
+                            cwd=repo_root, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 3, (result.returncode, result.stderr[-2000:])
+    assert f'LMDBError LMDB {db} is damaged' in result.stdout
+    assert 'truncated' in result.stdout
+
+
+def test_verify_lists_bad_keys(repo_root, tmp_path, capsys, monkeypatch):
+    import lmdb
+    from toolbox.datasets.lmdb_utils import verify_lmdb
+    _, db = small_lmdb(tmp_path)
+    assert verify_lmdb(str(db)) == []
+    env = lmdb.open(str(db), map_size=1 << 24)
+    with env.begin(write=True) as txn:
+        value = txn.get(b'001')
+        txn.put(b'001', value[:len(value) // 2])  # a damaged value
+        txn.delete(b'002')                        # a lost one
+        txn.put(b'stray', value)                  # an unlisted one
+    env.close()
+    code, log = run_inprocess(repo_root, 'tools/create_lmdb.py',
+                              ['--verify', db], capsys, monkeypatch)
+    assert code == 1, log
+    assert '001: Cannot decode image 001' in log
+    assert '002: listed in meta_info.txt but not in the database' in log
+    assert 'stray: in the database but not listed' in log
+    assert '3 bad keys' in log
+
+
+# --- 4. create_lmdb checks every image before packing it -----------------------
+
+
+def truncated_jpeg_folder(tmp_path):
+    import cv2
+    src = write_paired_folder(tmp_path / 'src', count=3, size=64)
+    folder = src / 'input'
+    good = cv2.imread(str(folder / '001.png'))
+    cv2.imwrite(str(folder / 'cut.jpg'), cv2.resize(good, (256, 256)))
+    content = (folder / 'cut.jpg').read_bytes()
+    (folder / 'cut.jpg').write_bytes(content[:len(content) * 2 // 3])
+    return folder
+
+
+def test_create_lmdb_refuses_a_truncated_jpeg(repo_root, tmp_path, capsys,
+                                              monkeypatch):
+    from toolbox.datasets.transforms.loading import ImageReadError, read_image
+    folder = truncated_jpeg_folder(tmp_path)
+    with pytest.raises(ImageReadError, match='cut.jpg'):  # the folder rule
+        read_image(str(folder / 'cut.jpg'))
+    db = tmp_path / 'x.lmdb'
+    code, log = run_inprocess(repo_root, 'tools/create_lmdb.py', [
+        '--input', folder, '--output', db], capsys, monkeypatch)
+    assert code == 2, log
+    assert '1 of 4 images' in log and f'{folder}/cut.jpg' in log
+    assert 'truncated' in log and '--skip-bad' in log
+    assert not db.exists()
+    code, log = run_inprocess(repo_root, 'tools/create_lmdb.py', [
+        '--input', folder, '--output', db, '--skip-bad'], capsys,
+        monkeypatch)
+    assert code == 0, log
+    assert '3 images in' in log
+    keys = [line.split()[0] for line in
+            (db / 'meta_info.txt').read_text().splitlines()]
+    assert keys == ['000', '001', '002']
+    report = (tmp_path / 'x.lmdb.bad_files.txt').read_text()
+    assert f'{folder}/cut.jpg' in report

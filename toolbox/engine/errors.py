@@ -49,19 +49,24 @@ def is_user_error(error: BaseException) -> bool:
     (:class:`~toolbox.engine.checkpoint.CheckpointMismatchError`,
     :class:`~toolbox.engine.checkpoint.UntrustedCheckpointError`,
     :class:`~toolbox.engine.checkpoint.NotACheckpointError`); a damaged
-    LMDB (:class:`~toolbox.datasets.lmdb_utils.LMDBError`); a run stopped
+    LMDB (:class:`~toolbox.datasets.lmdb_utils.LMDBError`); images that
+    do not decode (``ImageReadError``, ``BadImagesError``) or do not pair
+    (``SizeMismatchError``); a run stopped
     by a non-finite loss
     (:class:`~toolbox.engine.non_finite.NonFiniteLossError`).
     """
     from toolbox.engine.checkpoint import (CheckpointMismatchError,
                                            NotACheckpointError,
                                            UntrustedCheckpointError)
-    from toolbox.datasets.lmdb_utils import LMDBError
+    from toolbox.datasets.lmdb_utils import BadImagesError, LMDBError
+    from toolbox.datasets.transforms.loading import (ImageReadError,
+                                                     SizeMismatchError)
     from toolbox.engine.non_finite import NonFiniteLossError
     user_types = (NonFiniteLossError, UserError, FileNotFoundError, IsADirectoryError,
                   NotADirectoryError, PermissionError,
                   CheckpointMismatchError, UntrustedCheckpointError,
-                  NotACheckpointError, LMDBError, SyntaxError)
+                  NotACheckpointError, LMDBError, BadImagesError,
+                  ImageReadError, SizeMismatchError, SyntaxError)
     return isinstance(error, user_types) or _registry_miss(error)
 
 
