@@ -237,3 +237,50 @@ def test_create_lmdb_refuses_a_truncated_jpeg(repo_root, tmp_path, capsys,
     assert keys == ['000', '001', '002']
     report = (tmp_path / 'x.lmdb.bad_files.txt').read_text()
     assert f'{folder}/cut.jpg' in report
+
+
+# --- 5. Resuming with a longer schedule ----------------------------------------
+
+
+def test_resume_with_a_longer_schedule_follows_the_config(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    # T_max stays 400 (the config's): only the loop grows, so the resumed
+    # rate must be the straight run's, not frozen at iteration 2's.
+    def options(iters):
+        return ['--cfg-options'] + [
+            o for o in tiny_options(paired_root, iters, 2)
+            if not o.startswith('param_scheduler')]
+
+    straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--work-dir', straight] + options(4), capsys, monkeypatch)
+    assert code == 0, log[-3000:]
+    # --resume on an empty work dir says that it starts from scratch.
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--work-dir', resumed, '--resume'] + options(2), capsys,
+        monkeypatch)
+    assert code == 0, log[-3000:]
+    assert f'--resume: no checkpoint in {resumed}' in log
+    assert 'starting from scratch' in log and 'checkpoint None' not in log
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--work-dir', resumed, '--resume', '--resume-schedule',
+        'stop'] + options(4), capsys, monkeypatch)
+    assert code == 2, log[-3000:]
+    assert 'end 2 in the checkpoint, 4 in the config' in log
+    assert '--resume-schedule config' in log
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--work-dir', resumed, '--resume'] + options(4), capsys,
+        monkeypatch)
+    assert code == 0, log[-3000:]
+    assert "with the config's schedule" in log
+
+    def lr(folder, name):
+        state = torch.load(folder / name, weights_only=False)
+        return state['optimizer']['param_groups'][0]['lr']
+
+    # Today's bug: frozen at iteration 2's rate. The first run's schedule
+    # ended at 2 (its last step left the rate alone), so the resumed one is
+    # a step behind the straight run, not equal to it.
+    assert lr(resumed, 'iter_4.pth') < lr(resumed, 'iter_2.pth')
+    assert lr(resumed, 'iter_4.pth') == pytest.approx(
+        lr(straight, 'iter_4.pth'), rel=1e-3)

@@ -30,3 +30,4 @@ __all__ = [
 ]
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402
 from .non_finite import NonFiniteLossError, NonFiniteLossHook  # noqa: F401,E402
+from .resume_schedule import ResumeScheduleHook  # noqa: F401,E402

@@ -62,7 +62,8 @@ def is_user_error(error: BaseException) -> bool:
     from toolbox.datasets.transforms.loading import (ImageReadError,
                                                      SizeMismatchError)
     from toolbox.engine.non_finite import NonFiniteLossError
-    user_types = (NonFiniteLossError, UserError, FileNotFoundError, IsADirectoryError,
+    from toolbox.engine.resume_schedule import ScheduleChangedError
+    user_types = (NonFiniteLossError, ScheduleChangedError, UserError, FileNotFoundError, IsADirectoryError,
                   NotADirectoryError, PermissionError,
                   CheckpointMismatchError, UntrustedCheckpointError,
                   NotACheckpointError, LMDBError, BadImagesError,
