@@ -13,12 +13,11 @@ paths.
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
 from toolbox.apis import init_model, load_model_config, restore_path
 from toolbox.engine.checkpoint import (TRUST_OPTION, CheckpointMismatchError,
                                        install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
+from toolbox.engine.cfg_options import add_cfg_options_argument
 from toolbox.engine.errors import add_debug_argument, run_tool
 from toolbox.engine.input_check import exit_if_inputs_missing
 
@@ -39,9 +38,7 @@ def parse_args():
                         help='overlap of neighbouring tiles in pixels')
     parser.add_argument('--device', default='cpu',
                         help="'cpu', 'cuda' or 'cuda:N'")
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
-        help='override config keys, e.g. model.generator.variant=deblurring')
+    add_cfg_options_argument(parser, 'model.generator.variant=deblurring')
     parser.add_argument(
         '--non-strict', action='store_true',
         help='load the tensors of the checkpoint that fit and keep the '

@@ -284,3 +284,39 @@ def test_resume_with_a_longer_schedule_follows_the_config(
     assert lr(resumed, 'iter_4.pth') < lr(resumed, 'iter_2.pth')
     assert lr(resumed, 'iter_4.pth') == pytest.approx(
         lr(straight, 'iter_4.pth'), rel=1e-3)
+
+
+# --- 6. A misspelled override is an error ---------------------------------------
+
+
+def _args(**options):
+    from argparse import Namespace
+    return Namespace(cfg_options=options, launcher='none', work_dir=None,
+                     trust_checkpoint=False)
+
+
+def test_misspelled_override_names_the_closest_key():
+    from toolbox.engine.errors import UserError
+    from toolbox.engine.runner_setup import load_config
+    with pytest.raises(UserError) as error:
+        load_config(TINY, _args(**{'trian_cfg.max_iters': 2}))
+    message = str(error.value)
+    assert "no key 'trian_cfg'" in message
+    assert 'did you mean train_cfg' in message and '+KEY=VALUE' in message
+    # Existing keys merge; a new top-level key needs the + prefix.
+    cfg = load_config(TINY, _args(**{'train_cfg.max_iters': 2,
+                                     '+my_note': 'abc'}))
+    assert cfg.train_cfg.max_iters == 2 and cfg.my_note == 'abc'
+
+
+def test_override_without_equals_says_the_expected_form(
+        repo_root, capsys, monkeypatch):
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--cfg-options', 'foo'], capsys, monkeypatch)
+    assert code == 2, log
+    assert "'foo' is not of the form KEY=VALUE" in log
+    assert 'not enough values to unpack' not in log
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--cfg-options', 'trian_cfg.max_iters=2'], capsys, monkeypatch)
+    assert code == 2 and 'did you mean train_cfg' in log, log[-2000:]
+    assert 'Traceback' not in log

@@ -23,9 +23,8 @@ def load_model_config(config: Union[str, Config],
         if not osp.isfile(config):
             raise FileNotFoundError(f'Config file not found: {config}')
         config = Config.fromfile(config)
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
-    return config
+    from toolbox.engine.cfg_options import merge_cfg_options
+    return merge_cfg_options(config, cfg_options)
 
 
 def init_model(config: Union[str, Config],

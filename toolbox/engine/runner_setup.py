@@ -3,10 +3,12 @@ the command-line switches that turn into config changes."""
 import os.path as osp
 from typing import Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from toolbox.engine.checkpoint import (install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
+from toolbox.engine.cfg_options import (add_cfg_options_argument,
+                                        merge_cfg_options)
 from toolbox.engine.distributed import setup_distributed
 from toolbox.engine.errors import add_debug_argument
 
@@ -14,9 +16,7 @@ from toolbox.engine.errors import add_debug_argument
 def add_common_arguments(parser) -> None:
     """Arguments every Runner-based tool accepts."""
     parser.add_argument('--work-dir', help='folder for logs and checkpoints')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
-        help='override config keys, e.g. train_dataloader.batch_size=4')
+    add_cfg_options_argument(parser)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
         help='job launcher (tools/dist_train.sh uses pytorch)')
@@ -41,8 +41,7 @@ def load_config(path: str, args) -> Config:
     if not osp.isfile(path):
         raise FileNotFoundError(f'Config file not found: {path}')
     cfg = Config.fromfile(path)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir
