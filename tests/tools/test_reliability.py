@@ -320,3 +320,83 @@ def test_override_without_equals_says_the_expected_form(
         TINY, '--cfg-options', 'trian_cfg.max_iters=2'], capsys, monkeypatch)
     assert code == 2 and 'did you mean train_cfg' in log, log[-2000:]
     assert 'Traceback' not in log
+
+
+# --- Across the tools: user errors, bad files in folders ---------------------
+
+
+@pytest.fixture(scope='module')
+def tiny_checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp('tiny_ckpt') / 'tiny.pth'
+    save_model_of(TINY, path)
+    return path
+
+
+def test_user_errors_exit_2_with_one_message(
+        repo_root, tmp_path, tiny_checkpoint, capsys, monkeypatch):
+    bad_config = tmp_path / 'bad.py'
+    bad_config.write_text('model = dict(\n')
+    unknown_type = tmp_path / 'unknown.py'
+    unknown_type.write_text("model = dict(type='Restorerr')\n")
+    text = tmp_path / 'notes.pth'
+    text.write_text('not weights\n')
+    image = write_paired_folder(tmp_path / 'imgs', count=1, size=16)
+    a_file = tmp_path / 'a_file'
+    a_file.write_text('')
+    infer = ['--input', image / 'input' / '000.png', '--output']
+    cases = [
+        ('tools/train.py', [bad_config],
+         f'config {bad_config} does not parse, line 1'),
+        ('tools/test.py', ['missing.py', tiny_checkpoint],
+         'config file not found: missing.py'),
+        ('tools/infer.py', [unknown_type, '--checkpoint', tiny_checkpoint] +
+         infer + [tmp_path / 'o.png'], 'Restorerr is not in the'),
+        ('tools/infer.py', [TINY, '--checkpoint', text] + infer +
+         [tmp_path / 'o.png'], f'{text} is not a checkpoint'),
+        ('tools/infer.py', [TINY, '--checkpoint', tiny_checkpoint] + infer +
+         [tmp_path / 'o.jpgg'], '.jpgg is not an image format'),
+        ('tools/infer.py', [TINY, '--checkpoint', tiny_checkpoint,
+                            '--input', image / 'input', '--output', a_file],
+         'is a file, but the input'),
+    ]
+    for tool, args, expected in cases:
+        code, log = run_inprocess(repo_root, tool, args, capsys, monkeypatch)
+        assert code == 2, (tool, args, log[-2000:])
+        assert expected in log, (tool, log[-2000:])
+        assert 'Traceback' not in log and '--debug' in log
+    # --debug: the traceback of a user error (here: the exception itself).
+    from toolbox.engine.errors import UserError
+    with pytest.raises(UserError, match='does not parse'):
+        run_inprocess(repo_root, 'tools/train.py', [bad_config, '--debug'],
+                      capsys, monkeypatch)
+
+
+def folder_with_a_bad_image(tmp_path):
+    folder = write_paired_folder(tmp_path / 'src', count=3, size=16)
+    (folder / 'input' / '001.png').write_bytes(b'\x89PNG broken')
+    return folder
+
+
+def test_infer_folder_restores_every_readable_image(
+        repo_root, tmp_path, tiny_checkpoint, capsys, monkeypatch):
+    src = folder_with_a_bad_image(tmp_path)
+    out = tmp_path / 'out'
+    code, log = run_inprocess(repo_root, 'tools/infer.py', [
+        TINY, '--checkpoint', tiny_checkpoint, '--input', src / 'input',
+        '--output', out], capsys, monkeypatch)
+    assert code == 1, log[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ['000.png', '002.png']
+    assert '1 of 3 images could not be read' in log
+    assert f'{src}/input/001.png: Cannot decode image' in log
+
+
+def test_iqa_folder_scores_every_readable_image(
+        repo_root, tmp_path, capsys, monkeypatch):
+    src = folder_with_a_bad_image(tmp_path)
+    code, log = run_inprocess(repo_root, 'tools/iqa.py', [
+        src / 'input', '--ref', src / 'target', '--metrics', 'psnr'],
+        capsys, monkeypatch)
+    assert code == 1, log[-2000:]
+    assert '000' in log and '002' in log and 'mean' in log
+    assert '1 of 3 images could not be read' in log
+    assert f'{src}/input/001.png' in log

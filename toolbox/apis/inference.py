@@ -19,11 +19,9 @@ from toolbox.registry import MODELS
 def load_model_config(config: Union[str, Config],
                       cfg_options: Optional[dict] = None) -> Config:
     """A config (file or object) with ``--cfg-options`` applied."""
+    from toolbox.engine.cfg_options import merge_cfg_options, read_config
     if isinstance(config, str):
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'Config file not found: {config}')
-        config = Config.fromfile(config)
-    from toolbox.engine.cfg_options import merge_cfg_options
+        config = read_config(config)
     return merge_cfg_options(config, cfg_options)
 
 
@@ -161,19 +159,32 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
 
 def restore_path(model: torch.nn.Module, src: str, dst: str,
                  tile: Optional[int] = None, tile_overlap: int = 32,
-                 progress: bool = True) -> int:
+                 progress: bool = True,
+                 bad_files: Optional[list] = None) -> int:
     """Restore an image file, or every image in a folder (recursively).
 
     A folder ``src`` is written to the folder ``dst`` with the same relative
     paths, as PNG (lossless). A file ``src`` is written to ``dst``, or into
     it when ``dst`` is an existing folder or ends with a separator. Returns
     the number of images written; folders show a tqdm progress bar.
+
+    ``bad_files``: a list to collect ``(path, problem)`` of the images that
+    do not decode; they are skipped and every readable image is restored.
+    Without it the first such image raises
+    :class:`~toolbox.datasets.transforms.loading.ImageReadError`. The
+    output is checked before anything runs: a folder input needs a folder
+    (not a file) as ``dst``, a file input an extension OpenCV writes.
     """
     import cv2
     from tqdm import tqdm
 
+    from toolbox.datasets.listing import IMG_EXTENSIONS
     from toolbox.datasets.paired import scan_images
-    from toolbox.datasets.transforms.loading import read_image
+    from toolbox.datasets.transforms.loading import ImageReadError, read_image
+    from toolbox.engine.errors import UserError
+    if osp.isdir(src) and osp.isfile(dst):
+        raise UserError(f'--output {dst} is a file, but the input {src} is a '
+                        'folder: name a folder for the restored images')
     if osp.isdir(src):
         images = scan_images(src)
         if not images:
@@ -184,13 +195,27 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
         into_folder = osp.isdir(dst) or dst.endswith(('/', os.sep))
         name = osp.splitext(osp.basename(src))[0] + '.png'
         jobs = [(src, osp.join(dst, name) if into_folder else dst)]
+        if not into_folder and not dst.lower().endswith(IMG_EXTENSIONS):
+            raise UserError(
+                f'--output {dst}: {osp.splitext(dst)[1] or "no extension"} is '
+                'not an image format the toolbox writes; use one of '
+                f'{", ".join(IMG_EXTENSIONS)} (or a folder, ending with /)')
     else:
         raise FileNotFoundError(f'Input image or folder not found: {src}')
+    written = 0
     for path, out in tqdm(jobs, desc='restoring', unit='img',
                           disable=not progress or len(jobs) == 1):
-        restored = restore_image(model, read_image(path), tile, tile_overlap)
+        try:
+            image = read_image(path)
+        except ImageReadError as error:
+            if bad_files is None:
+                raise
+            bad_files.append((path, str(error)))
+            continue
+        restored = restore_image(model, image, tile, tile_overlap)
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         # OpenCV writes BGR; chooses the format from the extension.
         if not cv2.imwrite(out, np.ascontiguousarray(restored[..., ::-1])):
             raise OSError(f'Could not write {out} (unknown extension?)')
-    return len(jobs)
+        written += 1
+    return written

@@ -86,6 +86,22 @@ def check_cfg_options(cfg: Config, options: Optional[dict]) -> dict:
     return checked
 
 
+def read_config(path: str) -> Config:
+    """``Config.fromfile(path)``; a missing file or one that does not parse
+    is a :class:`~toolbox.engine.errors.UserError` naming it."""
+    import os.path as osp
+    if not osp.isfile(path):
+        raise UserError(f'config file not found: {path}' + (
+            ' (it is a folder)' if osp.isdir(path) else ''))
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as error:
+        where = f', line {error.lineno}' if error.lineno else ''
+        raise UserError(f'config {path} does not parse{where}: {error.msg}. '
+                        'A config is a Python file of assignments (see '
+                        'configs/demo/tiny_restorer.py).') from error
+
+
 def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
     """Check ``options`` (:func:`check_cfg_options`) and merge them."""
     if options:
@@ -94,4 +110,4 @@ def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
 
 
 __all__ = ['CfgOptionsAction', 'add_cfg_options_argument',
-           'check_cfg_options', 'merge_cfg_options', 'NEW_KEY_PREFIX']
+           'check_cfg_options', 'merge_cfg_options', 'read_config', 'NEW_KEY_PREFIX']

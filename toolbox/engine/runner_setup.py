@@ -8,7 +8,7 @@ from mmengine.config import Config
 from toolbox.engine.checkpoint import (install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
 from toolbox.engine.cfg_options import (add_cfg_options_argument,
-                                        merge_cfg_options)
+                                        merge_cfg_options, read_config)
 from toolbox.engine.distributed import setup_distributed
 from toolbox.engine.errors import add_debug_argument
 
@@ -38,9 +38,7 @@ def load_config(path: str, args) -> Config:
     safely and writes checkpoints atomically.
     """
     install_safe_checkpoint_loader()
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'Config file not found: {path}')
-    cfg = Config.fromfile(path)
+    cfg = read_config(path)
     merge_cfg_options(cfg, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir:
