@@ -62,7 +62,7 @@ from mmengine.runner import find_latest_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
-from toolbox.fileio import atomic_write_bytes
+from toolbox.fileio import atomic_write_bytes, remove_orphaned_temp_files
 
 TRUST_ENV = 'TOOLBOX_TRUST_CHECKPOINTS'
 TRUST_OPTION = '--trust-checkpoint'
@@ -223,7 +223,10 @@ class AtomicLocalBackend(LocalBackend):
     (:func:`toolbox.fileio.atomic_write_bytes`)."""
 
     def put(self, obj: bytes, filepath: PathLike) -> None:
-        """Write ``obj`` to ``filepath`` atomically (temp file + rename)."""
+        """Write ``obj`` to ``filepath`` atomically (temp file + rename),
+        after removing the temporary files an earlier run killed mid-save
+        left in the folder."""
+        remove_orphaned_temp_files(osp.dirname(osp.abspath(filepath)))
         atomic_write_bytes(obj, filepath)
 
     def put_text(self, obj: str, filepath: PathLike,
