@@ -4,7 +4,10 @@ default_scope = 'toolbox'
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),  # CPU-only runs switch to gloo themselves
+    # CPU-only runs switch to gloo themselves. timeout: seconds a collective
+    # waits for the other ranks; a rank that hangs or dies then stops every
+    # other one with an error instead of a hang (TOOLBOX_DIST_TIMEOUT wins).
+    dist_cfg=dict(backend='nccl', timeout=1800),
 )
 
 default_hooks = dict(

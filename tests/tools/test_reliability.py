@@ -400,3 +400,66 @@ def test_iqa_folder_scores_every_readable_image(
     assert '000' in log and '002' in log and 'mean' in log
     assert '1 of 3 images could not be read' in log
     assert f'{src}/input/001.png' in log
+
+
+# --- Across the tools: two nodes on one machine; a hung rank ------------------
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='exercises the CPU path')
+def test_two_nodes_train_and_a_hung_rank_stops_the_other(
+        repo_root, paired_root, tmp_path):
+    """tools/dist_train.sh with NNODES=2 (NODE_RANK 0 and 1 on localhost,
+    one process each, gloo) trains and checkpoints; when rank 1 then hangs
+    (SIGSTOP: its connections stay open, so only the timeout can tell),
+    rank 0 exits non-zero within the collective timeout."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import time
+
+    from tests.helpers import free_port
+    timeout_s = 10
+    env = dict(os.environ, NNODES='2', PORT=str(free_port()),
+               OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1',
+               TOOLBOX_DIST_TIMEOUT=str(timeout_s))
+    options = tiny_options(paired_root, max_iters=200, interval=2) + [
+        'default_hooks.logger.interval=1', 'train_cfg.val_interval=1000']
+    logs, nodes = [], []
+    for rank in (0, 1):
+        logs.append(open(tmp_path / f'node{rank}.log', 'w+'))
+        nodes.append(subprocess.Popen(
+            ['bash', 'tools/dist_train.sh', TINY, '1', '--work-dir',
+             str(tmp_path / 'work'), '--cfg-options'] + options,
+            cwd=repo_root, env=dict(env, NODE_RANK=str(rank)),
+            stdout=logs[-1], stderr=subprocess.STDOUT,
+            start_new_session=True))
+
+    def text(rank):
+        return (tmp_path / f'node{rank}.log').read_text()
+
+    try:
+        deadline = time.time() + 240
+        while 'Iter(train) [  4/200]' not in text(0):
+            assert time.time() < deadline and nodes[0].poll() is None, \
+                text(0)[-3000:]
+            time.sleep(0.5)
+        assert 'rank 0 of world size 2' in text(0)
+        assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+        worker = int(re.search(r'rank 1 of world size 2 \(pid (\d+)\)',
+                               text(1)).group(1))
+        os.kill(worker, signal.SIGSTOP)
+        stopped = time.time()
+        code = nodes[0].wait(timeout=timeout_s + 60)
+        assert code != 0
+        assert time.time() - stopped < timeout_s + 60
+        assert f'Timed out waiting {timeout_s * 1000}ms' in text(0)
+        os.kill(worker, signal.SIGKILL)
+        assert nodes[1].wait(timeout=60) != 0
+    finally:
+        for node in nodes:
+            if node.poll() is None:
+                os.killpg(node.pid, signal.SIGKILL)
+                node.wait()
+        for log in logs:
+            log.close()
