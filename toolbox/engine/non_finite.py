@@ -23,6 +23,7 @@ default hooks (``configs/_base_/default_runtime.py``,
 
 Set it with ``--cfg-options default_hooks.non_finite.on_non_finite=skip``.
 """
+import functools
 import math
 import os.path as osp
 from typing import Dict, List, Optional
@@ -121,6 +122,8 @@ class NonFiniteLossHook(Hook):
             return
         hook = self
 
+        # wraps: keeps the schedulers' step counter mark (_with_counter).
+        @functools.wraps(step)
         def guarded_step(**kwargs):
             if _grads_finite(wrapper):
                 return step(**kwargs)
