@@ -48,3 +48,4 @@ def test_default_runtime_registers_the_hook():
                           NonFiniteLossHook)
     with pytest.raises(ValueError, match='on_non_finite'):
         NonFiniteLossHook('ignore')
+

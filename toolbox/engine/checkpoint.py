@@ -459,7 +459,8 @@ def load_weights(network: nn.Module,
                  ignore_keys: Sequence[str] = (),
                  allow_extra_keys: bool = False,
                  map_location='cpu',
-                 what: Optional[str] = None) -> str:
+                 what: Optional[str] = None,
+                 strict: bool = True) -> str:
     """Strictly load ``network``'s weights from a toolbox or official file.
 
     Args:
@@ -477,6 +478,9 @@ def load_weights(network: nn.Module,
         map_location: as :func:`torch.load`.
         what: what is being loaded, put first in messages
             (``"Teacher 'rain'"``).
+        strict: ``False`` loads the tensors whose names and shapes fit, on
+            purpose, and logs the mismatch summary as a warning instead of
+            raising (a teacher's ``strict=False``).
 
     Returns:
         The checkpoint file actually read.
@@ -502,6 +506,19 @@ def load_weights(network: nn.Module,
             (f'{what}: ' if what else '') +
             f'{filename} does not fit {type(network).__name__}: '
             f'{error.args[0]}') from error
+    if not strict:
+        own = network.state_dict()
+        problem = describe_mismatch(own, state, allow_extra_keys)
+        fitting = {k: v for k, v in state.items()
+                   if k in own and tuple(v.shape) == tuple(own[k].shape)}
+        network.load_state_dict(fitting, strict=False)
+        if problem:
+            from mmengine.logging import print_log
+            print_log((f'{what}: ' if what else '') +
+                      f'non-strict loading of {filename}: loaded '
+                      f'{len(fitting)} of {len(own)} tensors; {problem}',
+                      logger='current', level=30)
+        return filename
     load_state_dict_strictly(network, state, filename, allow_extra_keys,
                              what)
     return filename
