@@ -20,6 +20,8 @@ default hooks (``configs/_base_/default_runtime.py``,
     gradients dropped, the weights untouched), as AMP's loss scaler does;
     the run goes on and logs ``skipped_steps``, the count so far. A
     non-finite loss alone (finite gradients) is counted, not stopped.
+    Wrappers with a float16 loss scaler are left to it (it skips such
+    steps itself, and lowers its scale).
 
 Set it with ``--cfg-options default_hooks.non_finite.on_non_finite=skip``.
 """
@@ -119,6 +121,11 @@ class NonFiniteLossHook(Hook):
     def _guard(self, wrapper: OptimWrapper) -> None:
         step = wrapper.step
         if getattr(step, '_non_finite_guard', False):
+            return
+        if getattr(wrapper, 'loss_scaler', None) is not None:
+            # float16 AMP: the loss scaler already skips steps with
+            # non-finite (scaled) gradients and lowers its scale; skipping
+            # before it would keep the scale too high for ever.
             return
         hook = self
 
