@@ -5,9 +5,10 @@
 
 Prints per-image values and the mean; ``--out`` writes both as JSON.
 ``--ref`` images are paired by file name (the extension may differ); a
-missing partner stops the run with an error naming it. Images that do not
-decode are skipped, listed at the end, and make the exit status 1. ``--crop-border``
-and ``--convert-to`` apply to every metric (docs/metrics.md).
+missing partner stops the run with an error naming it. Images that do
+not decode are skipped, listed at the end, and make the exit status 1.
+``--crop-border`` and ``--convert-to`` apply to every metric
+(docs/metrics.md).
 """
 import argparse
 import json

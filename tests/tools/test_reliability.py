@@ -108,7 +108,7 @@ def test_test_tool_refuses_a_gan_checkpoint_of_another_width(
     assert 'Traceback' not in log and 'PSNR:' not in log
 
 
-# --- 2. A NaN loss stops training ---------------------------------------------
+# --- 2. A NaN loss stops training --------------------------------------------
 
 
 def test_nan_loss_stops_training_before_a_bad_checkpoint(
@@ -139,7 +139,7 @@ def test_nan_loss_skip_option_counts_skipped_steps(
                for v in state['state_dict'].values())
 
 
-# --- 3. A damaged LMDB is refused, naming it -----------------------------------
+# --- 3. A damaged LMDB is refused, naming it ---------------------------------
 
 READ_EVERY_KEY = '''
 import sys
@@ -200,7 +200,7 @@ def test_verify_lists_bad_keys(repo_root, tmp_path, capsys, monkeypatch):
     assert '3 bad keys' in log
 
 
-# --- 4. create_lmdb checks every image before packing it -----------------------
+# --- 4. create_lmdb checks every image before packing it ---------------------
 
 
 def truncated_jpeg_folder(tmp_path):
@@ -239,7 +239,7 @@ def test_create_lmdb_refuses_a_truncated_jpeg(repo_root, tmp_path, capsys,
     assert f'{folder}/cut.jpg' in report
 
 
-# --- 5. Resuming with a longer schedule ----------------------------------------
+# --- 5. Resuming with a longer schedule --------------------------------------
 
 
 def test_resume_with_a_longer_schedule_follows_the_config(
@@ -286,7 +286,7 @@ def test_resume_with_a_longer_schedule_follows_the_config(
         lr(straight, 'iter_4.pth'), rel=1e-3)
 
 
-# --- 6. A misspelled override is an error ---------------------------------------
+# --- 6. A misspelled override is an error ------------------------------------
 
 
 def _args(**options):
@@ -402,7 +402,7 @@ def test_iqa_folder_scores_every_readable_image(
     assert f'{src}/input/001.png' in log
 
 
-# --- Across the tools: two nodes on one machine; a hung rank ------------------
+# --- Across the tools: two nodes on one machine; a hung rank -----------------
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='exercises the CPU path')

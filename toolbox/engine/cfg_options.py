@@ -110,4 +110,5 @@ def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
 
 
 __all__ = ['CfgOptionsAction', 'add_cfg_options_argument',
-           'check_cfg_options', 'merge_cfg_options', 'read_config', 'NEW_KEY_PREFIX']
+           'check_cfg_options', 'merge_cfg_options', 'read_config',
+           'NEW_KEY_PREFIX']

@@ -183,7 +183,8 @@ def load_checkpoint_file(filename: PathLike, map_location=None):
     trusting the file.
 
     Raises:
-        FileNotFoundError: if ``filename`` does not exist (the message names it).
+        FileNotFoundError: if ``filename`` does not exist (the message
+            names it).
         NotACheckpointError: the file was not written by ``torch.save``.
         UntrustedCheckpointError: if the file holds a type outside
             :data:`CHECKPOINT_SAFE_GLOBALS`; the message names the type and

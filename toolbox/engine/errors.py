@@ -63,7 +63,8 @@ def is_user_error(error: BaseException) -> bool:
                                                      SizeMismatchError)
     from toolbox.engine.non_finite import NonFiniteLossError
     from toolbox.engine.resume_schedule import ScheduleChangedError
-    user_types = (NonFiniteLossError, ScheduleChangedError, UserError, FileNotFoundError, IsADirectoryError,
+    user_types = (NonFiniteLossError, ScheduleChangedError, UserError,
+                  FileNotFoundError, IsADirectoryError,
                   NotADirectoryError, PermissionError,
                   CheckpointMismatchError, UntrustedCheckpointError,
                   NotACheckpointError, LMDBError, BadImagesError,

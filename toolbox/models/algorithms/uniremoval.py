@@ -61,7 +61,8 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
             checkpoint), loaded strictly
             (:func:`~toolbox.engine.checkpoint.load_weights`; ``prefix``
             picks another part of the file; ``strict=False`` loads the
-            tensors that fit on purpose and warns about the rest). ``None`` is an error unless
+            tensors that fit on purpose and warns about the rest).
+            ``None`` is an error unless
             ``allow_random_teachers``. Inputs are converted from the
             student's range to each teacher's and outputs back, so teachers
             trained on ``[0,1]`` serve a ``[-1,1]`` student. Teachers are
