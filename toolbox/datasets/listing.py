@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import re
+import struct
 from typing import Dict, Optional, Sequence, Tuple
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp',
@@ -30,6 +31,76 @@ def scan_images(folder: str,
                         f'(different extensions): {found[key]} and {path}')
                 found[key] = path
     return dict(sorted(found.items()))
+
+
+class LMDBError(OSError):
+    """An LMDB database is damaged or incomplete (the message names it and
+    says how to rebuild or check it)."""
+
+
+def _rebuild_hint(db_path: str) -> str:
+    return ('Rebuild it from its images with tools/create_lmdb.py --input '
+            f'DIR --output {db_path} --overwrite.')
+
+
+#: LMDB's meta pages (pages 0 and 1 of data.mdb, 64-bit little-endian
+#: layout): after the 16-byte page header, ``mm_magic`` (uint32),
+#: ``mm_version``, ``mm_address``, ``mm_mapsize`` (size_t), two ``MDB_db``
+#: records of 48 bytes (the first one's ``md_pad`` holds the page size),
+#: ``mm_last_pg`` and ``mm_txnid`` (size_t).
+_LMDB_MAGIC = 0xBEEFC0DE
+_META_MAGIC, _META_PAGE_SIZE, _META_LAST_PAGE = 16, 40, 136
+
+
+def _lmdb_meta(head: bytes, offset: int):
+    """``(page size, last page, txnid)`` of the meta page at ``offset``,
+    or None when it is not one."""
+    if len(head) < offset + _META_LAST_PAGE + 16:
+        return None
+    magic, = struct.unpack_from('<I', head, offset + _META_MAGIC)
+    if magic != _LMDB_MAGIC:
+        return None
+    page_size, = struct.unpack_from('<I', head, offset + _META_PAGE_SIZE)
+    last_page, txnid = struct.unpack_from('<QQ', head,
+                                          offset + _META_LAST_PAGE)
+    return page_size, last_page, txnid
+
+
+def check_lmdb(db_path: str) -> None:
+    """Cheap integrity check of an LMDB before anything maps its pages.
+
+    LMDB memory-maps ``data.mdb``; reading a page beyond the end of a
+    truncated file (an interrupted copy or download) kills the process
+    with SIGBUS, naming nothing. The header (the two meta pages, read here
+    as plain bytes) records the last page in use: a file shorter than
+    ``(last page + 1) × page size``, or one whose header is not LMDB's, is
+    refused. Each value's decode is checked where it is read
+    (:func:`~toolbox.datasets.transforms.loading.decode_image`).
+
+    Raises:
+        LMDBError: naming the database, the sizes and the fix.
+    """
+    data = osp.join(db_path, 'data.mdb')
+    size = osp.getsize(data)
+    with open(data, 'rb') as file:
+        head = file.read(2 * 65536)
+    first = _lmdb_meta(head, 0)
+    metas = [first] if first else []
+    if first:
+        metas.append(_lmdb_meta(head, first[0]))
+    metas = [m for m in metas if m]
+    if not metas:
+        raise LMDBError(
+            f'LMDB {db_path} is damaged: its data.mdb ({size} bytes) does '
+            f'not begin with an LMDB header. {_rebuild_hint(db_path)}')
+    page_size, last_page, _ = max(metas, key=lambda m: m[2])
+    needed = (last_page + 1) * page_size
+    if size < needed:
+        raise LMDBError(
+            f'LMDB {db_path} is damaged: data.mdb is {size} bytes, but its '
+            f'header says the database fills {needed} bytes ({last_page + 1} '
+            f'pages of {page_size}); the file was truncated (an interrupted '
+            f'copy or download?). {_rebuild_hint(db_path)}')
 
 
 def is_lmdb(path: str) -> bool:
@@ -85,6 +156,8 @@ def lmdb_backend(db_path: str):
     from mmengine.fileio import LmdbBackend
     key = (os.getpid(), db_path)
     if key not in _LMDB_BACKENDS:
+        # A truncated data.mdb would kill the process (SIGBUS) on a read.
+        check_lmdb(db_path)
         _LMDB_BACKENDS[key] = LmdbBackend(db_path)
     return _LMDB_BACKENDS[key]
 
@@ -194,6 +267,7 @@ def list_images(path: str, suffixes: Sequence[str] = IMG_EXTENSIONS,
     """
     path = path.rstrip('/') or path
     if is_lmdb(path):
+        check_lmdb(path)
         try:
             keys = read_meta_info(path)
         except MetaInfoError as error:
