@@ -113,3 +113,32 @@ def official_mprnet_file(path, variant: str, seed: int = 0,
     torch.save({'state_dict': {prefix + k: v for k, v in state.items()}},
                path)
     return state
+
+
+def write_basicsr_lmdb(folder, db_path, compress_level: int = 1) -> list:
+    """Pack the images of ``folder`` (flat) into ``db_path`` the way BasicSR
+    1.4.2's ``make_lmdb_from_imgs`` lays a database out, written here with
+    the ``lmdb`` package (not BasicSR's code): the key is the file name
+    without its extension, the value the PNG-encoded image, and each
+    ``meta_info.txt`` line starts with the key plus ``.png``
+    (``astronaut_0000_0096.png (96,96,3) 1``). Returns the keys."""
+    import lmdb
+    folder, db_path = Path(folder), Path(db_path)
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    env = lmdb.open(str(db_path), map_size=1 << 26)
+    lines, keys = [], []
+    with env.begin(write=True) as txn:
+        for path in files:
+            img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+            ok, buffer = cv2.imencode(
+                '.png', img, [cv2.IMWRITE_PNG_COMPRESSION, compress_level])
+            assert ok
+            key = path.name[:-len(path.suffix)]
+            txn.put(key.encode('ascii'), buffer.tobytes())
+            h, w = img.shape[:2]
+            c = 1 if img.ndim == 2 else img.shape[2]
+            lines.append(f'{key}.png ({h},{w},{c}) {compress_level}\n')
+            keys.append(key)
+    env.close()
+    (db_path / 'meta_info.txt').write_text(''.join(lines))
+    return keys

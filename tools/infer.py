@@ -8,17 +8,20 @@ The checkpoint may be a toolbox checkpoint, a work dir (its newest
 checkpoint) or an official release state dict (e.g. MPRNet's
 ``model_deblurring.pth`` with ``configs/mprnet/mprnet_deblur_gopro.py``).
 Folders are restored recursively into PNG files with the same relative
-paths.
+paths; images that do not decode are skipped, listed at the end, and make
+the exit status 1.
 """
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
 from toolbox.apis import init_model, load_model_config, restore_path
-from toolbox.engine.checkpoint import (TRUST_OPTION, CheckpointMismatchError,
+from toolbox.engine.checkpoint import (TRUST_OPTION,
                                        install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
+from toolbox.engine.cfg_options import add_cfg_options_argument
+from toolbox.engine.errors import (USER_ERROR_STATUS, add_debug_argument,
+                                  debug_requested, format_user_error,
+                                  run_tool)
 from toolbox.engine.input_check import exit_if_inputs_missing
 
 
@@ -38,9 +41,12 @@ def parse_args():
                         help='overlap of neighbouring tiles in pixels')
     parser.add_argument('--device', default='cpu',
                         help="'cpu', 'cuda' or 'cuda:N'")
+    add_cfg_options_argument(parser, 'model.generator.variant=deblurring')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
-        help='override config keys, e.g. model.generator.variant=deblurring')
+        '--non-strict', action='store_true',
+        help='load the tensors of the checkpoint that fit and keep the '
+        'others as initialised (a warning lists what did not fit)')
+    add_debug_argument(parser)
     parser.add_argument(TRUST_OPTION, action='store_true',
                         help='load the checkpoint with weights_only=False '
                         '(runs code stored in the file: only for files you '
@@ -57,13 +63,25 @@ def main():
         config = load_model_config(args.config, args.cfg_options)
         exit_if_inputs_missing(config, 'tools/infer.py', stage='infer',
                                checkpoint=args.checkpoint)
-        model = init_model(config, args.checkpoint, args.device)
+        model = init_model(config, args.checkpoint, args.device,
+                           strict=not args.non_strict)
+        bad = []
         count = restore_path(model, args.input, args.output, args.tile,
-                             args.tile_overlap)
-    except (FileNotFoundError, ValueError, CheckpointMismatchError) as error:
-        sys.exit(f'tools/infer.py: error: {error}')
+                             args.tile_overlap, bad_files=bad)
+    except ValueError as error:  # a bad value of the user's (--tile ...)
+        if debug_requested():
+            raise
+        print(format_user_error(error, 'tools/infer.py'), file=sys.stderr)
+        return USER_ERROR_STATUS
     print(f'{count} image(s) written to {args.output}')
+    if bad:
+        print(f'tools/infer.py: {len(bad)} of {len(bad) + count} images could '
+              'not be read (not restored):', file=sys.stderr)
+        for path, why in bad:
+            print(f'  {path}: {why}', file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/infer.py')

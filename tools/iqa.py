@@ -5,15 +5,19 @@
 
 Prints per-image values and the mean; ``--out`` writes both as JSON.
 ``--ref`` images are paired by file name (the extension may differ); a
-missing partner stops the run with an error naming it. ``--crop-border``
-and ``--convert-to`` apply to every metric (docs/metrics.md).
+missing partner stops the run with an error naming it. Images that do
+not decode are skipped, listed at the end, and make the exit status 1.
+``--crop-border`` and ``--convert-to`` apply to every metric
+(docs/metrics.md).
 """
 import argparse
 import json
+import sys
 
 from toolbox.evaluation.folder_scoring import (FULL_REFERENCE, NO_REFERENCE,
                                                format_scores, mean_scores,
                                                score_folder)
+from toolbox.engine.errors import add_debug_argument, run_tool
 from toolbox.fileio import atomic_write_bytes
 
 
@@ -26,17 +30,30 @@ def main():
     parser.add_argument('--crop-border', type=int, default=0)
     parser.add_argument('--convert-to', choices=['y', 'gray'], default=None)
     parser.add_argument('--out', help='write the scores as JSON')
+    add_debug_argument(parser)
     args = parser.parse_args()
+    bad = []
     try:
         scores = score_folder(args.folder, args.metrics, args.ref,
-                              args.crop_border, args.convert_to)
+                              args.crop_border, args.convert_to,
+                              bad_files=bad)
     except (FileNotFoundError, ValueError) as error:
         parser.exit(2, f'iqa.py: error: {error}\n')
-    print(format_scores(scores))
-    if args.out:
-        record = dict(mean=mean_scores(scores), images=scores)
-        atomic_write_bytes(json.dumps(record, indent=2).encode(), args.out)
+    if scores:
+        print(format_scores(scores))
+        if args.out:
+            record = dict(mean=mean_scores(scores), images=scores,
+                          bad_files=[path for path, _ in bad])
+            atomic_write_bytes(json.dumps(record, indent=2).encode(),
+                               args.out)
+    if bad:
+        print(f'tools/iqa.py: {len(bad)} of {len(bad) + len(scores)} images '
+              'could not be read (not scored):', file=sys.stderr)
+        for path, why in bad:
+            print(f'  {path}: {why}', file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/iqa.py')

@@ -8,6 +8,7 @@ Patches of scikit-image's bundled photographs get haze, rain and motion blur
 import argparse
 
 from toolbox.degradations.demo_set import make_demo_set
+from toolbox.engine.errors import add_debug_argument, run_tool
 
 
 def main():
@@ -17,6 +18,7 @@ def main():
     parser.add_argument('--size', type=int, default=96, help='patch size')
     parser.add_argument('--num-train', type=int, default=24)
     parser.add_argument('--num-test', type=int, default=6)
+    add_debug_argument(parser)
     args = parser.parse_args()
     counts = make_demo_set(args.out, args.seed, args.size, args.num_train,
                            args.num_test)
@@ -26,4 +28,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/make_demo_data.py')

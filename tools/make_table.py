@@ -8,6 +8,7 @@ rows are runs, columns test set × metric with the metric's direction.
 """
 import argparse
 
+from toolbox.engine.errors import add_debug_argument, run_tool
 from toolbox.evaluation.results import load_results
 from toolbox.evaluation.tables import FORMATS, render_table
 from toolbox.fileio import atomic_write_bytes
@@ -19,6 +20,7 @@ def main():
     parser.add_argument('--format', choices=FORMATS, default='md')
     parser.add_argument('--metrics', nargs='+', help='metrics to show')
     parser.add_argument('--out', help='also write the table here')
+    add_debug_argument(parser)
     args = parser.parse_args()
     table = render_table(load_results(args.results), args.format,
                          args.metrics)
@@ -28,4 +30,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/make_table.py')

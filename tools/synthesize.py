@@ -14,6 +14,7 @@ import argparse
 
 from toolbox.degradations.folder_synthesis import KINDS, synthesize_folder
 from toolbox.degradations.hybrid import HYBRID_LEVELS
+from toolbox.engine.errors import add_debug_argument, run_tool
 
 
 def main():
@@ -42,6 +43,7 @@ def main():
                         help='only the sorted images [START, END), e.g. '
                         '0:750 (DIV2K train) or 750:800 (test)')
     parser.add_argument('--seed', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args()
     subset = None
     if args.subset:
@@ -57,4 +59,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/synthesize.py')

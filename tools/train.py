@@ -1,10 +1,12 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
 
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 from toolbox.engine.distributed import finish_distributed
+from toolbox.engine.errors import run_tool
 from toolbox.engine.input_check import exit_if_inputs_missing
+from toolbox.engine.resume_schedule import ensure_resume_schedule_hook
 from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
                                          load_config)
 
@@ -16,6 +18,13 @@ def parse_args():
         '--resume', nargs='?', const='auto', default=None, metavar='CKPT',
         help='resume from CKPT, or from the latest checkpoint in the work '
         'dir when no path is given')
+    parser.add_argument(
+        '--resume-schedule', choices=['config', 'checkpoint', 'stop'],
+        default='config',
+        help="when the config's learning-rate schedule differs from the "
+        "resumed checkpoint's (e.g. a longer train_cfg.max_iters): take the "
+        "config's from the current rate on (default), keep the "
+        "checkpoint's, or stop (docs/reliability.md)")
     parser.add_argument(
         '--amp', action='store_true',
         help='mixed precision: float16 with loss scaling on GPUs, bfloat16 '
@@ -38,9 +47,17 @@ def main():
     if args.channels_last:
         cfg.model.setdefault('data_preprocessor', {})['channels_last'] = True
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        if find_latest_checkpoint(cfg.work_dir) is None:
+            print(f'tools/train.py: --resume: no checkpoint in {cfg.work_dir}'
+                  ' (no last_checkpoint there): starting from scratch',
+                  flush=True)
+            cfg.resume, cfg.load_from = False, None
+        else:
+            cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
+    if cfg.resume:
+        ensure_resume_schedule_hook(cfg, args.resume_schedule)
     exit_if_inputs_missing(cfg, 'tools/train.py', stage='train')
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -49,4 +66,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'tools/train.py')

@@ -4,7 +4,10 @@ default_scope = 'toolbox'
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),  # CPU-only runs switch to gloo themselves
+    # CPU-only runs switch to gloo themselves. timeout: seconds a collective
+    # waits for the other ranks; a rank that hangs or dies then stops every
+    # other one with an error instead of a hang (TOOLBOX_DIST_TIMEOUT wins).
+    dist_cfg=dict(backend='nccl', timeout=1800),
 )
 
 default_hooks = dict(
@@ -16,6 +19,10 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3,
         save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # A NaN/inf loss term stops the run (naming the term, the iteration and
+    # the last good checkpoint) before any checkpoint of non-finite weights
+    # is written; on_non_finite='skip' skips such steps instead.
+    non_finite=dict(type='NonFiniteLossHook', on_non_finite='stop'),
 )
 
 log_processor = dict(type='LogProcessor', window_size=10, by_epoch=False)

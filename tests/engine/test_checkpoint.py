@@ -275,3 +275,19 @@ def test_frozen_modules_are_held_outside_the_tree():
     holder.to(torch.float64)  # device/dtype moves reach it
     assert fixed[0].weight.dtype == torch.float64
     assert dict(holder.held_modules) == {'fixed': fixed}
+
+
+def test_load_weights_non_strict_on_purpose(tmp_path):
+    """Teachers load strictly; strict=False (a teacher's option) loads what
+    fits and keeps the rest."""
+    from torch import nn
+
+    from toolbox.engine.checkpoint import CheckpointMismatchError, load_weights
+    wide, narrow = nn.Conv2d(3, 8, 3), nn.Conv2d(3, 4, 3)
+    torch.save({'weight': narrow.weight.data, 'bias': narrow.bias.data},
+               tmp_path / 'n.pth')
+    with pytest.raises(CheckpointMismatchError, match='size mismatch'):
+        load_weights(wide, tmp_path / 'n.pth', what="Teacher 'rain'")
+    before = wide.weight.clone()
+    load_weights(wide, tmp_path / 'n.pth', strict=False)
+    assert torch.equal(wide.weight, before)

@@ -1,9 +1,9 @@
 """Inference: restore arrays, files and folders (with optional tiling)."""
-from .inference import (init_model, load_model_config, restore_image,
-                        restore_path)
+from .inference import (init_model, load_model_config, load_model_weights,
+                        restore_image, restore_path)
 from .tiling import tiled_forward
 
 __all__ = [
-    'init_model', 'load_model_config', 'restore_image', 'restore_path',
-    'tiled_forward'
+    'init_model', 'load_model_config', 'load_model_weights', 'restore_image',
+    'restore_path', 'tiled_forward'
 ]

@@ -19,19 +19,17 @@ from toolbox.registry import MODELS
 def load_model_config(config: Union[str, Config],
                       cfg_options: Optional[dict] = None) -> Config:
     """A config (file or object) with ``--cfg-options`` applied."""
+    from toolbox.engine.cfg_options import merge_cfg_options, read_config
     if isinstance(config, str):
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'Config file not found: {config}')
-        config = Config.fromfile(config)
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
-    return config
+        config = read_config(config)
+    return merge_cfg_options(config, cfg_options)
 
 
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
-               cfg_options: Optional[dict] = None) -> torch.nn.Module:
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> torch.nn.Module:
     """Build the config's model, load ``checkpoint`` strictly, set eval mode.
 
     ``checkpoint`` may be a toolbox checkpoint of the same model, a work dir
@@ -42,41 +40,100 @@ def init_model(config: Union[str, Config],
     ``model_deblurring.pth`` (``{'state_dict': ...}``, keys optionally
     ``module.``-prefixed) with ``configs/mprnet/mprnet_deblur_gopro.py``;
     CycleGAN's ``latest_net_G_A.pth`` (a raw state dict) with
-    ``configs/cyclegan/cyclegan_resnet9_unpaired.py``. A file that does not
-    fit fails with a short
+    ``configs/cyclegan/cyclegan_resnet9_unpaired.py``; an MMagic CycleGAN
+    checkpoint (whole model, see :mod:`toolbox.engine.checkpoint_formats`)
+    with the same config. A file that does not fit fails with a short
     :class:`~toolbox.engine.checkpoint.CheckpointMismatchError` naming it.
     Files go through the toolbox's safe loader (``weights_only=True``, see
     :mod:`toolbox.engine.checkpoint`), which this function also installs
     into MMEngine. Weights the config's own ``init_cfg`` would load are not
     loaded here: ``checkpoint`` is what counts. ``cfg_options`` overrides
-    config keys (``tools/infer.py --cfg-options``).
+    config keys (``tools/infer.py --cfg-options``); ``strict=False`` loads
+    what fits (see :func:`load_model_weights`).
     """
-    from toolbox.engine.checkpoint import (extract_state_dict,
-                                           find_checkpoint,
-                                           install_safe_checkpoint_loader,
-                                           load_checkpoint_file,
-                                           load_state_dict_strictly)
-    from toolbox.models.layers.norm import drop_untracked_norm_stats
+    from toolbox.engine.checkpoint import install_safe_checkpoint_loader
     install_safe_checkpoint_loader()
     config = load_model_config(config, cfg_options)
     with DefaultScope.overwrite_default_scope('toolbox'):
         model = MODELS.build(config.model)
     if checkpoint is not None:
-        filename = find_checkpoint(checkpoint)
-        state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
-                                   prefix=None)
-        # A file of the whole model (its own keys) loads into the model; a
-        # network-only file (an official release) into the network that
-        # runs, minus the instance-norm statistics old releases carry.
-        model_keys = set(model.state_dict())
-        if any(key in model_keys for key in state) or not hasattr(
-                model, 'inference_network'):
-            load_state_dict_strictly(model, state, filename)
-        else:
-            network = model.inference_network()
-            load_state_dict_strictly(
-                network, drop_untracked_norm_stats(state, network), filename)
+        load_model_weights(model, checkpoint, strict=strict)
     return model.to(device).eval()
+
+
+def load_model_weights(model: torch.nn.Module, checkpoint: str,
+                       strict: bool = True, logger=None) -> str:
+    """Load a checkpoint into a built model, strictly unless asked.
+
+    A file of the whole model (its own keys: a toolbox checkpoint of the
+    same config) loads into ``model``; a network-only file (an official
+    release, CycleGAN's ``latest_net_G_A.pth``) into its *inference
+    network*, minus the instance-norm statistics old releases carry. This
+    is what ``tools/test.py``, ``tools/infer.py`` and :func:`init_model`
+    use for every model, GANs included, instead of MMEngine's ``load_from``
+    (which loads non-strictly: a checkpoint of another width would leave
+    random weights behind a warning in the log).
+
+    Args:
+        model: the built model (unwrapped).
+        checkpoint: a file, a work dir or its ``last_checkpoint``.
+        strict: ``True`` (default): a mismatch raises
+            :class:`~toolbox.engine.checkpoint.CheckpointMismatchError`
+            naming the file with the missing, unexpected and mis-shaped
+            keys summarised. ``False`` (``--non-strict`` of the tools):
+            load the tensors whose names and shapes fit, leave the rest as
+            initialised, and log the same summary as a warning.
+        logger: where the non-strict summary goes (MMEngine's current
+            logger by default).
+
+    Returns:
+        The checkpoint file read.
+    """
+    from mmengine.logging import print_log
+
+    from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                           describe_mismatch,
+                                           extract_state_dict,
+                                           find_checkpoint,
+                                           load_checkpoint_file,
+                                           load_state_dict_strictly)
+    from toolbox.engine.checkpoint_formats import adapt_state_dict
+    from toolbox.models.layers.norm import drop_untracked_norm_stats
+    filename = find_checkpoint(checkpoint)
+    state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
+                               prefix=None)
+    # Another toolbox's layout of this model (an MMagic CycleGAN, ...)
+    # becomes the model's own keys (toolbox/engine/checkpoint_formats.py).
+    try:
+        state, note = adapt_state_dict(model, state)
+    except ValueError as error:
+        raise CheckpointMismatchError(f'{filename}: {error}') from error
+    if note:
+        print_log(note, logger='current')
+    model_keys = set(model.state_dict())
+    network = model
+    if not any(key in model_keys for key in state) and hasattr(
+            model, 'inference_network'):
+        network = model.inference_network()
+        state = drop_untracked_norm_stats(state, network)
+    if strict:
+        load_state_dict_strictly(network, state, filename)
+        return filename
+    own = network.state_dict()
+    problem = describe_mismatch(own, state)
+    fitting = {k: v for k, v in state.items()
+               if k in own and tuple(v.shape) == tuple(own[k].shape)}
+    network.load_state_dict(fitting, strict=False)
+    if problem:
+        if logger is None:
+            from mmengine.logging import MMLogger
+            logger = MMLogger.get_current_instance()
+        logger.warning(
+            f'Non-strict loading of {filename} into '
+            f'{type(network).__name__}: loaded {len(fitting)} of '
+            f'{len(own)} tensors; {problem}. The others keep their '
+            'initial (random) values.')
+    return filename
 
 
 @torch.no_grad()
@@ -115,19 +172,32 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
 
 def restore_path(model: torch.nn.Module, src: str, dst: str,
                  tile: Optional[int] = None, tile_overlap: int = 32,
-                 progress: bool = True) -> int:
+                 progress: bool = True,
+                 bad_files: Optional[list] = None) -> int:
     """Restore an image file, or every image in a folder (recursively).
 
     A folder ``src`` is written to the folder ``dst`` with the same relative
     paths, as PNG (lossless). A file ``src`` is written to ``dst``, or into
     it when ``dst`` is an existing folder or ends with a separator. Returns
     the number of images written; folders show a tqdm progress bar.
+
+    ``bad_files``: a list to collect ``(path, problem)`` of the images that
+    do not decode; they are skipped and every readable image is restored.
+    Without it the first such image raises
+    :class:`~toolbox.datasets.transforms.loading.ImageReadError`. The
+    output is checked before anything runs: a folder input needs a folder
+    (not a file) as ``dst``, a file input an extension OpenCV writes.
     """
     import cv2
     from tqdm import tqdm
 
+    from toolbox.datasets.listing import IMG_EXTENSIONS
     from toolbox.datasets.paired import scan_images
-    from toolbox.datasets.transforms.loading import read_image
+    from toolbox.datasets.transforms.loading import ImageReadError, read_image
+    from toolbox.engine.errors import UserError
+    if osp.isdir(src) and osp.isfile(dst):
+        raise UserError(f'--output {dst} is a file, but the input {src} is a '
+                        'folder: name a folder for the restored images')
     if osp.isdir(src):
         images = scan_images(src)
         if not images:
@@ -138,13 +208,27 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
         into_folder = osp.isdir(dst) or dst.endswith(('/', os.sep))
         name = osp.splitext(osp.basename(src))[0] + '.png'
         jobs = [(src, osp.join(dst, name) if into_folder else dst)]
+        if not into_folder and not dst.lower().endswith(IMG_EXTENSIONS):
+            raise UserError(
+                f'--output {dst}: {osp.splitext(dst)[1] or "no extension"} is '
+                'not an image format the toolbox writes; use one of '
+                f'{", ".join(IMG_EXTENSIONS)} (or a folder, ending with /)')
     else:
         raise FileNotFoundError(f'Input image or folder not found: {src}')
+    written = 0
     for path, out in tqdm(jobs, desc='restoring', unit='img',
                           disable=not progress or len(jobs) == 1):
-        restored = restore_image(model, read_image(path), tile, tile_overlap)
+        try:
+            image = read_image(path)
+        except ImageReadError as error:
+            if bad_files is None:
+                raise
+            bad_files.append((path, str(error)))
+            continue
+        restored = restore_image(model, image, tile, tile_overlap)
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         # OpenCV writes BGR; chooses the format from the extension.
         if not cv2.imwrite(out, np.ascontiguousarray(restored[..., ::-1])):
             raise OSError(f'Could not write {out} (unknown extension?)')
-    return len(jobs)
+        written += 1
+    return written

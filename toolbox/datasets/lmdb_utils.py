@@ -1,13 +1,19 @@
 """LMDB image databases in the format BasicSR and MMagic users already have.
 
 A database is a folder ``X.lmdb`` holding LMDB's ``data.mdb``/``lock.mdb``
-and a ``meta_info.txt`` with one line per image::
+and a ``meta_info.txt`` with one line per image, BasicSR's
+``make_lmdb_from_imgs`` convention::
 
-    <key> (<h>,<w>,<c>) <compression level>
+    <key>.png (<h>,<w>,<c>) <compression level>
 
-Values are the encoded image bytes (PNG by default), keys the image paths
-relative to the source folder without extension (``scene1/0001``), so names
-with dots and sub-folders work.
+Values are the PNG-encoded images, keys the image paths relative to the
+source folder without extension (``scene1/0001``); a line names the key
+with ``.png`` appended, as BasicSR writes it. The toolbox reads keys with
+dots and sub-folders (:func:`~toolbox.datasets.listing.read_meta_info`
+checks each line against the stored keys). BasicSR's and MMEditing's LMDB
+datasets cut a line at its first dot, so they read a database only when no
+key has a dot in it (:func:`keys_unreadable_elsewhere`); ``create_lmdb``
+warns otherwise (:class:`DottedKeyWarning`).
 
 Crash safety: :func:`create_lmdb` builds into ``X.lmdb.partial`` and renames
 it to ``X.lmdb`` only when complete, so ``X.lmdb`` is never half-written.
@@ -17,6 +23,7 @@ crash reopens the partial database and skips the keys it already holds.
 import os
 import os.path as osp
 import shutil
+import warnings
 from multiprocessing import Pool
 from typing import Iterator, List, Optional, Tuple
 
@@ -24,25 +31,65 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, is_lmdb,
-                                      read_meta_info, scan_images)
+from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, LMDBError,
+                                      check_lmdb, is_lmdb, read_meta_info,
+                                      scan_images)
 
 __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
-           'META_FILE']
+           'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
+           'DottedKeyWarning', 'LMDBError', 'check_lmdb', 'verify_lmdb',
+           'BadImagesError', 'BAD_REPORT_SUFFIX']
 
 
-def _encode(job) -> Tuple[str, bytes, Tuple[int, int, int]]:
+class DottedKeyWarning(UserWarning):
+    """Keys with a dot: BasicSR and MMEditing will not find those images."""
+
+
+def meta_info_line(key: str, shape: Tuple[int, int, int],
+                   compress_level: int) -> str:
+    """One ``meta_info.txt`` line as BasicSR writes it: the key with
+    ``.png`` appended (the value is a PNG), the shape, the PNG level."""
+    h, w, c = shape
+    return f'{key}.png ({h},{w},{c}) {compress_level}'
+
+
+def keys_unreadable_elsewhere(keys) -> List[str]:
+    """The keys that BasicSR's ``paired_paths_from_lmdb`` and MMEditing
+    0.x's ``SRLmdbDataset`` would get wrong: they take a line up to its
+    first dot as the key, so a key with a dot anywhere (``img.v2``,
+    ``scene.1/0001``) is cut short (``img``, ``scene``)."""
+    return [key for key in keys if '.' in key]
+
+
+class BadImagesError(ValueError):
+    """Some source images do not decode; the database was not finalised
+    (the message lists them)."""
+
+
+#: Where ``create_lmdb(..., skip_bad=True)`` lists the files it left out:
+#: next to the database, ``X.lmdb`` + this suffix.
+BAD_REPORT_SUFFIX = '.bad_files.txt'
+
+
+def _encode(job):
+    """``(key, png bytes, (h, w, c), None)``, or ``(key, None, None,
+    problem)`` for a file that fails the loader's rule
+    (:func:`~toolbox.datasets.transforms.loading.decode_stored`)."""
+    from toolbox.datasets.transforms.loading import (ImageReadError,
+                                                     decode_stored)
     key, path, level = job
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise OSError(f'Cannot read image {path}')
+    try:
+        with open(path, 'rb') as file:
+            img = decode_stored(file.read(), path)
+    except (OSError, ImageReadError) as error:
+        return key, None, None, str(error)
     ok, buffer = cv2.imencode('.png', img, [cv2.IMWRITE_PNG_COMPRESSION,
                                             level])
     if not ok:
-        raise OSError(f'Cannot encode {path} as PNG')
+        return key, None, None, f'Cannot encode {path} as PNG'
     h, w = img.shape[:2]
     c = 1 if img.ndim == 2 else img.shape[2]
-    return key, buffer.tobytes(), (h, w, c)
+    return key, buffer.tobytes(), (h, w, c), None
 
 
 def _existing_keys(env) -> set:
@@ -55,8 +102,18 @@ def _existing_keys(env) -> set:
 def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
                 workers: int = 1, commit_every: int = 500,
                 overwrite: bool = False, progress: bool = True,
-                map_size: Optional[int] = None) -> int:
+                map_size: Optional[int] = None,
+                skip_bad: bool = False) -> int:
     """Pack every image under ``input_dir`` into the LMDB ``output``.
+
+    Every image is fully decoded and checked before it is packed, by the
+    rule of the folder loader
+    (:func:`~toolbox.datasets.transforms.loading.decode_stored`). Files
+    that fail are collected; at the end, :class:`BadImagesError` lists them
+    and the database is left partial (``X.lmdb.partial``: fix or remove the
+    files and rerun, the good images are kept), unless ``skip_bad``: then
+    the database is finalised without them and they are listed in
+    ``X.lmdb.bad_files.txt`` next to it.
 
     Returns the number of images in the finished database.
     """
@@ -74,6 +131,15 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
     bad = [k for k in images if not k.isascii() or ' ' in k]
     if bad:
         raise ValueError(f'LMDB keys must be ASCII without spaces: {bad[:3]}')
+    dotted = keys_unreadable_elsewhere(images)
+    if dotted:
+        warnings.warn(
+            f'{len(dotted)} of {len(images)} keys contain a dot (e.g. '
+            f'{dotted[0]!r}): the toolbox reads them, but BasicSR and '
+            'MMEditing 0.x cut a meta_info.txt line at its first dot '
+            f'({dotted[0].split(".")[0]!r}) and will not find these images. '
+            'Rename them if those toolboxes must read this database.',
+            DottedKeyWarning, stacklevel=2)
     partial = output + '.partial'
     if map_size is None:
         total = sum(osp.getsize(p) for p in images.values())
@@ -90,10 +156,15 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
     pool = Pool(workers) if workers > 1 else None
     results = pool.imap(_encode, jobs, chunksize=8) if pool else map(
         _encode, jobs)
+    bad: List[Tuple[str, str]] = []
     try:
         batch: List = []
         for item in results:
-            batch.append(item)
+            if item[3] is not None:
+                bad.append((images[item[0]], item[3]))
+                bar.update(1)
+                continue
+            batch.append(item[:3])
             if len(batch) >= commit_every:
                 _commit(env, batch, shapes, meta_path)
                 bar.update(len(batch))
@@ -106,15 +177,32 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
             pool.close()
             pool.join()
         env.close()
+    report = output + BAD_REPORT_SUFFIX
+    if bad and not skip_bad:
+        listed = '\n'.join(f'  {path}: {why}' for path, why in bad)
+        raise BadImagesError(
+            f'{len(bad)} of {len(images)} images in {input_dir} do not '
+            f'decode; {output} was not finalised (the {len(images) - len(bad)}'
+            f' good images are kept in {partial} for the rerun):\n{listed}\n'
+            'Fix or remove these files and rerun, or pass --skip-bad to '
+            f'build the database without them (listed in {report}).')
+    bad_paths = {path for path, _ in bad}
+    kept = [k for k, p in images.items() if p not in bad_paths]
     with open(osp.join(partial, META_FILE), 'w') as f:
-        for key in images:
-            h, w, c = shapes[key]
-            f.write(f'{key} ({h},{w},{c}) {compress_level}\n')
+        for key in kept:
+            f.write(meta_info_line(key, shapes[key], compress_level) + '\n')
     os.remove(meta_path)
     if osp.exists(output):
         shutil.rmtree(output)
     os.replace(partial, output)
-    return len(images)
+    if bad:
+        with open(report, 'w') as f:
+            f.write(f'# {len(bad)} images of {input_dir} left out of {output}'
+                    ' (they do not decode)\n')
+            f.writelines(f'{path}\t{why}\n' for path, why in bad)
+    elif osp.exists(report):
+        os.remove(report)
+    return len(kept)
 
 
 def _read_partial_meta(path: str) -> Iterator[Tuple[str, tuple]]:
@@ -141,6 +229,60 @@ def _commit(env, batch, shapes, meta_path) -> None:
             f.write(f'{key} {",".join(map(str, shape))}\n')
         f.flush()
         os.fsync(f.fileno())
+
+
+def verify_lmdb(db_path: str, progress: bool = False
+                ) -> List[Tuple[str, str]]:
+    """Check a whole database against its ``meta_info.txt``.
+
+    Every listed key must be in the database and its value must decode (the
+    loader's rule) to the listed ``(h, w, c)``; keys in the database that
+    the list lacks are reported too. Returns ``(key, problem)`` pairs,
+    empty for a sound database.
+
+    Raises:
+        LMDBError: the file itself is damaged (see :func:`check_lmdb`).
+        FileNotFoundError: no ``meta_info.txt``.
+    """
+    import lmdb
+
+    from toolbox.datasets.transforms.loading import (ImageReadError,
+                                                     decode_stored)
+    db_path = db_path.rstrip('/')
+    if not is_lmdb(db_path):
+        raise FileNotFoundError(f'{db_path} is not an LMDB (no data.mdb in '
+                                'it)')
+    check_lmdb(db_path)
+    listed = read_meta_info(db_path)
+    problems = []
+    env = lmdb.open(db_path, readonly=True, lock=False, readahead=False)
+    try:
+        with env.begin(write=False) as txn:
+            for key, shape in tqdm(listed.items(), desc='verify',
+                                   disable=not progress):
+                value = txn.get(key.encode('ascii'))
+                if value is None:
+                    problems.append((key, 'listed in meta_info.txt but '
+                                     'not in the database'))
+                    continue
+                try:
+                    img = decode_stored(bytes(value), key)
+                except ImageReadError as error:
+                    problems.append((key, str(error)))
+                    continue
+                found = img.shape[:2] + (
+                    1 if img.ndim == 2 else img.shape[2], )
+                if tuple(shape) != found:
+                    problems.append((key, f'decodes to {found}, '
+                                     f'meta_info.txt says {tuple(shape)}'))
+            for raw in txn.cursor().iternext(keys=True, values=False):
+                key = bytes(raw).decode('ascii', 'replace')
+                if key not in listed:
+                    problems.append((key, 'in the database but not listed '
+                                     'in meta_info.txt'))
+    finally:
+        env.close()
+    return problems
 
 
 def read_lmdb_image(db_path: str, key: str) -> np.ndarray:

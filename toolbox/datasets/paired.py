@@ -4,7 +4,8 @@ from typing import Dict, List, Optional, Sequence
 
 from toolbox.datasets.base import RestorationDataset, build_pipeline
 from toolbox.datasets.listing import (IMG_EXTENSIONS, is_lmdb, list_images,
-                                      scan_images)
+                                      parse_meta_info_line, scan_images,
+                                      strip_image_extension)
 from toolbox.registry import DATASETS
 
 __all__ = [
@@ -57,6 +58,15 @@ class PairedImageDataset(RestorationDataset):
         suffixes: image file extensions to look for.
         skip_bad: see :class:`~toolbox.datasets.base.RestorationDataset`
             (drop inputs without a target, logging the count).
+        ann_file: optional list of the pairs to use, one per line, in
+            order: BasicSR's ``meta_info_file`` and MMagic's ``ann_file``
+            (``0001_s001.png (480,480,3)``, ``00001/0266 (256, 448, 3)`` or
+            a bare name). The first field, without its image extension, is
+            the name ``{}`` stands for in ``filename_tmpl`` (the target's
+            name under BasicSR's ``filename_tmpl``), relative to the
+            folder; a listed name without an input is an error naming the
+            line (dropped and counted with ``skip_bad``). Relative to
+            ``data_root``. ``''`` (default): every input.
         test_mode, lazy_init, ...: see :class:`mmengine.dataset.BaseDataset`.
 
     Each sample holds ``img_path``, ``gt_path``, ``key`` (the input's path
@@ -152,9 +162,51 @@ class PairedImageDataset(RestorationDataset):
         self.report_skipped(len(images) - len(kept), f'empty {side} files')
         return kept
 
+    def template_name(self, key: str) -> Optional[str]:
+        """What ``{}`` stands for in ``filename_tmpl['img']`` for an input
+        key, with its folder (``'a/0001'`` for ``'a/0001x4'`` under
+        ``'{}x4'``); ``None`` when the name does not follow it."""
+        folder, _, stem = key.rpartition('/')
+        match = self._img_tmpl.match(stem)
+        if match is None:
+            return None
+        return f'{folder}/{match.group(1)}' if folder else match.group(1)
+
+    def select_listed(self, inputs: Dict[str, str]) -> Dict[str, str]:
+        """The inputs ``ann_file`` lists, in its order (see the class
+        docstring for the line format)."""
+        by_name = {self.template_name(key): key for key in inputs}
+        selected, missing = {}, []
+        with open(self.ann_file) as f:
+            for number, line in enumerate(f, start=1):
+                try:
+                    parsed = parse_meta_info_line(line)
+                except ValueError as error:
+                    raise ValueError(f'{self.name}: {self.ann_file}:{number}:'
+                                     f' malformed line: {error}') from None
+                if parsed is None:
+                    continue
+                name = parsed[0].lstrip('/')
+                name = strip_image_extension(name, self.suffixes) or name
+                if name in by_name:
+                    selected[by_name[name]] = inputs[by_name[name]]
+                else:
+                    missing.append(f'{self.ann_file}:{number}: '
+                                   f'{line.strip()!r}')
+        if missing and not self.skip_bad:
+            raise FileNotFoundError(
+                f'{self.name}: {len(missing)} line(s) of the list name no '
+                f'input in {self.data_prefix["img"]} (filename_tmpl '
+                f'{self.filename_tmpl}), e.g. {missing[0]}')
+        self.report_skipped(len(missing), 'listed names without an input')
+        return selected
+
     def load_data_list(self) -> List[dict]:
-        """Pair every input with its target."""
+        """Pair every input (every listed one, with ``ann_file``) with its
+        target."""
         inputs = self.drop_empty_files(self._scan('img'), 'img')
+        if self.ann_file:
+            inputs = self.select_listed(inputs)
         targets = self.drop_empty_files(self._scan('gt'), 'gt')
         data = self.pair(inputs, targets)
         if not data:

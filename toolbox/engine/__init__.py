@@ -8,7 +8,8 @@ which the tools, :func:`toolbox.apis.init_model` and
 """
 from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, AtomicLocalBackend,
                          CheckpointMismatchError, FrozenModuleHolder,
-                         UntrustedCheckpointError, extract_state_dict,
+                         NotACheckpointError, UntrustedCheckpointError,
+                         extract_state_dict,
                          find_checkpoint, install_safe_checkpoint_loader,
                          load_checkpoint_file, load_weights,
                          set_checkpoint_trust)
@@ -18,8 +19,9 @@ from .optim_constructor import MultiOptimWrapperConstructor
 from .optim_wrapper import MixedPrecisionOptimWrapper
 
 __all__ = [
-    'CHECKPOINT_SAFE_GLOBALS', 'AtomicLocalBackend', 'UntrustedCheckpointError',
-    'CheckpointMismatchError', 'FrozenModuleHolder', 'extract_state_dict',
+    'CHECKPOINT_SAFE_GLOBALS', 'AtomicLocalBackend',
+    'UntrustedCheckpointError', 'CheckpointMismatchError',
+    'NotACheckpointError', 'FrozenModuleHolder', 'extract_state_dict',
     'find_checkpoint', 'install_safe_checkpoint_loader',
     'load_checkpoint_file', 'load_weights', 'set_checkpoint_trust',
     'setup_distributed', 'finish_distributed',
@@ -27,3 +29,6 @@ __all__ = [
     'MultiOptimWrapperConstructor'
 ]
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402
+from .non_finite import (NonFiniteLossError,  # noqa: F401,E402
+                         NonFiniteLossHook)
+from .resume_schedule import ResumeScheduleHook  # noqa: F401,E402

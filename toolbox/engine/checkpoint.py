@@ -28,13 +28,16 @@ Official and toolbox state dicts
     :func:`extract_state_dict` takes a network's weights out of a toolbox
     checkpoint (``{'state_dict': {'generator.*': ...}}``), an official
     release (``{'state_dict': sd}``, keys often ``module.``-prefixed by
-    ``DataParallel``) or a bare state dict; :func:`strip_prefix` is the key
+    ``DataParallel``), a BasicSR network file (``{'params': sd}``) or a
+    bare state dict; :func:`strip_prefix` is the key
     cleaning it uses. :func:`find_checkpoint` resolves a work dir to its
     newest checkpoint (MMEngine's
     :func:`~mmengine.runner.find_latest_checkpoint`). :func:`load_weights`
     loads a (sub-)network strictly from any of these and fails with
     :class:`CheckpointMismatchError`, a short summary that names the file,
-    instead of one line per mismatching tensor.
+    instead of one line per mismatching tensor. Whole-model checkpoints
+    of other toolboxes (MMagic's CycleGAN) are converted by the adapters
+    of :mod:`toolbox.engine.checkpoint_formats`.
 
 Frozen sub-modules
     :class:`FrozenModuleHolder` keeps networks a model uses but does not own
@@ -62,7 +65,7 @@ from mmengine.runner import find_latest_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
-from toolbox.fileio import atomic_write_bytes
+from toolbox.fileio import atomic_write_bytes, remove_orphaned_temp_files
 
 TRUST_ENV = 'TOOLBOX_TRUST_CHECKPOINTS'
 TRUST_OPTION = '--trust-checkpoint'
@@ -151,6 +154,30 @@ class UntrustedCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds an object outside the allow-list."""
 
 
+class NotACheckpointError(ValueError):
+    """The file is not a PyTorch checkpoint at all (text, an image, a
+    truncated download)."""
+
+
+#: How files written by ``torch.save`` begin: a zip archive (torch>=1.6) or
+#: a pickle of protocol 2 or higher (the legacy format).
+_CHECKPOINT_MAGIC = (b'PK\x03\x04', b'\x80')
+
+
+def _check_is_checkpoint(filename: str) -> None:
+    """Refuse a file that ``torch.save`` cannot have written, before
+    unpickling reports it as an untrusted object."""
+    with open(filename, 'rb') as file:
+        head = file.read(4)
+    if not head.startswith(_CHECKPOINT_MAGIC):
+        raise NotACheckpointError(
+            f'{filename} is not a checkpoint: it does not begin like a file '
+            'written by torch.save (a zip archive or a pickle); '
+            f'{"it is empty" if not head else f"it begins with {head!r}"}. '
+            'Name a .pth file written by tools/train.py or an official '
+            'release.')
+
+
 def load_checkpoint_file(filename: PathLike, map_location=None):
     """Load a local checkpoint with ``weights_only=True`` and the allow-list.
 
@@ -159,7 +186,9 @@ def load_checkpoint_file(filename: PathLike, map_location=None):
     trusting the file.
 
     Raises:
-        FileNotFoundError: if ``filename`` does not exist (the message names it).
+        FileNotFoundError: if ``filename`` does not exist (the message
+            names it).
+        NotACheckpointError: the file was not written by ``torch.save``.
         UntrustedCheckpointError: if the file holds a type outside
             :data:`CHECKPOINT_SAFE_GLOBALS`; the message names the type and
             the option that trusts the file.
@@ -167,6 +196,7 @@ def load_checkpoint_file(filename: PathLike, map_location=None):
     filename = osp.expanduser(os.fspath(filename))
     if not osp.isfile(filename):
         raise FileNotFoundError(f'Checkpoint file not found: {filename}')
+    _check_is_checkpoint(filename)
     if checkpoint_trusted():
         return torch.load(filename, map_location=map_location,
                           weights_only=False)
@@ -197,7 +227,10 @@ class AtomicLocalBackend(LocalBackend):
     (:func:`toolbox.fileio.atomic_write_bytes`)."""
 
     def put(self, obj: bytes, filepath: PathLike) -> None:
-        """Write ``obj`` to ``filepath`` atomically (temp file + rename)."""
+        """Write ``obj`` to ``filepath`` atomically (temp file + rename),
+        after removing the temporary files an earlier run killed mid-save
+        left in the folder."""
+        remove_orphaned_temp_files(osp.dirname(osp.abspath(filepath)))
         atomic_write_bytes(obj, filepath)
 
     def put_text(self, obj: str, filepath: PathLike,
@@ -264,17 +297,27 @@ def strip_prefix(state_dict: Mapping, prefix: str,
     return out
 
 
+#: Where a BasicSR network file (``net_g_*.pth``) keeps its weights, in the
+#: order taken: ``params`` (BasicSR's default ``param_key_g``), then
+#: ``params_ema`` (a file holding only the EMA weights).
+BASICSR_PARAM_KEYS = ('params', 'params_ema')
+
+
 def _state_dict_of(checkpoint) -> Mapping:
     """The state dict inside a checkpoint, or the checkpoint itself."""
     if isinstance(checkpoint, Mapping) and isinstance(
             checkpoint.get('state_dict'), Mapping):
         return checkpoint['state_dict']
+    for key in BASICSR_PARAM_KEYS:
+        if isinstance(checkpoint, Mapping) and isinstance(
+                checkpoint.get(key), Mapping):
+            return checkpoint[key]
     if isinstance(checkpoint, Mapping) and all(
             isinstance(v, torch.Tensor) for v in checkpoint.values()):
         return checkpoint
     raise TypeError(
-        "the file holds no state dict (neither {'state_dict': {...}} nor a "
-        'mapping of names to tensors)')
+        "the file holds no state dict (neither {'state_dict': {...}}, "
+        "BasicSR's {'params': {...}} nor a mapping of names to tensors)")
 
 
 def extract_state_dict(checkpoint,
@@ -285,8 +328,11 @@ def extract_state_dict(checkpoint,
     """A network's weights, with clean keys, out of a loaded checkpoint.
 
     Accepts a toolbox/MMEngine checkpoint (``{'state_dict': ..., 'meta':
-    ...}``), an official release (``{'state_dict': sd}``, e.g. MPRNet's) or a
-    bare state dict (e.g. CycleGAN's ``latest_net_G_A.pth``). In order:
+    ...}``), an official release (``{'state_dict': sd}``, e.g. MPRNet's), a
+    BasicSR network file (``{'params': sd, 'params_ema': sd}``: ``params``,
+    BasicSR's default ``param_key_g``; ``params_ema`` when it is the only
+    one) or a bare state dict (e.g. CycleGAN's ``latest_net_G_A.pth``). In
+    order:
 
     1. ``strip_prefixes`` are removed from the start of every key
        (``module.`` by default).
@@ -405,11 +451,13 @@ def describe_mismatch(network_state: Mapping,
         return None
     parts = []
     if shapes:
-        first = shapes[0]
+        examples = '; '.join(
+            f'{k}: file {_shape(file_state[k])}, network '
+            f'{_shape(network_state[k])}' for k in shapes[:3])
+        more = f'; … ({len(shapes)} in all)' if len(shapes) > 3 else ''
         parts.append(
             f'size mismatch in {len(shapes)} of {len(network_state)} tensors '
-            f'(e.g. {first}: file {_shape(file_state[first])}, network '
-            f'{_shape(network_state[first])})')
+            f'(e.g. {examples}{more})')
     if missing:
         parts.append(f'{len(missing)} keys missing from the file '
                      f'({_examples(missing)})')
@@ -428,7 +476,8 @@ def load_weights(network: nn.Module,
                  ignore_keys: Sequence[str] = (),
                  allow_extra_keys: bool = False,
                  map_location='cpu',
-                 what: Optional[str] = None) -> str:
+                 what: Optional[str] = None,
+                 strict: bool = True) -> str:
     """Strictly load ``network``'s weights from a toolbox or official file.
 
     Args:
@@ -446,6 +495,9 @@ def load_weights(network: nn.Module,
         map_location: as :func:`torch.load`.
         what: what is being loaded, put first in messages
             (``"Teacher 'rain'"``).
+        strict: ``False`` loads the tensors whose names and shapes fit, on
+            purpose, and logs the mismatch summary as a warning instead of
+            raising (a teacher's ``strict=False``).
 
     Returns:
         The checkpoint file actually read.
@@ -471,6 +523,19 @@ def load_weights(network: nn.Module,
             (f'{what}: ' if what else '') +
             f'{filename} does not fit {type(network).__name__}: '
             f'{error.args[0]}') from error
+    if not strict:
+        own = network.state_dict()
+        problem = describe_mismatch(own, state, allow_extra_keys)
+        fitting = {k: v for k, v in state.items()
+                   if k in own and tuple(v.shape) == tuple(own[k].shape)}
+        network.load_state_dict(fitting, strict=False)
+        if problem:
+            from mmengine.logging import print_log
+            print_log((f'{what}: ' if what else '') +
+                      f'non-strict loading of {filename}: loaded '
+                      f'{len(fitting)} of {len(own)} tensors; {problem}',
+                      logger='current', level=30)
+        return filename
     load_state_dict_strictly(network, state, filename, allow_extra_keys,
                              what)
     return filename
@@ -483,7 +548,16 @@ def load_state_dict_strictly(network: nn.Module,
                              what: Optional[str] = None) -> None:
     """``network.load_state_dict(state_dict, strict=True)`` with a short
     :class:`CheckpointMismatchError` (naming ``source``) when it does not
-    fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``."""
+    fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``.
+
+    A state dict in another toolbox's layout registered for ``network``'s
+    class (:mod:`toolbox.engine.checkpoint_formats`) is converted first."""
+    from toolbox.engine.checkpoint_formats import adapt_state_dict
+    try:
+        state_dict, _ = adapt_state_dict(network, state_dict)
+    except ValueError as error:
+        raise CheckpointMismatchError(
+            (f'{what}: ' if what else '') + f'{source}: {error}') from error
     own = network.state_dict()
     problem = describe_mismatch(own, state_dict, allow_extra_keys)
     if problem:
@@ -567,7 +641,8 @@ class FrozenModuleHolder:
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'TRUST_ENV', 'TRUST_OPTION',
-    'UntrustedCheckpointError', 'set_checkpoint_trust', 'checkpoint_trusted',
+    'UntrustedCheckpointError', 'NotACheckpointError',
+    'set_checkpoint_trust', 'checkpoint_trusted',
     'load_checkpoint_file', 'AtomicLocalBackend', 'atomic_write_bytes',
     'install_safe_checkpoint_loader', 'safe_checkpoint_loader_installed',
     'strip_prefix', 'extract_state_dict', 'find_checkpoint',

@@ -16,6 +16,23 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
+#: Seconds a collective (all-reduce, barrier, broadcast) waits for the
+#: other ranks before it fails: a rank that died without closing its
+#: connections, or hangs, then stops every other rank with an error
+#: instead of a hang. ``env_cfg.dist_cfg.timeout`` in a config, or the
+#: environment variable below, which wins.
+DEFAULT_TIMEOUT_S = 1800
+TIMEOUT_ENV = 'TOOLBOX_DIST_TIMEOUT'
+
+
+def collective_timeout(cfg: Config) -> int:
+    """The collective timeout of a run, in seconds (see
+    :data:`DEFAULT_TIMEOUT_S`)."""
+    if os.environ.get(TIMEOUT_ENV):
+        return int(float(os.environ[TIMEOUT_ENV]))
+    dist_cfg = (cfg.get('env_cfg') or {}).get('dist_cfg') or {}
+    return int(dist_cfg.get('timeout') or DEFAULT_TIMEOUT_S)
+
 
 def _slurm_environment(port: int) -> None:
     """Derive torch.distributed's env:// variables from Slurm's."""
@@ -54,19 +71,29 @@ def init_cpu_process_group(launcher: str, port: int = 29500,
         backend='gloo', timeout=timedelta(seconds=timeout_s))
     # Printed by every rank (MMEngine's logger speaks for rank 0 only).
     print(f'toolbox: gloo process group ready (no CUDA): rank '
-          f'{dist.get_rank()} of world size {dist.get_world_size()}',
+          f'{dist.get_rank()} of world size {dist.get_world_size()} '
+          f'(pid {os.getpid()})',
           flush=True)
 
 
 def setup_distributed(cfg: Config, launcher: str) -> None:
     """Prepare ``cfg`` (and the process group) for ``launcher``.
 
-    Does nothing for ``launcher='none'`` or when CUDA is available.
+    Sets the collective timeout (:func:`collective_timeout`) in
+    ``env_cfg.dist_cfg``; without CUDA also starts the gloo group. Does
+    nothing for ``launcher='none'``.
     """
-    if launcher == 'none' or torch.cuda.is_available():
+    if launcher == 'none':
+        return
+    timeout_s = collective_timeout(cfg)
+    # MMEngine's own (CUDA) initialisation reads it from here too.
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['timeout'] = \
+        timeout_s
+    if torch.cuda.is_available():
         return
     init_cpu_process_group(launcher,
-                           port=int(os.environ.get('MASTER_PORT', 29500)))
+                           port=int(os.environ.get('MASTER_PORT', 29500)),
+                           timeout_s=timeout_s)
     wrapper_cfg = dict(cfg.get('model_wrapper_cfg') or {})
     wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
     # DDP on CPU modules needs device_ids=None (a list means CUDA devices).

@@ -3,19 +3,20 @@ the command-line switches that turn into config changes."""
 import os.path as osp
 from typing import Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from toolbox.engine.checkpoint import (install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
+from toolbox.engine.cfg_options import (add_cfg_options_argument,
+                                        merge_cfg_options, read_config)
 from toolbox.engine.distributed import setup_distributed
+from toolbox.engine.errors import add_debug_argument
 
 
 def add_common_arguments(parser) -> None:
     """Arguments every Runner-based tool accepts."""
     parser.add_argument('--work-dir', help='folder for logs and checkpoints')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
-        help='override config keys, e.g. train_dataloader.batch_size=4')
+    add_cfg_options_argument(parser)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
         help='job launcher (tools/dist_train.sh uses pytorch)')
@@ -23,6 +24,7 @@ def add_common_arguments(parser) -> None:
         '--trust-checkpoint', action='store_true',
         help='load checkpoints with weights_only=False (runs code stored in '
         'the file: only for files you trust)')
+    add_debug_argument(parser)
     # torchrun passes --local-rank to old-style scripts; accept both spellings.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -36,11 +38,8 @@ def load_config(path: str, args) -> Config:
     safely and writes checkpoints atomically.
     """
     install_safe_checkpoint_loader()
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'Config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = read_config(path)
+    merge_cfg_options(cfg, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir

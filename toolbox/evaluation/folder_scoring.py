@@ -5,7 +5,7 @@ import numpy as np
 from tqdm import tqdm
 
 from toolbox.datasets.paired import scan_images
-from toolbox.datasets.transforms.loading import read_image
+from toolbox.datasets.transforms.loading import ImageReadError, read_image
 from toolbox.evaluation import functional
 
 FULL_REFERENCE = ('psnr', 'ssim')
@@ -15,13 +15,20 @@ NO_REFERENCE = ('brisque', 'niqe', 'piqe')
 def score_folder(folder: str, metrics: Sequence[str],
                  ref_folder: Optional[str] = None, crop_border: int = 0,
                  convert_to: Optional[str] = None,
-                 progress: bool = True) -> Dict[str, Dict[str, float]]:
+                 progress: bool = True,
+                 bad_files: Optional[List] = None
+                 ) -> Dict[str, Dict[str, float]]:
     """``{image key: {metric: value}}`` for every image of ``folder``.
 
     Full-reference metrics pair images with ``ref_folder`` by name (the
     extension may differ); a missing partner is an error naming it.
     ``crop_border`` and ``convert_to`` apply to every metric (see
     :mod:`toolbox.evaluation.functional` for their meaning).
+
+    ``bad_files``: a list to collect ``(path, problem)`` of the images (or
+    references) that do not decode; they are skipped and every readable
+    image is scored. Without it the first such image raises
+    :class:`~toolbox.datasets.transforms.loading.ImageReadError`.
     """
     metrics = [m.lower() for m in metrics]
     unknown = set(metrics) - set(FULL_REFERENCE + NO_REFERENCE)
@@ -43,9 +50,15 @@ def score_folder(folder: str, metrics: Sequence[str],
     scores = {}
     for key, path in tqdm(images.items(), desc='scoring',
                           disable=not progress):
-        img = read_image(path)
+        try:
+            img = read_image(path)
+            ref = read_image(refs[key]) if needs_ref else None
+        except ImageReadError as error:
+            if bad_files is None:
+                raise
+            bad_files.append((path, str(error)))
+            continue
         row = {}
-        ref = read_image(refs[key]) if needs_ref else None
         for metric in metrics:
             fn = getattr(functional, metric)
             try:

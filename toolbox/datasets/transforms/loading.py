@@ -1,12 +1,12 @@
 """Image loading: any file OpenCV reads → 8-bit RGB, once, clear errors."""
-import os
 from typing import Optional
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmengine.fileio import LmdbBackend, get
+from mmengine.fileio import get
 
+from toolbox.datasets.listing import LMDBError, lmdb_backend
 from toolbox.registry import TRANSFORMS
 
 
@@ -52,16 +52,10 @@ def to_uint8_rgb(img: np.ndarray, path: str = '<array>') -> np.ndarray:
     raise ImageReadError(f'{path}: unsupported pixel type {img.dtype}')
 
 
-_LMDB_CLIENTS = {}
-
-
 def _lmdb_get(key: str, db_path: str) -> bytes:
     """Read a key through one cached ``LmdbBackend`` per database and
     process (opened lazily, so each dataloader worker opens its own)."""
-    backend = _LMDB_CLIENTS.get((os.getpid(), db_path))
-    if backend is None:
-        backend = _LMDB_CLIENTS[(os.getpid(), db_path)] = LmdbBackend(db_path)
-    value = backend.get(key)
+    value = lmdb_backend(db_path).get(key)
     if value is None:
         raise ImageReadError(f'Key {key!r} is not in LMDB {db_path}')
     return value
@@ -74,7 +68,7 @@ def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
             content = _lmdb_get(path, backend_args['db_path'])
         else:
             content = get(path, backend_args=backend_args)
-    except ImageReadError:
+    except (ImageReadError, LMDBError):
         raise
     except FileNotFoundError as error:
         raise ImageReadError(f'Image file not found: {path}') from error
@@ -82,13 +76,43 @@ def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
         raise ImageReadError(f'Cannot read {path}: {error}') from error
     if content is None or len(content) == 0:
         raise ImageReadError(f'Image file is empty (0 bytes): {path}')
-    # flag='unchanged' keeps 16 bits and alpha, but then mmcv leaves OpenCV's
-    # BGR(A) order as it is (it converts only with flag='color'): swap here.
+    return decode_image(content, path, backend_args)
+
+
+def decode_stored(content: bytes, where: str = '<bytes>') -> np.ndarray:
+    """Decode an encoded image fully, as stored (OpenCV's BGR(A) order,
+    8/16 bits), checked by the toolbox's one rule for readable images.
+
+    The rule, shared by the folder loader (:func:`read_image`),
+    :func:`~toolbox.datasets.lmdb_utils.create_lmdb` and its ``verify``:
+    the whole file decodes (``cv2.imdecode``, which, unlike ``cv2.imread``,
+    fails on a truncated JPEG instead of filling its missing part with one
+    flat colour) into an image :func:`to_uint8_rgb` accepts.
+
+    Raises:
+        ImageReadError: naming ``where``.
+    """
+    if content is None or len(content) == 0:
+        raise ImageReadError(f'Image file is empty (0 bytes): {where}')
     img = mmcv.imfrombytes(content, flag='unchanged')
     if img is None:
         raise ImageReadError(
-            f'Cannot decode image {path}: the file is truncated, corrupt or '
+            f'Cannot decode image {where}: the file is truncated, corrupt or '
             'not an image format OpenCV reads')
+    to_uint8_rgb(img, where)  # channels and pixel type
+    return img
+
+
+def decode_image(content: bytes, path: str = '<bytes>',
+                 backend_args: Optional[dict] = None) -> np.ndarray:
+    """Decode an encoded image fully into uint8 RGB (:func:`decode_stored`'s
+    rule), naming the file (or the key and its LMDB) when it fails."""
+    where = path
+    if backend_args and backend_args.get('backend') == 'lmdb':
+        where = f'key {path!r} of LMDB {backend_args["db_path"]}'
+    img = decode_stored(content, where)
+    # flag='unchanged' keeps 16 bits and alpha, but then mmcv leaves OpenCV's
+    # BGR(A) order as it is (it converts only with flag='color'): swap here.
     if img.ndim == 3 and img.shape[2] in (3, 4):
         img = img[..., [2, 1, 0] + ([3] if img.shape[2] == 4 else [])]
     return to_uint8_rgb(img, path)

@@ -13,6 +13,7 @@ import torch
 from mmengine.model import BaseModel
 from torch import nn
 
+from toolbox.engine.checkpoint_formats import adapt_state_dict_in_place
 from toolbox.models.data_preprocessor import build_data_preprocessor
 
 NetworkOutput = Union[torch.Tensor, Sequence[torch.Tensor],
@@ -80,6 +81,14 @@ class RestorationModel(BaseModel):
     def inference_network(self) -> nn.Module:
         """The network ``predict`` (and ``tools/infer.py``) runs."""
         return getattr(self, self.inference_network_name)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Checkpoints of other toolboxes in a layout registered for this
+        # class (toolbox/engine/checkpoint_formats.py) become this model's
+        # keys first, whoever loads them (MMEngine's load_from,
+        # load_state_dict); the children then find their own keys.
+        adapt_state_dict_in_place(self, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self,
                 inputs: torch.Tensor,

@@ -25,7 +25,7 @@ from toolbox.models.data_preprocessor import VALUE_RANGES, convert_range
 from toolbox.registry import MODELS
 from toolbox.required_paths import RequiredPath, is_remote, normalize_path
 
-TEACHER_KEYS = {'model', 'checkpoint', 'value_range', 'prefix'}
+TEACHER_KEYS = {'model', 'checkpoint', 'value_range', 'prefix', 'strict'}
 
 
 @MODELS.register_module()
@@ -60,7 +60,9 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
             bare generator state dict, or a work dir (its newest
             checkpoint), loaded strictly
             (:func:`~toolbox.engine.checkpoint.load_weights`; ``prefix``
-            picks another part of the file). ``None`` is an error unless
+            picks another part of the file; ``strict=False`` loads the
+            tensors that fit on purpose and warns about the rest).
+            ``None`` is an error unless
             ``allow_random_teachers``. Inputs are converted from the
             student's range to each teacher's and outputs back, so teachers
             trained on ``[0,1]`` serve a ``[-1,1]`` student. Teachers are
@@ -217,7 +219,8 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
                 continue
             filename = load_weights(network, cfg['checkpoint'],
                                     prefix=cfg.get('prefix') or 'auto',
-                                    what=f'Teacher {label!r}')
+                                    what=f'Teacher {label!r}',
+                                    strict=cfg.get('strict', True))
             print_log(f'UniRemovalKT: teacher {label!r} loaded from '
                       f'{filename}', logger='current')
         self._teachers_loaded = True

@@ -1,6 +1,8 @@
 """Registered losses of the toolbox (one import line per module)."""
 from .pixel import CharbonnierLoss, EdgeLoss, L1Loss, MSELoss  # noqa: F401
 from .contrastive import (ContrastiveLoss,  # noqa: F401
+                          ExtendedFeatureContrastiveLoss,
+                          ExtendedImageContrastiveLoss,
                           FeatureContrastiveLoss, ImageContrastiveLoss)
 from .perceptual import VGG19FeatureExtractor  # noqa: F401
 from .adversarial import GANLoss  # noqa: F401

@@ -1,4 +1,5 @@
-"""Contrastive losses of Uni-Removal's knowledge-transfer stage (MGCL).
+"""Contrastive losses of Uni-Removal: MGCL (knowledge transfer) and
+EX-MGCL (domain adaptation).
 
 Zhang et al., "Uni-Removal: A Semi-Supervised Framework for Simultaneously
 Addressing Multiple Degradations in Real-World Images", 2023:
@@ -18,12 +19,22 @@ Addressing Multiple Degradations in Real-World Images", 2023:
   ``p`` = teacher restored image, ``n_j`` = the batch's degraded inputs.
 * Eq. (5), ``L_MGCL = λ_f · L_FCL + λ_i · L_ICL``: the two losses below carry
   λ_f and λ_i as their ``loss_weight`` (0.5 and 0.1), and the model adds them.
+* Eq. (9), the extended loss of the domain-adaptation stage, with a batch
+  of weakly correlated positives ``{p_k}`` in place of the one positive::
+
+    L_EX(o, {p_k}, {n_j}) = -log( Σ_k exp(s(o, p_k) / τ)
+                                  / (Σ_k exp(s(o, p_k) / τ)
+                                     + Σ_j exp(s(o, n_j) / τ)) )
+
+  and its feature- and image-grained forms, Eqs. (10) and (11) (EFCL,
+  EICL). One implementation (:func:`contrast_similarities`) computes both
+  Eq. (2) and Eq. (9): with one positive the two are the same number.
 
 Computation: with ``d_j = (s(o, n_j) - s(o, p)) / τ`` the loss is
-``logsumexp([0, d_1, ..., d_M])``, i.e. cross-entropy over the logits with the
+``log(1 + Σ_j e^{d_j})``, i.e. cross-entropy over the logits with the
 positive first, but the similarity differences are taken *before* dividing by
 τ, so that at τ = 1e-6 (logits near 1e6) float32 keeps their precision and
-nothing overflows. Similarities are computed in float32 even under autocast.
+nothing overflows; ``softplus`` keeps tiny losses accurate. Similarities are computed in float32 even under autocast.
 """
 from typing import List, Optional, Sequence, Union
 
@@ -59,11 +70,66 @@ def feature_vectors(x: torch.Tensor, reduction: str = 'flatten',
                      f'{reduction!r}')
 
 
+def _normalized(x: torch.Tensor) -> torch.Tensor:
+    return F.normalize(x.float(), dim=1, eps=1e-12)
+
+
+def _check_mask(mask: Optional[torch.Tensor], shape, what: str):
+    if mask is None:
+        return None
+    if tuple(mask.shape) != tuple(shape):
+        raise ValueError(f'{what} must be {tuple(shape)} (anchors × '
+                         f'{what.split("_")[0]}s), got {tuple(mask.shape)}')
+    return mask.bool()
+
+
+#: Logit of a masked-out positive or negative: exp() of it is 0, and unlike
+#: -inf it keeps the gradients of fully masked rows finite (zero).
+MASKED_LOGIT = -1e12
+
+
+def contrast_similarities(pos_sim: torch.Tensor,
+                          neg_sim: torch.Tensor,
+                          temperature: float,
+                          positive_mask: Optional[torch.Tensor] = None,
+                          negative_mask: Optional[torch.Tensor] = None):
+    """Eqs. (2) and (9) from similarities; returns ``(loss N, valid N)``.
+
+    ``loss_i = -log(Σ_k e^{p_ik/τ} / (Σ_k e^{p_ik/τ} + Σ_j e^{n_ij/τ}))``
+    over the positives ``k`` and negatives ``j`` the masks allow, computed
+    as ``softplus(LSE_j(n_ij/τ) - LSE_k(p_ik/τ))``, which stays accurate
+    when the loss is tiny. Every logit is taken relative to the anchor's
+    largest positive similarity *before* dividing by τ (see the module
+    docstring). ``valid`` marks anchors with at least one positive and one
+    negative; the loss of the others is 0.
+    """
+    if temperature <= 0:
+        raise ValueError(f'temperature must be > 0, got {temperature}')
+    positive_mask = _check_mask(positive_mask, pos_sim.shape,
+                                'positive_mask')
+    negative_mask = _check_mask(negative_mask, neg_sim.shape,
+                                'negative_mask')
+    if positive_mask is None:
+        positive_mask = torch.ones_like(pos_sim, dtype=torch.bool)
+    if negative_mask is None:
+        negative_mask = torch.ones_like(neg_sim, dtype=torch.bool)
+    valid = positive_mask.any(dim=1) & negative_mask.any(dim=1)
+    masked_pos = pos_sim.masked_fill(~positive_mask, -2.0)  # s ≥ -1
+    reference = masked_pos.max(dim=1, keepdim=True).values.detach()
+    pos_logits = ((pos_sim - reference) / temperature).masked_fill(
+        ~positive_mask, MASKED_LOGIT)
+    neg_logits = ((neg_sim - reference) / temperature).masked_fill(
+        ~negative_mask, MASKED_LOGIT)
+    loss = F.softplus(torch.logsumexp(neg_logits, dim=1) -
+                      torch.logsumexp(pos_logits, dim=1))
+    return torch.where(valid, loss, torch.zeros_like(loss)), valid
+
+
 def info_nce(anchor: torch.Tensor,
              positive: torch.Tensor,
              negatives: torch.Tensor,
              temperature: float,
-             negative_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+             negative_mask: Optional[torch.Tensor] = None):
     """Eq. (2) per anchor, on vectors; returns ``(loss N, has_negative N)``.
 
     Args:
@@ -74,30 +140,40 @@ def info_nce(anchor: torch.Tensor,
         negative_mask: optional ``N×M`` bool, True where negative ``j`` counts
             for anchor ``i``.
     """
-    if temperature <= 0:
-        raise ValueError(f'temperature must be > 0, got {temperature}')
-    anchor = F.normalize(anchor.float(), dim=1, eps=1e-12)
-    positive = F.normalize(positive.float(), dim=1, eps=1e-12)
-    negatives = F.normalize(negatives.float(), dim=1, eps=1e-12)
-    pos_sim = (anchor * positive).sum(dim=1, keepdim=True)  # N×1
-    neg_sim = anchor @ negatives.t()  # N×M
-    # Differences first, then 1/τ: keeps precision for tiny τ (see module).
-    logits = torch.cat([torch.zeros_like(pos_sim),
-                        (neg_sim - pos_sim) / temperature], dim=1)
-    if negative_mask is not None:
-        if negative_mask.shape != neg_sim.shape:
-            raise ValueError(
-                f'negative_mask must be {tuple(neg_sim.shape)} (anchors × '
-                f'negatives), got {tuple(negative_mask.shape)}')
-        keep = torch.cat([torch.ones_like(negative_mask[:, :1]),
-                          negative_mask.bool()], dim=1)
-        logits = logits.masked_fill(~keep, float('-inf'))
-        has_negative = negative_mask.bool().any(dim=1)
-    else:
-        has_negative = torch.full((anchor.shape[0], ), negatives.shape[0] > 0,
-                                  dtype=torch.bool, device=anchor.device)
-    # -log softmax of the positive = logsumexp(logits) - logits[:, 0] (= 0).
-    return torch.logsumexp(logits, dim=1), has_negative
+    # The extended form with each anchor's own positive as its only one:
+    # one implementation for Eqs. (2) and (9).
+    eye = torch.eye(anchor.shape[0], dtype=torch.bool, device=anchor.device)
+    return extended_info_nce(anchor, positive, negatives, temperature,
+                             positive_mask=eye, negative_mask=negative_mask)
+
+
+def extended_info_nce(anchor: torch.Tensor,
+                      positives: torch.Tensor,
+                      negatives: torch.Tensor,
+                      temperature: float,
+                      positive_mask: Optional[torch.Tensor] = None,
+                      negative_mask: Optional[torch.Tensor] = None):
+    """Eq. (9), the extended loss with a batch of weak positives, per
+    anchor; returns ``(loss N, valid N)``.
+
+    Args:
+        anchor: ``N×D`` vectors.
+        positives: ``K×D``, positives shared by the anchors (masked per
+            anchor by ``positive_mask``, ``N×K`` bool).
+        negatives: ``M×D``, negatives (``negative_mask``, ``N×M``).
+        temperature: τ > 0.
+
+    With ``K = N`` and ``positive_mask`` the identity this is
+    :func:`info_nce` (one positive per anchor).
+    """
+    # Similarities in float32 even under autocast (a bfloat16 cosine is
+    # off by ~1e-2, far more than the differences τ = 1e-6 divides).
+    with torch.autocast(anchor.device.type, enabled=False):
+        anchor = _normalized(anchor)
+        pos_sim = anchor @ _normalized(positives).t()  # N×K
+        neg_sim = anchor @ _normalized(negatives).t()  # N×M
+        return contrast_similarities(pos_sim, neg_sim, temperature,
+                                     positive_mask, negative_mask)
 
 
 def _as_list(x) -> List[torch.Tensor]:
@@ -201,18 +277,27 @@ class ContrastiveLoss(FrozenModuleHolder, nn.Module):
                  positive: torch.Tensor,
                  negatives: torch.Tensor,
                  negative_mask: Optional[torch.Tensor] = None,
-                 layer_weights: Optional[Sequence[float]] = None
+                 layer_weights: Optional[Sequence[float]] = None,
+                 positive_mask: Optional[torch.Tensor] = None
                  ) -> torch.Tensor:
         """Unweighted Eq. (2), averaged over anchors and summed over φ's
-        layers with ``layer_weights`` (default: the module's)."""
-        if positive.shape != anchor.shape:
+        layers with ``layer_weights`` (default: the module's).
+
+        With ``positive_mask`` (``N×K`` bool) ``positive`` is a batch of
+        ``K`` positives shared by the anchors and the loss is the extended
+        Eq. (9) (:func:`extended_info_nce`); without it, ``positive`` holds
+        one positive per anchor.
+        """
+        if positive_mask is None and positive.shape != anchor.shape:
             raise ValueError(
                 f'{type(self).__name__}: anchor {tuple(anchor.shape)} and '
                 f'positive {tuple(positive.shape)} differ')
-        if negatives.shape[1:] != anchor.shape[1:]:
-            raise ValueError(
-                f'{type(self).__name__}: negatives {tuple(negatives.shape)} '
-                f'do not match the anchor {tuple(anchor.shape)}')
+        for name, other in (('positives', positive),
+                            ('negatives', negatives)):
+            if other.shape[1:] != anchor.shape[1:]:
+                raise ValueError(
+                    f'{type(self).__name__}: {name} {tuple(other.shape)} '
+                    f'do not match the anchor {tuple(anchor.shape)}')
         if self.detach_positive:
             positive = positive.detach()
         if self.detach_negatives:
@@ -223,8 +308,8 @@ class ContrastiveLoss(FrozenModuleHolder, nn.Module):
         elif self.detach_positive and self.detach_negatives:
             # One φ pass for positives and negatives when both are fixed.
             both = self.embed(torch.cat([positive, negatives]), grad=False)
-            positives = [b[:anchor.shape[0]] for b in both]
-            negatives_ = [b[anchor.shape[0]:] for b in both]
+            positives = [b[:positive.shape[0]] for b in both]
+            negatives_ = [b[positive.shape[0]:] for b in both]
         else:
             positives = self.embed(positive, not self.detach_positive)
             negatives_ = self.embed(negatives, not self.detach_negatives)
@@ -232,10 +317,14 @@ class ContrastiveLoss(FrozenModuleHolder, nn.Module):
         weights = self._weights(len(anchors), layer_weights)
         for weight, a, p, n in zip(weights, anchors,
                                    positives, negatives_):
-            per_anchor, has_negative = info_nce(a, p, n, self.temperature,
-                                                negative_mask)
-            if has_negative.any():
-                total = total + weight * per_anchor[has_negative].mean()
+            if positive_mask is None:
+                per_anchor, valid = info_nce(a, p, n, self.temperature,
+                                             negative_mask)
+            else:
+                per_anchor, valid = extended_info_nce(
+                    a, p, n, self.temperature, positive_mask, negative_mask)
+            if valid.any():
+                total = total + weight * per_anchor[valid].mean()
             else:
                 # Nothing to contrast: zero, still attached to the graph.
                 total = total + 0.0 * a.sum()
@@ -291,19 +380,27 @@ class FeatureContrastiveLoss(ContrastiveLoss):
         codes = torch.tensor([ids[label] for label in labels], device=device)
         return codes[:, None] != codes[None, :]
 
+    def paired_levels(self, first: Tensors, second: Tensors,
+                      labels: Sequence, names=('student', 'teacher')):
+        """The two feature stacks as paired lists, and the ``N×N`` mask of
+        samples with another degradation label (the negatives)."""
+        first, second = _as_list(first), _as_list(second)
+        if len(first) != len(second) or not first:
+            raise ValueError(
+                f'{type(self).__name__}: {len(first)} {names[0]} and '
+                f'{len(second)} {names[1]} feature levels; they must pair up')
+        if len(labels) != first[0].shape[0]:
+            raise ValueError(
+                f'{type(self).__name__}: {len(labels)} labels for a batch '
+                f'of {first[0].shape[0]}')
+        return first, second, self.different_label_mask(labels,
+                                                         first[0].device)
+
     def forward(self, student_feats: Tensors, teacher_feats: Tensors,
                 labels: Sequence, **kwargs) -> torch.Tensor:
         """Weighted Eq. (3) averaged over feature levels."""
-        students, teachers = _as_list(student_feats), _as_list(teacher_feats)
-        if len(students) != len(teachers) or not students:
-            raise ValueError(
-                f'FeatureContrastiveLoss: {len(students)} student and '
-                f'{len(teachers)} teacher feature levels; they must pair up')
-        if len(labels) != students[0].shape[0]:
-            raise ValueError(
-                f'FeatureContrastiveLoss: {len(labels)} labels for a batch '
-                f'of {students[0].shape[0]}')
-        mask = self.different_label_mask(labels, students[0].device)
+        students, teachers, mask = self.paired_levels(student_feats,
+                                                      teacher_feats, labels)
         weights = self._weights(len(students), self.level_weights,
                                 'feature levels')
         total = 0.0
@@ -355,5 +452,70 @@ class ImageContrastiveLoss(ContrastiveLoss):
                                                 degraded)
 
 
+@LOSSES.register_module()
+class ExtendedFeatureContrastiveLoss(FeatureContrastiveLoss):
+    """Extended feature-grained contrastive loss (EFCL), Uni-Removal
+    Eq. (10), with the extended form Eq. (9).
+
+    For the real degraded sample ``i`` (label ``y_i``): anchor = the
+    student's features of it, positives = the student's features of *every*
+    real clear image of the batch ("a batch of intermediate features of
+    real-world clear images as positives"), negatives = the student's
+    features of the batch's real degraded images of other degradation types.
+
+    ``forward(degraded_feats, clear_feats, labels)``: feats as in
+    :class:`FeatureContrastiveLoss` (one tensor or one per level, paired in
+    order); ``labels``: the ``N`` degraded samples' degradation labels.
+    With one clear image per anchor this is Eq. (3).
+
+    Args:
+        loss_weight: λ of EFCL (the toolbox's reading of IV-A2: 0.5,
+            decayed by 0.99 per epoch like λ_f; docs/methods/uniremoval.md).
+        **kwargs: the options of :class:`FeatureContrastiveLoss`.
+    """
+
+    def forward(self, degraded_feats: Tensors, clear_feats: Tensors,
+                labels: Sequence, **kwargs) -> torch.Tensor:
+        """Weighted Eq. (10) averaged over feature levels."""
+        degraded, clear, negative_mask = self.paired_levels(
+            degraded_feats, clear_feats, labels, ('degraded', 'clear'))
+        device = degraded[0].device
+        positive_mask = torch.ones(degraded[0].shape[0], clear[0].shape[0],
+                                   dtype=torch.bool, device=device)
+        weights = self._weights(len(degraded), self.level_weights,
+                                'feature levels')
+        total = 0.0
+        for weight, fd, fc in zip(weights, degraded, clear):
+            total = total + weight * self.contrast(
+                fd, fc, fd, negative_mask, positive_mask=positive_mask)
+        return self.loss_weight * total
+
+
+@LOSSES.register_module()
+class ExtendedImageContrastiveLoss(ImageContrastiveLoss):
+    """Extended image-grained contrastive loss (EICL), Uni-Removal
+    Eq. (11), with the extended form Eq. (9).
+
+    Anchor = the student's restored real degraded image ``S(x_i)``,
+    positives = the student's restored real clear images ``{S(y_k)}`` of
+    the batch, negatives = the batch's real degraded inputs ``{x_j}``. φ
+    as in :class:`ImageContrastiveLoss` (VGG-19 by default).
+
+    ``forward(restored, restored_clear, degraded)``: ``N×3×H×W``,
+    ``K×3×H×W`` and ``M×3×H×W`` images in ``[0, 1]``.
+    """
+
+    def forward(self, restored: torch.Tensor, restored_clear: torch.Tensor,
+                degraded: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Weighted Eq. (11)."""
+        positive_mask = torch.ones(restored.shape[0],
+                                   restored_clear.shape[0], dtype=torch.bool,
+                                   device=restored.device)
+        return self.loss_weight * self.contrast(
+            restored, restored_clear, degraded, positive_mask=positive_mask)
+
+
 __all__ = ['ContrastiveLoss', 'FeatureContrastiveLoss',
-           'ImageContrastiveLoss', 'feature_vectors', 'info_nce']
+           'ImageContrastiveLoss', 'ExtendedFeatureContrastiveLoss',
+           'ExtendedImageContrastiveLoss', 'feature_vectors', 'info_nce',
+           'extended_info_nce', 'contrast_similarities']

@@ -1,0 +1,127 @@
+"""How the tools report a user's mistake: one message, exit status 2.
+
+A wrong config, an unknown ``type=``, a missing or unreadable file, a
+checkpoint of another network: these are the user's to fix, and a
+traceback hides the one line that says how. :func:`run_tool` runs a tool's
+``main`` and turns every :data:`user error <is_user_error>` into
+``<tool>: error: <message>`` on stderr and exit status 2 (the status of
+argparse's own usage errors and of
+:func:`~toolbox.engine.input_check.exit_if_inputs_missing`). Every other
+exception is an internal error and keeps its traceback. ``--debug`` (every
+tool accepts it) or ``TOOLBOX_DEBUG=1`` shows the traceback of user errors
+too.
+"""
+import os
+import re
+import sys
+from typing import Callable, Optional
+
+DEBUG_ENV = 'TOOLBOX_DEBUG'
+DEBUG_OPTION = '--debug'
+#: Exit status of a user error (as argparse's usage errors).
+USER_ERROR_STATUS = 2
+
+
+class UserError(Exception):
+    """A mistake the user can fix; the message names the thing and the fix.
+
+    Raised by the toolbox where it checks the user's input (config
+    overrides, files, command-line values); :func:`run_tool` prints it
+    without a traceback.
+    """
+
+
+def _registry_miss(error: BaseException) -> bool:
+    # MMEngine's Registry.build: "X is not in the toolbox::model registry".
+    return isinstance(error, KeyError) and bool(
+        re.search(r'is not in the \S+ registry', str(error)))
+
+
+def is_user_error(error: BaseException) -> bool:
+    """Whether ``error`` is the user's to fix (printed without traceback).
+
+    User errors: :class:`UserError`; a missing, unreadable or misplaced
+    file or folder (``FileNotFoundError``, ``IsADirectoryError``,
+    ``NotADirectoryError``, ``PermissionError``); a config file that does
+    not parse (``SyntaxError`` raised while reading it); an unknown
+    ``type=`` (MMEngine's registry ``KeyError``); a checkpoint that does
+    not fit or is not trusted
+    (:class:`~toolbox.engine.checkpoint.CheckpointMismatchError`,
+    :class:`~toolbox.engine.checkpoint.UntrustedCheckpointError`,
+    :class:`~toolbox.engine.checkpoint.NotACheckpointError`); a damaged
+    LMDB (:class:`~toolbox.datasets.lmdb_utils.LMDBError`); images that
+    do not decode (``ImageReadError``, ``BadImagesError``) or do not pair
+    (``SizeMismatchError``); a run stopped
+    by a non-finite loss
+    (:class:`~toolbox.engine.non_finite.NonFiniteLossError`).
+    """
+    from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                           NotACheckpointError,
+                                           UntrustedCheckpointError)
+    from toolbox.datasets.lmdb_utils import BadImagesError, LMDBError
+    from toolbox.datasets.transforms.loading import (ImageReadError,
+                                                     SizeMismatchError)
+    from toolbox.engine.non_finite import NonFiniteLossError
+    from toolbox.engine.resume_schedule import ScheduleChangedError
+    user_types = (NonFiniteLossError, ScheduleChangedError, UserError,
+                  FileNotFoundError, IsADirectoryError,
+                  NotADirectoryError, PermissionError,
+                  CheckpointMismatchError, UntrustedCheckpointError,
+                  NotACheckpointError, LMDBError, BadImagesError,
+                  ImageReadError, SizeMismatchError, SyntaxError)
+    return isinstance(error, user_types) or _registry_miss(error)
+
+
+def debug_requested(argv=None) -> bool:
+    """``--debug`` on the command line or ``TOOLBOX_DEBUG`` set (not 0)."""
+    argv = sys.argv if argv is None else argv
+    return DEBUG_OPTION in argv or os.environ.get(DEBUG_ENV, '') not in ('',
+                                                                         '0')
+
+
+def add_debug_argument(parser) -> None:
+    """``--debug``: show tracebacks of user errors too."""
+    parser.add_argument(
+        DEBUG_OPTION, action='store_true',
+        help='show the traceback of user errors too (as '
+        f'{DEBUG_ENV}=1)')
+
+
+def format_user_error(error: BaseException, tool: str) -> str:
+    """``<tool>: error: <message>``, with the way to see the traceback."""
+    message = str(error)
+    if isinstance(error, KeyError) and len(error.args) == 1 and isinstance(
+            error.args[0], str):
+        message = error.args[0]  # str(KeyError) adds quotes
+    if isinstance(error, SyntaxError) and error.filename not in (None,
+                                                                 '<unknown>'):
+        message = f'{error.filename}, line {error.lineno}: {error.msg}'
+    elif isinstance(error, SyntaxError):
+        message = f'the config does not parse: {message}'
+    if isinstance(error, PermissionError) and error.filename:
+        message = (f'cannot open {error.filename}: permission denied '
+                   '(check its permissions and owner)')
+    return (f'{tool}: error: {message}\n'
+            f'(run with {DEBUG_OPTION} or {DEBUG_ENV}=1 for the traceback)')
+
+
+def run_tool(main: Callable[[], Optional[int]], tool: str) -> None:
+    """Run a tool's ``main``; exit 2 with one message on a user error.
+
+    Internal errors propagate (with their traceback); ``--debug`` or
+    ``TOOLBOX_DEBUG=1`` lets user errors propagate too.
+    """
+    try:
+        status = main()
+    except Exception as error:  # noqa: BLE001 - sorted below
+        if debug_requested() or not is_user_error(error):
+            raise
+        print(format_user_error(error, tool), file=sys.stderr, flush=True)
+        sys.exit(USER_ERROR_STATUS)
+    if status:
+        sys.exit(status)
+
+
+__all__ = ['UserError', 'is_user_error', 'run_tool', 'add_debug_argument',
+           'debug_requested', 'format_user_error', 'DEBUG_ENV',
+           'USER_ERROR_STATUS']
