@@ -232,9 +232,10 @@ def test_create_lmdb_refuses_a_truncated_jpeg(repo_root, tmp_path, capsys,
         monkeypatch)
     assert code == 0, log
     assert '3 images in' in log
+    # BasicSR's lines: the file name of each stored PNG.
     keys = [line.split()[0] for line in
             (db / 'meta_info.txt').read_text().splitlines()]
-    assert keys == ['000', '001', '002']
+    assert keys == ['000.png', '001.png', '002.png']
     report = (tmp_path / 'x.lmdb.bad_files.txt').read_text()
     assert f'{folder}/cut.jpg' in report
 

@@ -32,8 +32,9 @@ import numpy as np
 from tqdm import tqdm
 
 from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, LMDBError,
-                                      check_lmdb, is_lmdb, read_meta_info,
-                                      scan_images)
+                                      check_lmdb, is_lmdb, lmdb_keys,
+                                      read_meta_info, scan_images,
+                                      strip_image_extension)
 
 __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
            'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
@@ -253,7 +254,15 @@ def verify_lmdb(db_path: str, progress: bool = False
         raise FileNotFoundError(f'{db_path} is not an LMDB (no data.mdb in '
                                 'it)')
     check_lmdb(db_path)
-    listed = read_meta_info(db_path)
+    stored = lmdb_keys(db_path)
+    listed = {}
+    for name, shape in read_meta_info(db_path, check_keys=False).items():
+        # The stored key: the field itself, or the file name without its
+        # extension (BasicSR's convention, which create_lmdb writes); a key
+        # in neither form is reported below as missing.
+        stem = strip_image_extension(name)
+        key = name if name in stored or stem is None else stem
+        listed[key] = shape
     problems = []
     env = lmdb.open(db_path, readonly=True, lock=False, readahead=False)
     try:
