@@ -40,7 +40,8 @@ setup(
         'tqdm',
     ],
     extras_require={
-        'tests': ['pytest', 'pytest-timeout'],
+        # pytest-xdist: the suite runs its files on every core (-n auto).
+        'tests': ['pytest', 'pytest-timeout', 'pytest-xdist'],
     },
     license='Apache-2.0',
 )
