@@ -446,7 +446,10 @@ def test_two_nodes_train_and_a_hung_rank_stops_the_other(
                 text(0)[-3000:]
             time.sleep(0.5)
         assert 'rank 0 of world size 2' in text(0)
-        assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+        # Training runs on while this loop polls, and the checkpoint hook
+        # keeps only the newest three: any iteration checkpoint will do.
+        assert sorted((tmp_path / 'work').glob('iter_*.pth')), \
+            sorted(p.name for p in (tmp_path / 'work').iterdir())
         worker = int(re.search(r'rank 1 of world size 2 \(pid (\d+)\)',
                                text(1)).group(1))
         os.kill(worker, signal.SIGSTOP)
