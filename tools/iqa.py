@@ -2,8 +2,12 @@
 
     python tools/iqa.py DIR [--ref DIR] --metrics psnr ssim brisque niqe piqe
         [--crop-border N] [--convert-to y|gray] [--out scores.json]
+        [--name ROW] [--test-set NAME]
 
-Prints per-image values and the mean; ``--out`` writes both as JSON.
+Prints per-image values and the mean; ``--out`` writes both as JSON, in a
+form ``tools/make_table.py`` also reads as one row (``--name``, default the
+folder; the means under ``METRIC`` or ``<--test-set>/METRIC``), e.g. the
+degraded inputs' row of a results table.
 ``--ref`` images are paired by file name (the extension may differ); a
 missing partner stops the run with an error naming it. ``--crop-border``
 and ``--convert-to`` apply to every metric (docs/metrics.md).
@@ -26,6 +30,12 @@ def main():
     parser.add_argument('--crop-border', type=int, default=0)
     parser.add_argument('--convert-to', choices=['y', 'gray'], default=None)
     parser.add_argument('--out', help='write the scores as JSON')
+    parser.add_argument('--name', help='row name in make_table.py tables '
+                        '(default: the folder)')
+    parser.add_argument('--test-set', default='',
+                        help='test-set name of the row\'s columns in '
+                        'make_table.py (as tools/test.py prefixes metrics '
+                        'of several test sets)')
     args = parser.parse_args()
     try:
         scores = score_folder(args.folder, args.metrics, args.ref,
@@ -34,7 +44,13 @@ def main():
         parser.exit(2, f'iqa.py: error: {error}\n')
     print(format_scores(scores))
     if args.out:
-        record = dict(mean=mean_scores(scores), images=scores)
+        mean = mean_scores(scores)
+        prefix = f'{args.test_set}/' if args.test_set else ''
+        record = dict(name=args.name or args.folder, folder=args.folder,
+                      ref=args.ref,
+                      metrics={f'{prefix}{m.upper()}': v
+                               for m, v in mean.items()},
+                      mean=mean, images=scores)
         atomic_write_bytes(json.dumps(record, indent=2).encode(), args.out)
 
 

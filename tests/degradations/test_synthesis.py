@@ -132,6 +132,15 @@ def test_demo_set_layout_and_determinism(tmp_path):
                                           'test' / 'target').iterdir())
         assert inputs == targets
     assert counts['real/clean'] > 0
+    # FDR-Net's hybrid split: the same patches, 4 draws per training patch
+    assert counts['hybrid/train'] == 4 * 4 and counts['hybrid/test'] == 2
+    hybrid = tmp_path / 'a' / 'hybrid'
+    test_names = sorted(p.name for p in (hybrid / 'test' / 'input').iterdir())
+    rain_names = sorted(p.name for p in (tmp_path / 'a' / 'rain' / 'test' /
+                                         'target').iterdir())
+    assert test_names == rain_names
+    assert sorted(p.name for p in (hybrid / 'train' / 'target').iterdir()
+                  )[0].endswith('_d0.png')
     assert _digest(tmp_path / 'a') == _digest(tmp_path / 'b')
     assert _digest(tmp_path / 'a') != _digest(tmp_path / 'c')
 
@@ -157,3 +166,36 @@ def test_synthesize_folder_hybrid_patches(tmp_path):
     assert names[0] == '0801_s1_0000_0000.png'
     assert cv2.imread(str(tmp_path / 'out' / 'target' / names[0])).shape == \
         (63, 63, 3)
+
+
+def test_side_by_side_pairs_split_and_degrade(tmp_path):
+    import cv2
+    from toolbox.degradations.folder_synthesis import (
+        split_side_by_side, synthesize_side_by_side)
+    rng = np.random.default_rng(0)
+    rainy, clean = smooth_image(rng, 32), smooth_image(rng, 32)
+    (tmp_path / 'src' / 'Rain_Heavy').mkdir(parents=True)
+    # DID-MDN: [rainy | clean] in one file (PNG here, to compare exactly)
+    cv2.imwrite(str(tmp_path / 'src' / 'Rain_Heavy' / '1.png'),
+                np.concatenate([rainy, clean], axis=1)[..., ::-1])
+    counts = synthesize_side_by_side(str(tmp_path / 'src'),
+                                     str(tmp_path / 'split'), 'none',
+                                     progress=False)
+    assert counts['pairs'] == 1
+    read = lambda p: cv2.imread(str(p))[..., ::-1]  # noqa: E731
+    assert np.array_equal(read(tmp_path / 'split/input/Rain_Heavy/1.png'),
+                          rainy)
+    assert np.array_equal(read(tmp_path / 'split/target/Rain_Heavy/1.png'),
+                          clean)
+    for out in ('hy_a', 'hy_b'):
+        synthesize_side_by_side(str(tmp_path / 'src'), str(tmp_path / out),
+                                'hybrid', seed=3, progress=False)
+    hy = read(tmp_path / 'hy_a/input/Rain_Heavy/1.png')
+    assert not np.array_equal(hy, rainy)
+    assert np.array_equal(hy, read(tmp_path / 'hy_b/input/Rain_Heavy/1.png'))
+    assert np.array_equal(read(tmp_path / 'hy_a/target/Rain_Heavy/1.png'),
+                          clean)
+    left, right = split_side_by_side(np.zeros((2, 6, 3)), 'right')
+    assert left.shape == right.shape == (2, 3, 3)
+    with pytest.raises(ValueError, match='even width'):
+        split_side_by_side(np.zeros((2, 5, 3)))

@@ -3,6 +3,7 @@
 Layout written under ``out``::
 
     {haze,rain,blur}/{train,test}/{input,target}/<name>.png   paired
+    hybrid/{train,test}/{input,target}/<name>[_d<k>].png     paired
     real/{haze,rain,blur}/<name>.png    unpaired "real-world-like" degraded
     real/clean/<name>.png               unpaired clean images
 
@@ -12,6 +13,13 @@ test and real parts that share no patch. Degradations use the physical
 models of :mod:`toolbox.degradations`; the "real" sets use stronger, wider
 parameters than the paired sets, a stand-in for the domain gap of real
 photographs.
+
+``hybrid`` is FDR-Net's hybrid distortion (Gaussian blur, Gaussian noise,
+JPEG; RL-Restore's *moderate* level, :mod:`toolbox.degradations.hybrid`)
+on the same train and test patches. The training patches get
+``HYBRID_TRAIN_DRAWS`` independent draws each (``<name>_d<k>``): the
+protocol's strengths vary so much from draw to draw that one draw per
+patch would leave most level combinations unseen.
 """
 import os.path as osp
 from typing import Dict, List, Tuple
@@ -22,10 +30,14 @@ from tqdm import tqdm
 
 from toolbox.degradations.blur import add_motion_blur
 from toolbox.degradations.haze import add_haze
+from toolbox.degradations.hybrid import add_hybrid_distortion
 from toolbox.degradations.rain import add_rain
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
 DEGRADATIONS = ('haze', 'rain', 'blur')
+#: Level of the demo's hybrid split and draws per training patch.
+HYBRID_LEVEL = 'moderate'
+HYBRID_TRAIN_DRAWS = 4
 
 # Paired (synthetic) and real-world-like parameters per degradation.
 SYNTHETIC = {
@@ -97,6 +109,11 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
                 jobs.append(('paired', degradation, split, name, clean))
         for name, clean in parts['real'][:len(parts['real']) // 2]:
             jobs.append(('real', degradation, None, name, clean))
+    for split, draws in (('train', HYBRID_TRAIN_DRAWS), ('test', 1)):
+        for name, clean in parts[split]:
+            for k in range(draws):
+                suffix = f'_d{k}' if draws > 1 else ''
+                jobs.append(('paired', 'hybrid', split, name + suffix, clean))
     half = len(parts['real']) // 2
     for name, clean in parts['real'][half:]:
         jobs.append(('clean', None, None, name, clean))
@@ -113,8 +130,12 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
             folder = osp.join(out, degradation, split)
             os.makedirs(osp.join(folder, 'input'), exist_ok=True)
             os.makedirs(osp.join(folder, 'target'), exist_ok=True)
-            _write(osp.join(folder, 'input', f'{name}.png'),
-                   SYNTHETIC[degradation](clean, item_rng))
+            if degradation == 'hybrid':
+                degraded, _ = add_hybrid_distortion(clean, item_rng,
+                                                    HYBRID_LEVEL)
+            else:
+                degraded = SYNTHETIC[degradation](clean, item_rng)
+            _write(osp.join(folder, 'input', f'{name}.png'), degraded)
             _write(osp.join(folder, 'target', f'{name}.png'), clean)
             part = f'{degradation}/{split}'
         elif kind == 'real':

@@ -1,0 +1,34 @@
+# FDR-Net on the demo's hybrid-distorted split (blur + noise + JPEG at
+# RL-Restore's moderate level on 96x96 patches; python tools/make_demo_data.py).
+# A narrow FDR-Net that trains on 2 CPU cores in a few minutes; the full
+# model, loss (L1 + 1e-5 SVDO) and code path of the paper configs.
+# Results, commands and the comparison with DnCNN: docs/methods/fdrnet.md.
+#   python tools/train.py configs/fdrnet/fdrnet_demo.py
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/models/fdrnet.py',
+    '../_base_/datasets/demo_paired.py'
+]
+task = 'hybrid'
+model = dict(
+    generator=dict(channels=16, num_phases=2, num_process_blocks=1,
+                   num_aux_blocks=1, reduction=4, num_lower_blocks=3))
+train_dataloader = dict(
+    batch_size=8,
+    dataset=dict(data_root=f'data/demo/{task}/train', name=f'demo_{task}'))
+val_dataloader = dict(
+    dataset=dict(data_root=f'data/demo/{task}/test', name=f'demo_{task}'))
+test_dataloader = val_dataloader
+
+max_iters = 1000
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters)
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), eps=1e-8))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=1e-5,
+         by_epoch=False)
+]
+default_hooks = dict(
+    logger=dict(interval=50),
+    checkpoint=dict(interval=max_iters, save_best='PSNR', rule='greater'))
