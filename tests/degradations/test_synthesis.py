@@ -132,15 +132,14 @@ def test_demo_set_layout_and_determinism(tmp_path):
                                           'test' / 'target').iterdir())
         assert inputs == targets
     assert counts['real/clean'] > 0
-    # FDR-Net's hybrid split: the same patches, 4 draws per training patch
-    assert counts['hybrid/train'] == 4 * 4 and counts['hybrid/test'] == 2
+    # FDR-Net's hybrid split: the same patches, 4 draws per patch
+    assert counts['hybrid/train'] == 4 * 4 and counts['hybrid/test'] == 2 * 4
     hybrid = tmp_path / 'a' / 'hybrid'
     test_names = sorted(p.name for p in (hybrid / 'test' / 'input').iterdir())
     rain_names = sorted(p.name for p in (tmp_path / 'a' / 'rain' / 'test' /
                                          'target').iterdir())
-    assert test_names == rain_names
-    assert sorted(p.name for p in (hybrid / 'train' / 'target').iterdir()
-                  )[0].endswith('_d0.png')
+    assert test_names == sorted(f'{n[:-4]}_d{k}.png' for n in rain_names
+                                for k in range(4))
     assert _digest(tmp_path / 'a') == _digest(tmp_path / 'b')
     assert _digest(tmp_path / 'a') != _digest(tmp_path / 'c')
 
@@ -199,3 +198,24 @@ def test_side_by_side_pairs_split_and_degrade(tmp_path):
     assert left.shape == right.shape == (2, 3, 3)
     with pytest.raises(ValueError, match='even width'):
         split_side_by_side(np.zeros((2, 5, 3)))
+
+
+def test_item_rng_uses_the_whole_name():
+    from toolbox.degradations.folder_synthesis import item_rng
+    a = item_rng(0, 'Rain_Heavy/train2018new/12').random()
+    b = item_rng(0, 'Rain_Heavy/train2018new/13').random()
+    assert a != b
+    # Names of at most 8 bytes keep the generator of the first version.
+    old = np.random.default_rng(
+        [0, int.from_bytes(b'0801', 'little') % 2**63]).random()
+    assert item_rng(0, '0801').random() == old
+
+
+def test_demo_hybrid_draws_differ(tmp_path):
+    import cv2
+    make_demo_set(str(tmp_path), seed=0, size=48, num_train=2, num_test=1,
+                  progress=False)
+    folder = tmp_path / 'hybrid' / 'test' / 'input'
+    draws = [cv2.imread(str(p)) for p in sorted(folder.iterdir())]
+    assert len(draws) == 4
+    assert not any(np.array_equal(draws[0], d) for d in draws[1:])

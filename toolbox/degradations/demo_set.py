@@ -3,7 +3,7 @@
 Layout written under ``out``::
 
     {haze,rain,blur}/{train,test}/{input,target}/<name>.png   paired
-    hybrid/{train,test}/{input,target}/<name>[_d<k>].png     paired
+    hybrid/{train,test}/{input,target}/<name>_d<k>.png       paired
     real/{haze,rain,blur}/<name>.png    unpaired "real-world-like" degraded
     real/clean/<name>.png               unpaired clean images
 
@@ -16,10 +16,10 @@ photographs.
 
 ``hybrid`` is FDR-Net's hybrid distortion (Gaussian blur, Gaussian noise,
 JPEG; RL-Restore's *moderate* level, :mod:`toolbox.degradations.hybrid`)
-on the same train and test patches. The training patches get
-``HYBRID_TRAIN_DRAWS`` independent draws each (``<name>_d<k>``): the
-protocol's strengths vary so much from draw to draw that one draw per
-patch would leave most level combinations unseen.
+on the same train and test patches, each with ``HYBRID_DRAWS`` independent
+draws (``<name>_d<k>``): the protocol's strengths vary so much from draw to
+draw that one draw per patch would leave most level combinations unseen in
+training and make the test mean depend on six draws.
 """
 import os.path as osp
 from typing import Dict, List, Tuple
@@ -29,15 +29,16 @@ import numpy as np
 from tqdm import tqdm
 
 from toolbox.degradations.blur import add_motion_blur
+from toolbox.degradations.folder_synthesis import item_rng as folder_item_rng
 from toolbox.degradations.haze import add_haze
 from toolbox.degradations.hybrid import add_hybrid_distortion
 from toolbox.degradations.rain import add_rain
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
 DEGRADATIONS = ('haze', 'rain', 'blur')
-#: Level of the demo's hybrid split and draws per training patch.
+#: Level of the demo's hybrid split and draws per patch (train, test).
 HYBRID_LEVEL = 'moderate'
-HYBRID_TRAIN_DRAWS = 4
+HYBRID_DRAWS = dict(train=4, test=4)
 
 # Paired (synthetic) and real-world-like parameters per degradation.
 SYNTHETIC = {
@@ -109,11 +110,10 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
                 jobs.append(('paired', degradation, split, name, clean))
         for name, clean in parts['real'][:len(parts['real']) // 2]:
             jobs.append(('real', degradation, None, name, clean))
-    for split, draws in (('train', HYBRID_TRAIN_DRAWS), ('test', 1)):
+    for split, draws in HYBRID_DRAWS.items():
         for name, clean in parts[split]:
             for k in range(draws):
-                suffix = f'_d{k}' if draws > 1 else ''
-                jobs.append(('paired', 'hybrid', split, name + suffix, clean))
+                jobs.append(('paired', 'hybrid', split, f'{name}_d{k}', clean))
     half = len(parts['real']) // 2
     for name, clean in parts['real'][half:]:
         jobs.append(('clean', None, None, name, clean))
@@ -124,8 +124,16 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
         # One generator per image, derived from the seed and the image's
         # identity: the output does not depend on the order of the work.
         key = f'{kind}/{degradation}/{split}/{name}'
-        item_rng = np.random.default_rng(
-            [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
+        if degradation == 'hybrid':
+            item_rng = folder_item_rng(seed, key)
+        else:
+            # As first released: the key modulo 2**63 keeps only its first
+            # 8 bytes ('paired/h', 'real/haz'...), so every image of a
+            # split draws the same parameters. Kept so that the published
+            # demo numbers of the other splits stay reproducible; the
+            # hybrid split (added later) seeds from the whole key.
+            item_rng = np.random.default_rng(
+                [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
         if kind == 'paired':
             folder = osp.join(out, degradation, split)
             os.makedirs(osp.join(folder, 'input'), exist_ok=True)

@@ -19,9 +19,16 @@ KINDS = tuple(SYNTHESIZERS) + ('hybrid', )
 
 def item_rng(seed: int, key: str) -> np.random.Generator:
     """A generator for one item, from the seed and the item's name, so the
-    output does not depend on the order (or parallelism) of the work."""
-    return np.random.default_rng(
-        [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
+    output does not depend on the order (or parallelism) of the work.
+
+    Every byte of the name counts (NumPy seeds from integers of any size).
+    Names of at most 8 ASCII characters give the same generator as the
+    first version, which reduced the name modulo 2⁶³ and so kept only its
+    first 8 bytes: longer names that shared them (``Rain_Heavy/…``, the
+    crops ``0801_0000_0096`` and ``0801_0000_0192``) shared a generator.
+    """
+    return np.random.default_rng([seed, int.from_bytes(key.encode(),
+                                                       'little')])
 
 
 def _write(path: str, rgb: np.ndarray) -> None:
