@@ -40,7 +40,10 @@ setup(
         'tqdm',
     ],
     extras_require={
-        'tests': ['pytest', 'pytest-timeout'],
+        # matplotlib: the suite runs tools/analyze_features.py's plots.
+        'tests': ['pytest', 'pytest-timeout', 'matplotlib'],
+        # Plots of tools/analyze_features.py (imported only there).
+        'vis': ['matplotlib'],
     },
     license='Apache-2.0',
 )

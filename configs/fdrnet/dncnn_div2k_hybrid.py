@@ -1,7 +1,7 @@
 # Table 1's DnCNN row (Zhang et al., TIP 2017) on FDR-Net's DIV2K hybrid
 # data, with FDR-Net's recipe (same data, patches, batch, L1 loss and
 # schedule) so the two differ by the network only. DnCNN as in its paper:
-# 17 layers of 64 channels with batch norm, residual learning (556,032
+# 17 layers of 64 channels with batch norm, residual learning (558,403
 # parameters).
 #   python tools/train.py configs/fdrnet/dncnn_div2k_hybrid.py
 _base_ = ['./fdrnet_div2k_hybrid.py']

@@ -6,15 +6,16 @@ model = dict(
     generator=dict(
         type='FDRNet',
         channels=32,              # Table 6: 32 saturates
-        num_phases=6,             # not given; with the widths below, Table 5's 1.66M
+        num_phases=6,             # not given; gives Table 5's 1.66M with
+                                  # the sizes below
         num_fd_layers=3,          # FD-layers per FDM (Table 6: 3 saturates)
         num_process_blocks=3,     # ResBlocks of each FA-layer's process module
-        num_aux_blocks=3,         # auxiliary-branch ResBlocks (0: Table 5 "w/o Aux.")
+        num_aux_blocks=3,         # auxiliary ResBlocks (0: Table 5 w/o Aux.)
         reduction=8,              # channel attention (FA-layers and fusion)
         kernel_size=3,
         lower_branch='fdm',       # 'resblocks': Table 5 "w/o FDM" baseline
         num_lower_blocks=11,      # ResBlocks of that baseline
-        fd_fa_skip=True,          # FD-layer k -> FA-layer n-k+1 skips (Sec. 3.5)
+        fd_fa_skip=True,          # FD-layer k -> FA-layer n-k+1 (Sec. 3.5)
         dual_residual=True,       # DuRN-style dual residual between phases
         global_residual=True,
         gdn_cfg=dict(beta_min=1e-6, gamma_init=0.1)),
