@@ -4,8 +4,8 @@ r"""Make a paired data set from clean images with a documented degradation.
         [--level mild|moderate|severe] [--patch 63] [--stride 96]
         [--scales 1,0.6667,0.3333] [--blur-bins rl-restore|fdrnet-text]
         [--subset START:END] [--seed 0]
-    python tools/synthesize.py --side-by-side DIR --out DIR --kind none|hybrid|...
-        [--input-side left|right] [--level ...] [--seed 0]
+    python tools/synthesize.py --side-by-side DIR --out DIR
+        --kind none|hybrid|... [--input-side left|right] [--level ...]
 
 ``--side-by-side`` reads ``[degraded | clean]`` pairs stored as one image
 (DID-MDN's layout), writes them as ``input/`` and ``target/`` and adds

@@ -23,10 +23,12 @@ def test_parameter_counts_of_table_5():
     assert abs(no_fdm - full) / full < 0.01
 
 
-def test_parameter_counts_of_table_6_grow_with_layers_and_channels():
-    by_layers = [count(FDRNet(num_fd_layers=k)) for k in (1, 2, 3)]
-    assert by_layers[0] < by_layers[1] < by_layers[2] == 1_660_571
-    assert count(FDRNet(channels=16)) == 417_487
+def test_parameter_counts_of_table_6():
+    by_layers = {k: count(FDRNet(num_fd_layers=k)) for k in (1, 2, 4, 5)}
+    assert by_layers == {1: 854_891, 2: 1_257_731, 4: 2_063_411,
+                         5: 2_466_251}
+    by_channels = {c: count(FDRNet(channels=c)) for c in (16, 48, 64)}
+    assert by_channels == {16: 417_487, 48: 3_729_255, 64: 6_623_539}
 
 
 def test_forward_keeps_the_size_and_returns_the_image_only():
