@@ -40,8 +40,11 @@ setup(
         'tqdm',
     ],
     extras_require={
-        # pytest-xdist: the suite runs its files on every core (-n auto).
-        'tests': ['pytest', 'pytest-timeout', 'pytest-xdist'],
+        # pytest-xdist: the suite runs its files on every core (-n auto);
+        # matplotlib: the suite runs tools/analyze_features.py's plots.
+        'tests': ['pytest', 'pytest-timeout', 'pytest-xdist', 'matplotlib'],
+        # Plots of tools/analyze_features.py (imported only there).
+        'vis': ['matplotlib'],
     },
     license='Apache-2.0',
 )

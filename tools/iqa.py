@@ -2,8 +2,12 @@
 
     python tools/iqa.py DIR [--ref DIR] --metrics psnr ssim brisque niqe piqe
         [--crop-border N] [--convert-to y|gray] [--out scores.json]
+        [--name ROW] [--test-set NAME]
 
-Prints per-image values and the mean; ``--out`` writes both as JSON.
+Prints per-image values and the mean; ``--out`` writes both as JSON, in a
+form ``tools/make_table.py`` also reads as one row (``--name``, default the
+folder; the means under ``METRIC`` or ``<--test-set>/METRIC``), e.g. the
+degraded inputs' row of a results table.
 ``--ref`` images are paired by file name (the extension may differ); a
 missing partner stops the run with an error naming it. Images that do
 not decode are skipped, listed at the end, and make the exit status 1.
@@ -30,6 +34,12 @@ def main():
     parser.add_argument('--crop-border', type=int, default=0)
     parser.add_argument('--convert-to', choices=['y', 'gray'], default=None)
     parser.add_argument('--out', help='write the scores as JSON')
+    parser.add_argument('--name', help='row name in make_table.py tables '
+                        '(default: the folder)')
+    parser.add_argument('--test-set', default='',
+                        help='test-set name of the row\'s columns in '
+                        'make_table.py (as tools/test.py prefixes metrics '
+                        'of several test sets)')
     add_debug_argument(parser)
     args = parser.parse_args()
     bad = []
@@ -42,7 +52,13 @@ def main():
     if scores:
         print(format_scores(scores))
         if args.out:
-            record = dict(mean=mean_scores(scores), images=scores,
+            mean = mean_scores(scores)
+            prefix = f'{args.test_set}/' if args.test_set else ''
+            record = dict(name=args.name or args.folder, folder=args.folder,
+                          ref=args.ref,
+                          metrics={f'{prefix}{m.upper()}': v
+                                   for m, v in mean.items()},
+                          mean=mean, images=scores,
                           bad_files=[path for path, _ in bad])
             atomic_write_bytes(json.dumps(record, indent=2).encode(),
                                args.out)

@@ -2,7 +2,8 @@
 
     python tools/make_demo_data.py [--out data/demo] [--seed 0] [--size 96]
 
-Patches of scikit-image's bundled photographs get haze, rain and motion blur
+Patches of scikit-image's bundled photographs get haze, rain, motion blur and
+FDR-Net's hybrid distortion (blur + noise + JPEG)
 (see toolbox/degradations/demo_set.py for the layout and the models).
 """
 import argparse

@@ -4,15 +4,27 @@ r"""Make a paired data set from clean images with a documented degradation.
         [--level mild|moderate|severe] [--patch 63] [--stride 96]
         [--scales 1,0.6667,0.3333] [--blur-bins rl-restore|fdrnet-text]
         [--subset START:END] [--seed 0]
+    python tools/synthesize.py --side-by-side DIR --out DIR
+        --kind none|hybrid|... [--input-side left|right] [--level ...]
+
+``--side-by-side`` reads ``[degraded | clean]`` pairs stored as one image
+(DID-MDN's layout), writes them as ``input/`` and ``target/`` and adds
+``--kind`` to the degraded half (``none``: split only).
 
 Example, FDR-Net's hybrid-distortion benchmark (RL-Restore's protocol) from
 DIV2K on disk (docs/degradations.md):
     python tools/synthesize.py --clean data/DIV2K/DIV2K_train_HR --subset 0:750 \
         --out data/div2k_hybrid/train/moderate --kind hybrid --level moderate
+
+FDR-Net's DID-HY (DID-MDN's rain + blur + noise + JPEG, docs/methods/fdrnet.md):
+    python tools/synthesize.py --side-by-side data/DID-MDN/DID-MDN-training \
+        --out data/DID-HY/train --kind hybrid --level moderate --seed 0
 """
 import argparse
 
-from toolbox.degradations.folder_synthesis import KINDS, synthesize_folder
+from toolbox.degradations.folder_synthesis import (INPUT_SIDES, KINDS,
+                                                   synthesize_folder,
+                                                   synthesize_side_by_side)
 from toolbox.degradations.hybrid import HYBRID_LEVELS
 from toolbox.engine.errors import add_debug_argument, run_tool
 
@@ -21,10 +33,18 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--clean', required=True, help='clean image folder')
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('--clean', help='clean image folder')
+    source.add_argument('--side-by-side', metavar='DIR',
+                        help='folder of [degraded | clean] pairs stored as '
+                        'one image (DID-MDN)')
     parser.add_argument('--out', required=True,
                         help='output folder (gets input/ and target/)')
-    parser.add_argument('--kind', required=True, choices=KINDS)
+    parser.add_argument('--kind', required=True, choices=('none', ) + KINDS,
+                        help='none: --side-by-side only, split the pairs')
+    parser.add_argument('--input-side', default='left', choices=INPUT_SIDES,
+                        help='--side-by-side: the degraded half (DID-MDN: '
+                        'left)')
     parser.add_argument('--level', default='moderate',
                         choices=sorted(HYBRID_LEVELS), help='hybrid level')
     parser.add_argument('--patch', type=int, default=None,
@@ -48,6 +68,15 @@ def main():
     subset = None
     if args.subset:
         subset = tuple(int(v) for v in args.subset.split(':'))
+    if args.side_by_side:
+        counts = synthesize_side_by_side(
+            args.side_by_side, args.out, args.kind, args.seed, args.level,
+            blur_bins=args.blur_bins, input_side=args.input_side,
+            subset=subset)
+        print(f"{counts['pairs']} pairs written to {args.out}")
+        return
+    if args.kind == 'none':
+        parser.error('--kind none only applies to --side-by-side')
     scales = None
     if args.scales:
         scales = [float(s) for s in args.scales.split(',')]

@@ -132,6 +132,14 @@ def test_demo_set_layout_and_determinism(tmp_path):
                                           'test' / 'target').iterdir())
         assert inputs == targets
     assert counts['real/clean'] > 0
+    # FDR-Net's hybrid split: the same patches, 4 draws per patch
+    assert counts['hybrid/train'] == 4 * 4 and counts['hybrid/test'] == 2 * 4
+    hybrid = tmp_path / 'a' / 'hybrid'
+    test_names = sorted(p.name for p in (hybrid / 'test' / 'input').iterdir())
+    rain_names = sorted(p.name for p in (tmp_path / 'a' / 'rain' / 'test' /
+                                         'target').iterdir())
+    assert test_names == sorted(f'{n[:-4]}_d{k}.png' for n in rain_names
+                                for k in range(4))
     assert _digest(tmp_path / 'a') == _digest(tmp_path / 'b')
     assert _digest(tmp_path / 'a') != _digest(tmp_path / 'c')
 
@@ -157,3 +165,57 @@ def test_synthesize_folder_hybrid_patches(tmp_path):
     assert names[0] == '0801_s1_0000_0000.png'
     assert cv2.imread(str(tmp_path / 'out' / 'target' / names[0])).shape == \
         (63, 63, 3)
+
+
+def test_side_by_side_pairs_split_and_degrade(tmp_path):
+    import cv2
+    from toolbox.degradations.folder_synthesis import (
+        split_side_by_side, synthesize_side_by_side)
+    rng = np.random.default_rng(0)
+    rainy, clean = smooth_image(rng, 32), smooth_image(rng, 32)
+    (tmp_path / 'src' / 'Rain_Heavy').mkdir(parents=True)
+    # DID-MDN: [rainy | clean] in one file (PNG here, to compare exactly)
+    cv2.imwrite(str(tmp_path / 'src' / 'Rain_Heavy' / '1.png'),
+                np.concatenate([rainy, clean], axis=1)[..., ::-1])
+    counts = synthesize_side_by_side(str(tmp_path / 'src'),
+                                     str(tmp_path / 'split'), 'none',
+                                     progress=False)
+    assert counts['pairs'] == 1
+    read = lambda p: cv2.imread(str(p))[..., ::-1]  # noqa: E731
+    assert np.array_equal(read(tmp_path / 'split/input/Rain_Heavy/1.png'),
+                          rainy)
+    assert np.array_equal(read(tmp_path / 'split/target/Rain_Heavy/1.png'),
+                          clean)
+    for out in ('hy_a', 'hy_b'):
+        synthesize_side_by_side(str(tmp_path / 'src'), str(tmp_path / out),
+                                'hybrid', seed=3, progress=False)
+    hy = read(tmp_path / 'hy_a/input/Rain_Heavy/1.png')
+    assert not np.array_equal(hy, rainy)
+    assert np.array_equal(hy, read(tmp_path / 'hy_b/input/Rain_Heavy/1.png'))
+    assert np.array_equal(read(tmp_path / 'hy_a/target/Rain_Heavy/1.png'),
+                          clean)
+    left, right = split_side_by_side(np.zeros((2, 6, 3)), 'right')
+    assert left.shape == right.shape == (2, 3, 3)
+    with pytest.raises(ValueError, match='even width'):
+        split_side_by_side(np.zeros((2, 5, 3)))
+
+
+def test_item_rng_uses_the_whole_name():
+    from toolbox.degradations.folder_synthesis import item_rng
+    a = item_rng(0, 'Rain_Heavy/train2018new/12').random()
+    b = item_rng(0, 'Rain_Heavy/train2018new/13').random()
+    assert a != b
+    # Names of at most 8 bytes keep the generator of the first version.
+    old = np.random.default_rng(
+        [0, int.from_bytes(b'0801', 'little') % 2**63]).random()
+    assert item_rng(0, '0801').random() == old
+
+
+def test_demo_hybrid_draws_differ(tmp_path):
+    import cv2
+    make_demo_set(str(tmp_path), seed=0, size=48, num_train=2, num_test=1,
+                  progress=False)
+    folder = tmp_path / 'hybrid' / 'test' / 'input'
+    draws = [cv2.imread(str(p)) for p in sorted(folder.iterdir())]
+    assert len(draws) == 4
+    assert not any(np.array_equal(draws[0], d) for d in draws[1:])

@@ -105,3 +105,19 @@ def test_metrics_build_from_the_registry_with_prefix():
     result = evaluator.evaluate(1)
     assert set(result) == {'PSNR', 'real/PIQE'}
     assert result['real/PIQE'] == 100.0  # uniform image
+
+
+def test_iqa_record_is_a_make_table_row(tmp_path, repo_root):
+    from toolbox.evaluation.tables import load_results, render_table
+    root = write_paired_folder(tmp_path, count=2, size=32)
+    out = tmp_path / 'input.json'
+    done = subprocess.run(
+        [sys.executable, 'tools/iqa.py', str(root / 'input'), '--ref',
+         str(root / 'target'), '--metrics', 'psnr', 'ssim', '--out',
+         str(out), '--name', 'degraded input'], cwd=repo_root,
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(out.read_text())
+    assert record['metrics']['PSNR'] == record['mean']['psnr']
+    table = render_table(load_results([str(out)]), 'md')
+    assert 'degraded input' in table and 'PSNR ↑' in table

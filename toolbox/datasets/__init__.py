@@ -2,7 +2,8 @@
 from . import transforms  # noqa: F401
 from .base import RestorationDataset  # noqa: F401
 from .paired import PairedImageDataset  # noqa: F401
-from .benchmarks import (GoProDataset, HybridDistortionDataset,  # noqa: F401
+from .benchmarks import (DIDHYDataset, DIDMDNDataset,  # noqa: F401
+                         GoProDataset, HybridDistortionDataset,
                          RealBlurDataset, RESIDEDataset, Rain1400Dataset,
                          SPADataset)
 from .mixed import MixedDegradationDataset  # noqa: F401

@@ -104,6 +104,38 @@ class HybridDistortionDataset(PairedImageDataset):
                          degradation=degradation, **kwargs)
 
 
+@DATASETS.register_module()
+class DIDMDNDataset(PairedImageDataset):
+    """DID-MDN (Zhang and Patel, CVPR 2018) rain/clean pairs after
+    ``tools/synthesize.py --side-by-side <DID-MDN folder> --kind none``
+    split the released side-by-side images (rainy left, clean right):
+    ``<data_root>/{input,target}/<sub-folders>/<name>.png``.
+    """
+
+    source_hint = ('DID-MDN, split into input/ and target/ by '
+                   'tools/synthesize.py --side-by-side ... --kind none: '
+                   'docs/datasets.md#did-mdn')
+
+    def __init__(self, degradation='rain', **kwargs):
+        super().__init__(degradation=degradation, **kwargs)
+
+
+@DATASETS.register_module()
+class DIDHYDataset(PairedImageDataset):
+    """FDR-Net's DID-HY (ECCV 2020, Sec. 4.1): DID-MDN's rainy images with
+    blur, noise and JPEG added, as written by ``tools/synthesize.py
+    --side-by-side <DID-MDN folder> --kind hybrid``:
+    ``<data_root>/{input,target}/<sub-folders>/<name>.png``.
+    """
+
+    source_hint = ('DID-HY, made from DID-MDN by tools/synthesize.py '
+                   '--side-by-side ... --kind hybrid: '
+                   'docs/methods/fdrnet.md#did-hy')
+
+    def __init__(self, degradation='hybrid', **kwargs):
+        super().__init__(degradation=degradation, **kwargs)
+
+
 def _split_scene_keys(images: Dict[str, str], sub_dir: str,
                       ) -> Dict[str, str]:
     """``{'<scene>/<sub_dir>/<name>': p}`` → ``{'<scene>/<name>': p}``."""

@@ -3,6 +3,7 @@
 Layout written under ``out``::
 
     {haze,rain,blur}/{train,test}/{input,target}/<name>.png   paired
+    hybrid/{train,test}/{input,target}/<name>_d<k>.png       paired
     real/{haze,rain,blur}/<name>.png    unpaired "real-world-like" degraded
     real/clean/<name>.png               unpaired clean images
 
@@ -12,6 +13,13 @@ test and real parts that share no patch. Degradations use the physical
 models of :mod:`toolbox.degradations`; the "real" sets use stronger, wider
 parameters than the paired sets, a stand-in for the domain gap of real
 photographs.
+
+``hybrid`` is FDR-Net's hybrid distortion (Gaussian blur, Gaussian noise,
+JPEG; RL-Restore's *moderate* level, :mod:`toolbox.degradations.hybrid`)
+on the same train and test patches, each with ``HYBRID_DRAWS`` independent
+draws (``<name>_d<k>``): the protocol's strengths vary so much from draw to
+draw that one draw per patch would leave most level combinations unseen in
+training and make the test mean depend on six draws.
 """
 import os.path as osp
 from typing import Dict, List, Tuple
@@ -21,11 +29,16 @@ import numpy as np
 from tqdm import tqdm
 
 from toolbox.degradations.blur import add_motion_blur
+from toolbox.degradations.folder_synthesis import item_rng as folder_item_rng
 from toolbox.degradations.haze import add_haze
+from toolbox.degradations.hybrid import add_hybrid_distortion
 from toolbox.degradations.rain import add_rain
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
 DEGRADATIONS = ('haze', 'rain', 'blur')
+#: Level of the demo's hybrid split and draws per patch (train, test).
+HYBRID_LEVEL = 'moderate'
+HYBRID_DRAWS = dict(train=4, test=4)
 
 # Paired (synthetic) and real-world-like parameters per degradation.
 SYNTHETIC = {
@@ -97,6 +110,10 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
                 jobs.append(('paired', degradation, split, name, clean))
         for name, clean in parts['real'][:len(parts['real']) // 2]:
             jobs.append(('real', degradation, None, name, clean))
+    for split, draws in HYBRID_DRAWS.items():
+        for name, clean in parts[split]:
+            for k in range(draws):
+                jobs.append(('paired', 'hybrid', split, f'{name}_d{k}', clean))
     half = len(parts['real']) // 2
     for name, clean in parts['real'][half:]:
         jobs.append(('clean', None, None, name, clean))
@@ -107,14 +124,26 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
         # One generator per image, derived from the seed and the image's
         # identity: the output does not depend on the order of the work.
         key = f'{kind}/{degradation}/{split}/{name}'
-        item_rng = np.random.default_rng(
-            [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
+        if degradation == 'hybrid':
+            item_rng = folder_item_rng(seed, key)
+        else:
+            # As first released: the key modulo 2**63 keeps only its first
+            # 8 bytes ('paired/h', 'real/haz'...), so every image of a
+            # split draws the same parameters. Kept so that the published
+            # demo numbers of the other splits stay reproducible; the
+            # hybrid split (added later) seeds from the whole key.
+            item_rng = np.random.default_rng(
+                [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
         if kind == 'paired':
             folder = osp.join(out, degradation, split)
             os.makedirs(osp.join(folder, 'input'), exist_ok=True)
             os.makedirs(osp.join(folder, 'target'), exist_ok=True)
-            _write(osp.join(folder, 'input', f'{name}.png'),
-                   SYNTHETIC[degradation](clean, item_rng))
+            if degradation == 'hybrid':
+                degraded, _ = add_hybrid_distortion(clean, item_rng,
+                                                    HYBRID_LEVEL)
+            else:
+                degraded = SYNTHETIC[degradation](clean, item_rng)
+            _write(osp.join(folder, 'input', f'{name}.png'), degraded)
             _write(osp.join(folder, 'target', f'{name}.png'), clean)
             part = f'{degradation}/{split}'
         elif kind == 'real':

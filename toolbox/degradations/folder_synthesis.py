@@ -19,9 +19,16 @@ KINDS = tuple(SYNTHESIZERS) + ('hybrid', )
 
 def item_rng(seed: int, key: str) -> np.random.Generator:
     """A generator for one item, from the seed and the item's name, so the
-    output does not depend on the order (or parallelism) of the work."""
-    return np.random.default_rng(
-        [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
+    output does not depend on the order (or parallelism) of the work.
+
+    Every byte of the name counts (NumPy seeds from integers of any size).
+    Names of at most 8 ASCII characters give the same generator as the
+    first version, which reduced the name modulo 2⁶³ and so kept only its
+    first 8 bytes: longer names that shared them (``Rain_Heavy/…``, the
+    crops ``0801_0000_0096`` and ``0801_0000_0192``) shared a generator.
+    """
+    return np.random.default_rng([seed, int.from_bytes(key.encode(),
+                                                       'little')])
 
 
 def _write(path: str, rgb: np.ndarray) -> None:
@@ -102,4 +109,80 @@ def synthesize_folder(clean_dir: str, out_dir: str, kind: str,
             _write(osp.join(out_dir, 'input', name + '.png'), degraded)
             _write(osp.join(out_dir, 'target', name + '.png'), target)
             written += 1
+    return dict(pairs=written)
+
+
+#: Where the degraded half of a side-by-side pair sits.
+INPUT_SIDES = ('left', 'right')
+
+
+def split_side_by_side(image: np.ndarray, input_side: str = 'left',
+                       path: str = '<array>'):
+    """``[degraded | clean]`` side by side (DID-MDN's files: rainy on the
+    left, clean on the right) → ``(degraded, clean)``."""
+    if input_side not in INPUT_SIDES:
+        raise ValueError(f'input_side must be one of {INPUT_SIDES}, got '
+                         f'{input_side!r}')
+    width = image.shape[1]
+    if width % 2:
+        raise ValueError(f'{path}: a side-by-side pair needs an even width, '
+                         f'got {width}')
+    left, right = image[:, :width // 2], image[:, width // 2:]
+    return (left, right) if input_side == 'left' else (right, left)
+
+
+def synthesize_side_by_side(pairs_dir: str, out_dir: str, kind: str = 'none',
+                            seed: int = 0, level: str = 'moderate',
+                            blur_bins: str = 'rl-restore',
+                            input_side: str = 'left',
+                            subset: Optional[Sequence[int]] = None,
+                            progress: bool = True) -> Dict[str, int]:
+    """Split side-by-side pairs into ``out_dir/{input,target}`` and, unless
+    ``kind='none'``, add a degradation to the (already degraded) input.
+
+    FDR-Net's DID-HY (Sec. 4.1) is DID-MDN's rainy images with Gaussian
+    blur, Gaussian noise and JPEG added: ``kind='hybrid'`` (RL-Restore's
+    blur → noise → JPEG at ``level``, whole images, one draw per image from
+    ``seed`` and the image's name). ``kind='none'`` only splits (DID-MDN
+    for deraining, Table 4).
+
+    Args:
+        pairs_dir: folder of side-by-side images, searched recursively
+            (keys keep sub-folders: ``Rain_Heavy/train2018new/12``).
+        out_dir: output folder (a :class:`PairedImageDataset` root).
+        kind: ``'none'``, ``'hybrid'`` or a key of ``SYNTHESIZERS``.
+        seed, level, blur_bins: as :func:`synthesize_folder`.
+        input_side: ``'left'`` (DID-MDN) or ``'right'``.
+        subset: only the sorted images ``[start, end)``.
+
+    Returns ``dict(pairs=<number of pairs written>)``.
+    """
+    from toolbox.degradations.hybrid import add_hybrid_distortion
+    kinds = ('none', ) + KINDS
+    if kind not in kinds:
+        raise ValueError(f'kind must be one of {kinds}, got {kind!r}')
+    bins = dict(rl_restore=RL_RESTORE_BINS, fdrnet_text=FDRNET_TEXT_BINS)
+    if blur_bins.replace('-', '_') not in bins:
+        raise ValueError(f"blur_bins must be 'rl-restore' or 'fdrnet-text', "
+                         f'got {blur_bins!r}')
+    images = scan_images(pairs_dir)
+    if not images:
+        raise FileNotFoundError(f'No images found in {pairs_dir}')
+    if subset is not None:
+        start, end = subset
+        images = dict(list(images.items())[start:end])
+    written = 0
+    for key, path in tqdm(images.items(), desc=f'split + {kind}',
+                          disable=not progress):
+        degraded, clean = split_side_by_side(read_image(path), input_side,
+                                             path)
+        if kind == 'hybrid':
+            degraded, _ = add_hybrid_distortion(
+                degraded, item_rng(seed, key), level,
+                bins=bins[blur_bins.replace('-', '_')])
+        elif kind != 'none':
+            degraded = SYNTHESIZERS[kind](degraded, item_rng(seed, key))
+        _write(osp.join(out_dir, 'input', key + '.png'), degraded)
+        _write(osp.join(out_dir, 'target', key + '.png'), clean)
+        written += 1
     return dict(pairs=written)

@@ -16,9 +16,12 @@ every loss of its config says which of them it takes::
 ``inputs`` is a tuple of names, passed positionally, or a list of such
 tuples whose results are summed. A name whose value is a list of tensors
 (``stages``) applies the loss to each element, the other arguments
-repeated, and sums. Without ``inputs`` a loss takes the model's default
-route. So a network with several outputs needs no special case in generic
-code: the config routes each loss.
+repeated, and sums, unless the loss class sets ``takes_sequences = True``
+(e.g. :class:`~toolbox.models.losses.SVDOLoss`, which averages over FDR-Net's
+phases): such a loss receives the list whole and reduces it itself.
+Without ``inputs`` a loss takes the model's default route. So a network
+with several outputs needs no special case in generic code: the config
+routes each loss.
 """
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -112,7 +115,8 @@ class RoutedLosses(nn.ModuleDict):
 
 def apply_route(loss: nn.Module, outputs: Mapping[str, Value],
                 route: Route, key: str = 'loss', **kwargs) -> torch.Tensor:
-    """``loss(*[outputs[name] for name in route])``; lists are summed over."""
+    """``loss(*[outputs[name] for name in route])``; lists are summed over
+    unless ``loss.takes_sequences`` (then they are passed whole)."""
     missing = [name for name in route if name not in outputs]
     if missing:
         raise KeyError(
@@ -120,7 +124,7 @@ def apply_route(loss: nn.Module, outputs: Mapping[str, Value],
             f'{sorted(outputs)}; fix its `inputs` in the config.')
     args = [outputs[name] for name in route]
     lengths = {len(a) for a in args if isinstance(a, (list, tuple))}
-    if not lengths:
+    if not lengths or getattr(loss, 'takes_sequences', False):
         return loss(*args, **kwargs)
     if len(lengths) > 1:
         raise ValueError(f'{key}: list outputs of different lengths in '

@@ -30,6 +30,14 @@ class Restorer(RestorationModel):
             without ``inputs`` is applied to every stage and summed over
             stages (``stage_loss='sum'``, MPRNet's recipe) or to the final
             output only (``stage_loss='final'``).
+        train_features: names of intermediate features the losses take
+            (e.g. ``('fdm',)``, FDR-Net's feature-disentanglement outputs
+            for its SVDO loss). When set, training calls the generator as
+            ``generator(x, return_features=True)`` (the backbones' feature
+            convention: it returns ``(outputs, {name: feature})``) and adds
+            the named features to the outputs the losses route by name;
+            testing and inference never ask for them. Default: none, the
+            plain ``generator(x)``.
         data_preprocessor: a :class:`RestorationDataPreprocessor` config; its
             ``value_range`` is the network's.
         test_cfg: ``dict(tile=T, tile_overlap=O)`` restores large images tile
@@ -49,6 +57,7 @@ class Restorer(RestorationModel):
                  losses: Optional[Sequence[dict]] = None,
                  data_preprocessor: Optional[dict] = None,
                  stage_loss: str = 'sum',
+                 train_features: Optional[Sequence[str]] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -62,6 +71,9 @@ class Restorer(RestorationModel):
             # Weights in the inputs' layout avoid a conversion per conv.
             self.generator.to(memory_format=torch.channels_last)
         self.stage_loss = stage_loss
+        if isinstance(train_features, str):
+            train_features = (train_features, )
+        self.train_features = tuple(train_features or ())
         self.losses = RoutedLosses(
             losses,
             default_inputs=('stages' if stage_loss == 'sum' else 'pred',
@@ -102,15 +114,38 @@ class Restorer(RestorationModel):
                 'variant)?')
 
     def compute_losses(self, outputs, target: torch.Tensor,
+                       features: Optional[Dict[str, object]] = None,
                        **kwargs) -> Dict[str, torch.Tensor]:
-        """Every loss on the named network outputs and ``target``."""
+        """Every loss on the named network outputs, the ``features`` the
+        network returned (by name) and ``target``."""
         if not self.losses:
             raise ValueError('Restorer has no `losses` to train with.')
-        return self.losses(dict(named_outputs(outputs), target=target),
-                           **kwargs)
+        named = named_outputs(outputs)
+        for name, value in (features or {}).items():
+            if name in named or name == 'target':
+                raise ValueError(
+                    f'Restorer: feature {name!r} has the name of a network '
+                    f'output ({sorted(named) + ["target"]})')
+            named[name] = value
+        return self.losses(dict(named, target=target), **kwargs)
+
+    def run_generator(self, inputs: torch.Tensor):
+        """The generator's outputs and the ``train_features`` it returned
+        (``{}`` when none are asked for)."""
+        if not self.train_features:
+            return self.generator(inputs), {}
+        outputs, features = self.generator(inputs, return_features=True)
+        missing = [n for n in self.train_features if n not in features]
+        if missing:
+            raise KeyError(
+                f'Restorer: train_features {missing} are not among the '
+                f'features {type(self.generator).__name__} returns with '
+                f'return_features=True: {sorted(features)}')
+        return outputs, {n: features[n] for n in self.train_features}
 
     def loss(self, inputs: torch.Tensor,
              data_samples: Sequence) -> Dict[str, torch.Tensor]:
         """Losses of one training batch."""
         target = self.data_preprocessor.stack_gt(data_samples)
-        return self.compute_losses(self.generator(inputs), target)
+        outputs, features = self.run_generator(inputs)
+        return self.compute_losses(outputs, target, features)

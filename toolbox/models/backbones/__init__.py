@@ -2,3 +2,4 @@
 from .dncnn import DnCNN  # noqa: F401
 from .mprnet import MPRNet  # noqa: F401
 from .resnet_generator import ResnetGenerator  # noqa: F401
+from .fdrnet import FDRNet  # noqa: F401

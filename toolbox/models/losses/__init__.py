@@ -10,3 +10,4 @@ from .cycle import CycleConsistencyLoss, IdentityLoss  # noqa: F401
 from .patch_nce import PatchNCELoss  # noqa: F401
 from .color import ColorCycleLoss  # noqa: F401
 from .frequency import FrequencyLoss  # noqa: F401
+from .orthogonality import SVDOLoss  # noqa: F401
