@@ -38,3 +38,60 @@ def test_cpu_amp_runs_bfloat16_and_updates():
 def test_cpu_amp_refuses_float16():
     with pytest.raises(ValueError, match='bfloat16'):
         make_wrapper(dtype='float16')
+
+
+@pytest.fixture
+def cpu_bf16(monkeypatch):
+    """Set what the CPU reports: ``cpu_bf16(native)``."""
+    from toolbox.engine import optim_wrapper as module
+
+    def set_native(native: bool, capability: str = 'AVX512'):
+        monkeypatch.setattr(module, 'cpu_capability', lambda: capability)
+        monkeypatch.setattr(
+            module, 'cpu_flags', lambda: frozenset(
+                {'avx512f', 'avx512_bf16'} if native else {'avx512f'}))
+        monkeypatch.setattr(module, '_warned_no_native_bf16', False)
+        monkeypatch.setattr(module, 'print_log',
+                            lambda msg, **kw: logged.append(msg))
+
+    logged = []
+    set_native.logged = logged
+    return set_native
+
+
+def test_cpu_amp_dtype_follows_the_capability(cpu_bf16):
+    from toolbox.engine.optim_wrapper import cpu_amp_dtype
+    cpu_bf16(True)
+    assert cpu_amp_dtype() is torch.bfloat16
+    cpu_bf16(False)
+    assert cpu_amp_dtype() is None
+    # PyTorch not dispatching AVX-512 kernels: no native bf16 either.
+    cpu_bf16(True, capability='AVX2')
+    assert cpu_amp_dtype() is None
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU path')
+def test_cpu_amp_without_native_bf16_trains_float32_and_warns_once(
+        cpu_bf16):
+    cpu_bf16(False)
+    # A GAN has one wrapper per network: one warning for all of them.
+    wrappers = [make_wrapper() for _ in range(3)]
+    assert len([m for m in cpu_bf16.logged if 'no native bfloat16' in m]) \
+        == 1
+    model, wrapper = wrappers[0]
+    assert wrapper.cast_dtype is None
+    with wrapper.optim_context(model):
+        out = model(torch.randn(1, 3, 8, 8))
+    assert out.dtype == torch.float32
+    # Asked for explicitly, bfloat16 is used anyway.
+    model, forced = make_wrapper(dtype='bfloat16')
+    with forced.optim_context(model):
+        assert model(torch.randn(1, 3, 8, 8)).dtype == torch.bfloat16
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU path')
+def test_cpu_amp_with_native_bf16_uses_bfloat16(cpu_bf16):
+    cpu_bf16(True)
+    model, wrapper = make_wrapper()
+    assert wrapper.cast_dtype is torch.bfloat16
+    assert not cpu_bf16.logged

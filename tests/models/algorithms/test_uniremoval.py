@@ -44,6 +44,8 @@ def build(teachers=None, **kwargs):
         image_loss=NO_VGG_ICL,
         # the tests' teachers keep random weights unless they name a file
         allow_random_teachers=True,
+        # exact comparisons below; low precision has its own test
+        frozen_precision='float32',
         data_preprocessor=dict(type='RestorationDataPreprocessor',
                                value_range='[-1,1]'))
     cfg.update(kwargs)
@@ -375,3 +377,52 @@ def test_icl_value_matches_a_hand_computation(repo_root):
                               tau=0.5)
     assert losses['loss_icl'].item() == pytest.approx(expected.item(),
                                                       rel=1e-4)
+
+
+@pytest.mark.parametrize('precision', ['bfloat16', 'auto'])
+def test_low_precision_teachers_are_close_to_float32(precision):
+    """Frozen teachers (and ICL's fixed φ branch) in autocast + channels_last
+    give what float32 gives, to low-precision accuracy."""
+    vgg_icl = dict(type='ImageContrastiveLoss', loss_weight=0.1,
+                   temperature=1.0, embedding=dict(
+                       type='VGG19FeatureExtractor', pretrained=None,
+                       layers=('relu1_1', 'relu2_1')),
+                   layer_weights=(1.0, 1.0))
+    labels = ['haze', 'rain', 'blur', 'rain']
+    data = batch(labels, size=16)
+    results = {}
+    for choice in ('float32', precision):
+        model = build(frozen_precision=choice, image_loss=vgg_icl)
+        model.load_teachers()
+        inputs = model.data_preprocessor(data, True)['inputs']
+        with torch.no_grad():
+            restored, feats = model.run_teachers(inputs, labels,
+                                                 with_features=True)
+            losses = model.loss(inputs, data['data_samples'])
+        results[choice] = (restored, feats, losses)
+    (ref, ref_feats, ref_losses), (low, low_feats, low_losses) = \
+        results['float32'], results[precision]
+    assert low.dtype == torch.float32
+    assert all(v.dtype == torch.float32 for v in low_feats.values())
+    # bfloat16 keeps 8 bits of mantissa: ~1e-2 relative.
+    assert (low - ref).abs().max() < 5e-2
+    for key in ref_feats:
+        scale = ref_feats[key].abs().max()
+        assert (low_feats[key] - ref_feats[key]).abs().max() < 5e-2 * scale
+    for key in ref_losses:
+        assert torch.allclose(low_losses[key], ref_losses[key], rtol=5e-2,
+                              atol=1e-3), key
+
+
+def test_frozen_precision_follows_the_cpu(monkeypatch):
+    from toolbox.models.algorithms import uniremoval
+    model = build(frozen_precision='auto')
+    monkeypatch.setattr(uniremoval, 'cpu_amp_dtype', lambda: None)
+    assert model.frozen_dtype(torch.device('cpu')) is None
+    monkeypatch.setattr(uniremoval, 'cpu_amp_dtype', lambda: torch.bfloat16)
+    assert model.frozen_dtype(torch.device('cpu')) is torch.bfloat16
+    assert model.frozen_dtype(torch.device('cuda')) is torch.float16
+    assert build(frozen_precision='float32').frozen_dtype(
+        torch.device('cuda')) is None
+    with pytest.raises(ValueError, match='frozen_precision'):
+        build(frozen_precision='half')

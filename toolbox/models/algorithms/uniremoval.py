@@ -12,6 +12,7 @@ synthetic data set, teach one student of the same architecture::
 where ``T_k`` is the teacher of the sample's own degradation ``k``.
 """
 from collections import OrderedDict
+from contextlib import nullcontext
 from types import MappingProxyType
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -20,12 +21,17 @@ from mmengine.logging import print_log
 from torch import nn
 
 from toolbox.engine.checkpoint import FrozenModuleHolder, load_weights
+from toolbox.engine.optim_wrapper import cpu_amp_dtype
 from toolbox.models.algorithms.restorer import Restorer, as_stage_list
 from toolbox.models.data_preprocessor import VALUE_RANGES, convert_range
 from toolbox.registry import MODELS
 from toolbox.required_paths import RequiredPath, is_remote, normalize_path
 
 TEACHER_KEYS = {'model', 'checkpoint', 'value_range', 'prefix', 'strict'}
+
+
+#: Values of ``UniRemovalKT(frozen_precision=...)``.
+FROZEN_PRECISIONS = ('auto', 'float32', 'bfloat16', 'float16', None)
 
 
 @MODELS.register_module()
@@ -79,6 +85,15 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
             share a width per key.
         stage_loss: ``'final'`` (default, Eq. 1 compares restored images) or
             ``'sum'`` (every student stage output).
+        frozen_precision: the precision of the frozen networks' inference
+            (the teachers, and ICL's φ on the fixed positives/negatives):
+            ``'auto'`` (default) runs them under autocast in channels_last
+            where that is a measured gain -- bfloat16 on a CPU with native
+            bfloat16 (:func:`~toolbox.engine.optim_wrapper.cpu_amp_dtype`),
+            float16 on CUDA -- and in float32 elsewhere (emulated bfloat16
+            is slower); ``'float32'``, ``'bfloat16'`` or ``'float16'``
+            force one. Outputs are cast back to float32; the student
+            trains in its own precision either way (docs/benchmarks.md).
         allow_random_teachers: accept ``checkpoint=None`` and keep those
             teachers' random weights (a warning says so). Off by default: a
             student silently distilled from random teachers is the worst
@@ -110,6 +125,7 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
                  projections: Optional[Dict[str, dict]] = None,
                  stage_loss: str = 'final',
                  allow_random_teachers: bool = False,
+                 frozen_precision: Optional[str] = 'auto',
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -122,6 +138,11 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
             train_cfg=train_cfg,
             test_cfg=test_cfg,
             init_cfg=init_cfg)
+        if frozen_precision not in FROZEN_PRECISIONS:
+            raise ValueError(
+                f'UniRemovalKT: frozen_precision must be one of '
+                f'{FROZEN_PRECISIONS}, got {frozen_precision!r}')
+        self.frozen_precision = frozen_precision
         if not teachers:
             raise ValueError('UniRemovalKT: `teachers` is empty; give one '
                              'teacher per degradation label')
@@ -225,6 +246,35 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
                       f'{filename}', logger='current')
         self._teachers_loaded = True
 
+    def frozen_dtype(self, device: torch.device) -> Optional[torch.dtype]:
+        """The autocast dtype of the frozen networks' inference (teachers,
+        ICL's no-grad φ pass) on ``device``; ``None``: float32."""
+        choice = self.frozen_precision
+        if choice in (None, 'float32'):
+            return None
+        if choice != 'auto':
+            return getattr(torch, choice)
+        if torch.device(device).type == 'cuda':
+            return torch.float16
+        if torch.device(device).type == 'cpu':
+            return cpu_amp_dtype()
+        return None
+
+    def _frozen_context(self, device: torch.device):
+        """Autocast for frozen inference, and channels_last on the frozen
+        networks (once) when it is on."""
+        dtype = self.frozen_dtype(device)
+        if dtype is None:
+            return nullcontext()
+        if not getattr(self, '_frozen_channels_last', False):
+            for network in self.teachers.values():
+                network.to(memory_format=torch.channels_last)
+            embedding = getattr(self.image_loss, 'embedding', None)
+            if embedding is not None:
+                embedding.to(memory_format=torch.channels_last)
+            self._frozen_channels_last = True
+        return torch.autocast(torch.device(device).type, dtype=dtype)
+
     def init_weights(self):
         """Initialise the student (its ``init_cfg``) and load the teachers."""
         super().init_weights()
@@ -273,17 +323,25 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
         """
         restored, features = None, {}
         groups = self.group_by_label(labels, inputs.device)
+        context = self._frozen_context(inputs.device)
+        low_precision = self.frozen_dtype(inputs.device) is not None
         whole = len(groups) == 1
         for label, index in groups.items():
             network = self.frozen_module(self._teacher_name(label))
             cfg = self.teacher_cfgs[label]
             x = inputs if whole else inputs.index_select(0, index)
             x = convert_range(x, self.value_range, cfg['value_range'])
-            if with_features:
-                outputs, feats = network(x, return_features=True)
-            else:
-                outputs, feats = network(x), {}
-            image = convert_range(as_stage_list(outputs)[0],
+            if low_precision:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with context:
+                if with_features:
+                    outputs, feats = network(x, return_features=True)
+                else:
+                    outputs, feats = network(x), {}
+            # Low-precision outputs back to float32: the losses compare
+            # them with the student's float32 (or autocast) outputs.
+            feats = {k: v.float() for k, v in feats.items()}
+            image = convert_range(as_stage_list(outputs)[0].float(),
                                   cfg['value_range'], self.value_range)
             if whole:
                 restored = image
@@ -359,6 +417,9 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
         if self._active(self.image_loss):
             to_unit = lambda x: convert_range(  # noqa: E731
                 x, self.value_range, '[0,1]')
+            # φ's fixed branch (teacher image, degraded input) is frozen
+            # inference too: the same precision as the teachers.
+            self.image_loss.no_grad_dtype = self.frozen_dtype(inputs.device)
             losses['loss_icl'] = self.image_loss(
                 to_unit(as_stage_list(outputs)[0]), to_unit(teacher_img),
                 to_unit(inputs))

@@ -251,13 +251,27 @@ class ContrastiveLoss(FrozenModuleHolder, nn.Module):
         """The frozen embedding φ (``None``: identity)."""
         return self.frozen_module('embedding')
 
+    #: Autocast dtype of φ on inputs that need no gradient (the fixed
+    #: positives and negatives); ``None``: the caller's precision.
+    no_grad_dtype: Optional[torch.dtype] = None
+
     def embed(self, x: torch.Tensor, grad: bool = True) -> List[torch.Tensor]:
         """φ(x) as a list of per-layer ``N×D`` vectors."""
         embedding = self.embedding
         if embedding is None:
             return [feature_vectors(x, self.reduction, self.grid_size)]
-        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
-            layers = _as_list(embedding(x))
+        grad = grad and torch.is_grad_enabled()
+        dtype = None if grad else self.no_grad_dtype
+        if dtype is None:
+            with torch.set_grad_enabled(grad):
+                layers = _as_list(embedding(x))
+        else:
+            # Fixed branch (no gradient) in low precision, channels_last:
+            # UniRemovalKT(frozen_precision=...) sets ``no_grad_dtype``.
+            with torch.no_grad(), torch.autocast(x.device.type, dtype=dtype):
+                layers = _as_list(embedding(
+                    x.contiguous(memory_format=torch.channels_last)))
+            layers = [f.float() for f in layers]
         return [feature_vectors(f, self.reduction, self.grid_size)
                 for f in layers]
 
