@@ -63,7 +63,8 @@ def naive_run_teachers(self, inputs, labels, with_features=False):
     return restored, features
 
 
-def build_model(net: str, icl: bool, fcl: bool):
+def build_model(net: str, icl: bool, fcl: bool,
+                frozen_precision: str = 'float32'):
     generator = NETS[net]
     image_loss = dict(
         type='ImageContrastiveLoss', loss_weight=0.1, temperature=1e-6,
@@ -74,11 +75,125 @@ def build_model(net: str, icl: bool, fcl: bool):
         teachers={label: dict(model=generator, checkpoint=None)
                   for label in LABELS},
         allow_random_teachers=True,  # timings do not depend on weights
+        frozen_precision=frozen_precision,
         feature_loss=dict(type='FeatureContrastiveLoss', loss_weight=0.5,
                           temperature=1e-6) if fcl else None,
         image_loss=image_loss if icl else None,
         data_preprocessor=dict(type='RestorationDataPreprocessor',
                                value_range='[-1,1]')))
+
+
+VARIANTS = {
+    # name: (teacher pass, frozen_precision)
+    'naive': ('naive', 'float32'),
+    'grouped': ('grouped', 'float32'),
+    'grouped_low': ('grouped', 'auto'),
+}
+VARIANT_NAMES = {
+    'naive': 'naive (every teacher on every sample, float32)',
+    'grouped': 'grouped, float32 teachers (before this change)',
+    'grouped_low': 'grouped, teachers + ICL φ branch in {dtype} + '
+                   'channels_last (frozen_precision=auto)',
+}
+
+
+def setup(net, batch, crop, icl=True, device='cpu'):
+    """Models of every variant (same weights) and one random batch."""
+    models = {}
+    for name, (teacher_pass, precision) in VARIANTS.items():
+        torch.manual_seed(0)
+        model = build_model(net, icl=icl, fcl=True,
+                            frozen_precision=precision).to(device)
+        model.load_teachers()
+        use_variant(model, teacher_pass)
+        models[name] = (model, OptimWrapper(
+            torch.optim.Adam(model.parameters(), lr=1e-4)))
+    labels = [LABELS[i % len(LABELS)] for i in range(batch)]
+    pixels = torch.rand(batch, 3, crop, crop) * 255
+    samples = [RestorationSample(metainfo=dict(degradation=label))
+               for label in labels]
+    data = dict(inputs=list(pixels.to(device)), data_samples=samples)
+    return models, labels, data
+
+
+def profile_table(model, optim, data, rows=12) -> str:
+    """Top operators of one training step by self CPU time."""
+    from torch.profiler import ProfilerActivity, profile
+    activities = [ProfilerActivity.CPU]
+    if torch.cuda.is_available():
+        activities.append(ProfilerActivity.CUDA)
+    model.train_step(data, optim)  # warm
+    with profile(activities=activities) as prof:
+        model.train_step(data, optim)
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total,
+                    reverse=True)
+    total = sum(e.self_cpu_time_total for e in events) or 1
+    lines = ['| operator | calls | self CPU (ms) | share |',
+             '| --- | ---: | ---: | ---: |']
+    for e in events[:rows]:
+        lines.append(f'| `{e.key}` | {e.count} | '
+                     f'{e.self_cpu_time_total / 1e3:.1f} | '
+                     f'{100 * e.self_cpu_time_total / total:.0f} % |')
+    return '\n'.join(lines)
+
+
+def run_all_section(args) -> str:
+    """The KT table for benchmarks/run_all.py: three variants in turn."""
+    from _timing import interleaved_medians
+    quick = args.quick and args.device == 'cpu'
+    net, batch, crop = ('demo', 6, 64) if quick else (
+        ('deraining', 6, 128) if args.device == 'cpu' else
+        ('deraining', 16, 256))
+    models, labels, data = setup(net, batch, crop, device=args.device)
+    low = models['grouped_low'][0].frozen_dtype(torch.device(args.device))
+    low_name = str(low).split('.')[-1] if low else 'float32'
+
+    def teacher_pass(model, data=data):
+        inputs = model.data_preprocessor(data, True)['inputs']
+        return lambda: model.run_teachers(inputs, labels, with_features=True)
+
+    fns = {}
+    for name, (model, optim) in models.items():
+        fns[f'{name}/teachers'] = teacher_pass(model)
+        fns[f'{name}/step'] = (lambda m=model, o=optim:
+                               m.train_step(data, o))
+    times = interleaved_medians(fns, args.device, args.warmup, args.steps)
+    # The low-precision teachers restore what the float32 ones do.
+    inputs = models['grouped'][0].data_preprocessor(data, True)['inputs']
+    ref = models['grouped'][0].run_teachers(inputs, labels)[0]
+    got = models['grouped_low'][0].run_teachers(inputs, labels)[0]
+    error = (got - ref).abs().max().item()
+    rows = []
+    for name in VARIANTS:
+        rows.append(f'| {VARIANT_NAMES[name].format(dtype=low_name)} | '
+                    f'{times[name + "/teachers"]:.3f} | '
+                    f'{times[name + "/step"]:.3f} | '
+                    f'{times["naive/step"] / times[name + "/step"]:.2f}× |')
+    before, after = times['grouped/step'], times['grouped_low/step']
+    met = after <= before * 1.02
+    table = '\n'.join([
+        f'{args.device}, {torch.get_num_threads()} thread(s); {net} MPRNet '
+        f'student and 3 teachers, batch {batch} × {crop}² (balanced labels),'
+        f' FCL + ICL (VGG-19), student in float32; median of {args.steps} '
+        f'steps, variants in turn.',
+        '',
+        '| variant | teachers only (s) | full train step (s) | '
+        'step speed-up vs naive |',
+        '| --- | ---: | ---: | ---: |',
+        *rows,
+        '',
+        f'Low-precision teachers vs float32 teachers: teacher pass '
+        f'{times["grouped/teachers"] / times["grouped_low/teachers"]:.2f}×, '
+        f'step {before / after:.2f}× (target: not slower, '
+        f'{"met" if met else "**not met**"}); largest difference of the '
+        f'restored teacher images {error:.3g} (images in [-1, 1]).',
+        '',
+        f'Profile of one step (grouped, {low_name} teachers), top operators '
+        'by self CPU time:',
+        '',
+        profile_table(*models['grouped_low'], data),
+    ])
+    return table
 
 
 def timed(fn) -> float:

@@ -143,17 +143,32 @@ def run(args, ceilings: Dict[str, float]) -> str:
                                    for m in args.models):
             continue
         crop, batch = sizes(args, paper_crop, paper_batch)
-        cases = {mode: ModelCase(config, args.device, batch, crop, dtype, cl)
-                 for mode, dtype, cl in modes}
-        first = cases[modes[0][0]]
-        flops = count_flops(first.step)
-        if args.device == 'cuda':
-            torch.cuda.reset_peak_memory_stats()
-        times = interleaved_medians({m: c.step for m, c in cases.items()},
-                                    args.device, args.warmup, args.steps)
+        try:
+            cases = {mode: ModelCase(config, args.device, batch, crop, dtype,
+                                     cl)
+                     for mode, dtype, cl in modes}
+            first = cases[modes[0][0]]
+            flops = count_flops(first.step)
+            if args.device == 'cuda':
+                torch.cuda.reset_peak_memory_stats()
+            times = interleaved_medians(
+                {m: c.step for m, c in cases.items()}, args.device,
+                args.warmup, args.steps)
+        except Exception as error:  # one model must not lose the others
+            import traceback
+            traceback.print_exc()
+            rows.append([name, 'failed', '', '', '', '', '',
+                         f'`{type(error).__name__}: {error}`'[:200]])
+            continue
         memory = (f', peak {torch.cuda.max_memory_allocated() / 2**30:.1f} '
                   'GiB' if args.device == 'cuda' else '')
         base = times['float32']
+        fastest = min(times, key=times.get)
+        if not hasattr(args, 'consumption'):
+            args.consumption = {}
+        args.consumption[name] = (
+            batch / times[fastest],
+            f'{args.device} {fastest}, {batch}×{crop}²')
         for mode, dtype, cl in modes:
             t = times[mode]
             ceiling = ceilings.get(

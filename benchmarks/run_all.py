@@ -192,7 +192,7 @@ def main(argv=None):
     print(f'\nrun_all: {time.time() - start:.0f} s in all', flush=True)
     if args.write:
         for name, table in outputs.items():
-            marker = 'bench_kt_step' if name == 'kt' else f'run_all:{name}'
+            marker = f'run_all:{name}'
             try:
                 write_section(args.write, marker, table)
             except ValueError as error:

@@ -14,7 +14,9 @@ from toolbox.apis import load_model_weights
 from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.errors import run_tool
 from toolbox.engine.input_check import exit_if_inputs_missing
-from toolbox.engine.runner_setup import add_common_arguments, load_config
+from toolbox.engine.runner_setup import (add_common_arguments,
+                                         compile_networks, load_config,
+                                         take_compile_options)
 from toolbox.evaluation.results import results_record, write_results
 from toolbox.evaluation.tables import print_metrics_table
 
@@ -44,11 +46,13 @@ def main():
     # a checkpoint of another model would be scored with random weights).
     cfg.load_from = None
     cfg.resume = False
+    compile_options = take_compile_options(cfg)
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else \
         runner.model
     load_model_weights(model, args.checkpoint, strict=not args.non_strict,
                        logger=runner.logger)
+    compile_networks(model, compile_options, runner.logger)
     metrics = runner.test()
     rank = runner.rank
     del runner  # frees the DDP wrapper before the process group goes

@@ -7,8 +7,9 @@ from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.errors import run_tool
 from toolbox.engine.input_check import exit_if_inputs_missing
 from toolbox.engine.resume_schedule import ensure_resume_schedule_hook
-from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
-                                         load_config)
+from toolbox.engine.runner_setup import (add_common_arguments,
+                                         compile_networks, enable_amp,
+                                         load_config, take_compile_options)
 
 
 def parse_args():
@@ -59,7 +60,9 @@ def main():
     if cfg.resume:
         ensure_resume_schedule_hook(cfg, args.resume_schedule)
     exit_if_inputs_missing(cfg, 'tools/train.py', stage='train')
+    compile_options = take_compile_options(cfg)
     runner = Runner.from_cfg(cfg)
+    compile_networks(runner.model, compile_options, runner.logger)
     runner.train()
     del runner  # frees the DDP wrapper before the process group goes
     finish_distributed()

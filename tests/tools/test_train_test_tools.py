@@ -162,3 +162,39 @@ def test_dist_train_two_cpu_processes(data_root, repo_root, tmp_path):
     for rank in (0, 1):
         assert f'rank {rank} of world size 2' in log
     assert (tmp_path / 'iter_2.pth').is_file()
+
+
+def inductor_unusable_reason():
+    """Why torch.compile's default (inductor) backend cannot run here, or
+    ``None``: it needs a C++ compiler on CPU."""
+    import shutil
+    try:
+        from torch._inductor import config as inductor_config
+    except Exception as error:  # noqa: BLE001
+        return f'torch._inductor does not import: {error}'
+    cxx = inductor_config.cpp.cxx
+    names = [c for c in (cxx if isinstance(cxx, tuple) else (cxx, )) if c]
+    if not any(shutil.which(c) for c in names + ['g++', 'clang++']):
+        return ('torch.compile on CPU needs a C++ compiler (inductor); none '
+                'found')
+    return None
+
+
+@pytest.mark.skipif(inductor_unusable_reason() is not None,
+                    reason=str(inductor_unusable_reason()))
+def test_compiled_train_and_test_run(data_root, repo_root, tmp_path):
+    """--compile: 2 compiled training iterations, then a compiled test."""
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/train.py', CONFIG, '--compile',
+        '--work-dir', str(tmp_path), '--cfg-options'] +
+        data_options(data_root, max_iters=2, interval=10))
+    assert 'compiled generator' in log
+    assert (tmp_path / 'iter_2.pth').is_file()
+    # Compiled in place: the checkpoint has the uncompiled keys.
+    state = torch.load(tmp_path / 'iter_2.pth', weights_only=False)
+    assert not any('_orig_mod' in k for k in state['state_dict'])
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/test.py', CONFIG, str(tmp_path / 'iter_2.pth'),
+        '--compile', '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+        f'test_dataloader.dataset.data_root={data_root}/test'])
+    assert 'compiled generator' in log and 'PSNR' in log
