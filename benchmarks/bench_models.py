@@ -166,9 +166,12 @@ def run(args, ceilings: Dict[str, float]) -> str:
         fastest = min(times, key=times.get)
         if not hasattr(args, 'consumption'):
             args.consumption = {}
-        args.consumption[name] = (
-            batch / times[fastest],
-            f'{args.device} {fastest}, {batch}×{crop}²')
+        # Images per second, and work per 256² image (step time and FLOPs
+        # grow with the pixels), for the data section.
+        args.consumption[name] = dict(
+            rate=batch / times[fastest], crop=crop,
+            where=f'{args.device} {fastest}, {batch}×{crop}²',
+            flops_256=flops / batch * (256 / crop) ** 2)
         for mode, dtype, cl in modes:
             t = times[mode]
             ceiling = ceilings.get(

@@ -124,6 +124,7 @@ def main(argv=None):
         if name not in args.only:
             return
         t0 = time.time()
+        load_before = uptime_line().split('load average: ')[-1]
         print(f'\n## {name}  ({uptime_line()})', flush=True)
         try:
             table = fn()
@@ -131,8 +132,10 @@ def main(argv=None):
             traceback.print_exc()
             table = (f'*{name}: failed in this run:* '
                      f'`{traceback.format_exc().strip().splitlines()[-1]}`')
-        table += (f'\n\n*{time.time() - t0:.0f} s; {uptime_line()} '
-                  'at the end.*')
+        table += (f'\n\n*{time.time() - t0:.0f} s, medians of {args.steps} '
+                  f'steps after {args.warmup} warm-up, '
+                  f'{torch.get_num_threads()} thread(s); load at the start:'
+                  f' {load_before}; {uptime_line()} at the end.*')
         print(table, flush=True)
         outputs[name] = table
 
@@ -191,6 +194,8 @@ def main(argv=None):
     section('tiling', tiling)
     print(f'\nrun_all: {time.time() - start:.0f} s in all', flush=True)
     if args.write:
+        if 'models' not in args.only:  # a partial run keeps the header
+            outputs.pop('machine')
         for name, table in outputs.items():
             marker = f'run_all:{name}'
             try:

@@ -28,8 +28,9 @@ def parse_args():
         "checkpoint's, or stop (docs/reliability.md)")
     parser.add_argument(
         '--amp', action='store_true',
-        help='mixed precision: float16 with loss scaling on GPUs, bfloat16 '
-        'autocast on CPUs')
+        help='mixed precision: float16 with loss scaling on GPUs; on CPUs '
+        'bfloat16 autocast where the CPU has native bfloat16 (avx512_bf16/'
+        'amx_bf16), float32 with a warning elsewhere (docs/benchmarks.md)')
     parser.add_argument(
         '--amp-dtype', choices=['float16', 'bfloat16'], default=None,
         help='force the autocast dtype of --amp')
