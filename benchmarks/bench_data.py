@@ -99,7 +99,10 @@ def run(args) -> str:
                 del dl
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    need = getattr(args, 'consumption', {})
+    need = getattr(args, 'consumption', None)
+    if not need:  # --only data: the rates of the last models section
+        from bench_models import load_consumption
+        need = load_consumption()
     rows = []
     for (name, workers), rate in sorted(rates.items(),
                                         key=lambda kv: kv[0][1]):

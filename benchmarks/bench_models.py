@@ -11,6 +11,9 @@ model run in turn, step by step (``_timing.interleaved_medians``).
 Run through ``benchmarks/run_all.py`` (``--only models``).
 """
 import copy
+import json
+import os
+import tempfile
 from typing import Dict, List, Optional
 
 import torch
@@ -122,8 +125,28 @@ class ModelCase:
         self.model.train_step(self.data, self.optim)
 
 
+CONSUMPTION_FILE = os.path.join(tempfile.gettempdir(),
+                                'toolbox_run_all_consumption.json')
+
+
+def save_consumption(consumption: dict) -> None:
+    """Keep the step rates for a later ``--only data`` run."""
+    with open(CONSUMPTION_FILE, 'w') as f:
+        json.dump(consumption, f)
+
+
+def load_consumption() -> dict:
+    try:
+        with open(CONSUMPTION_FILE) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def sizes(args, paper_crop: int, paper_batch: int):
     """(crop, batch) this run uses for a model."""
+    if getattr(args, 'crop', None) or getattr(args, 'batch', None):
+        return (args.crop or paper_crop, args.batch or 1)
     if args.quick:
         # GANs: PatchNCE samples 256 positions of 1/4-size feature maps.
         crop = 64 if paper_batch == 1 else 32
@@ -193,6 +216,8 @@ def run(args, ceilings: Dict[str, float]) -> str:
                      f'{flops / 1e9:.1f} GFLOP per step at {batch}×{crop}² '
                      f'(paper: {paper_batch}×{paper_crop}²){memory}')
         del cases, first
+    save_consumption(args.consumption if hasattr(args, 'consumption')
+                     else {})
     header = ['model', 'precision', 'batch × crop', 'step (s)', 'GFLOP/s',
               'of ceiling', 'vs float32', 'target']
     table = markdown_table(header, rows, ['---', '---', '---', '---:',

@@ -61,6 +61,10 @@ def parse_args(argv=None):
                         help='comma-separated sections to run')
     parser.add_argument('--models', nargs='*', default=None,
                         help='only models whose name contains one of these')
+    parser.add_argument('--crop', type=int, default=None,
+                        help='models section: this crop for every model')
+    parser.add_argument('--batch', type=int, default=None,
+                        help='models section: this batch for every model')
     parser.add_argument('--steps', type=int, default=None,
                         help='timed steps per variant (median)')
     parser.add_argument('--warmup', type=int, default=None)
