@@ -170,24 +170,22 @@ def main(argv=None):
         return bench_data.run(args)
 
     def tiling():
-        try:
-            module = importlib.import_module('bench_tiling')
-        except ImportError:
+        script = os.path.join(HERE, 'bench_tiling.py')
+        if not os.path.isfile(script):
             return '*benchmarks/bench_tiling.py is not in this checkout.*'
-        if hasattr(module, 'run_all_section'):
-            return module.run_all_section(args)
-        # A script with its own command line: run it with defaults.
-        import contextlib
-        import io
-        buffer = io.StringIO()
-        argv_before = sys.argv
-        sys.argv = ['bench_tiling.py'] + (['--quick'] if args.quick else [])
-        try:
-            with contextlib.redirect_stdout(buffer):
-                module.main()
-        finally:
-            sys.argv = argv_before
-        return buffer.getvalue().strip()
+        # Its own process and command line (it starts child processes of
+        # its own); its stdout is the section.
+        import subprocess
+        command = [sys.executable, script,
+                   '--threads', str(torch.get_num_threads())]
+        if args.quick:
+            command.append('--quick')
+        result = subprocess.run(command, capture_output=True, text=True,
+                                cwd=os.path.dirname(HERE))
+        if result.returncode != 0:
+            raise RuntimeError('bench_tiling.py failed: ' +
+                               result.stderr.strip()[-2000:])
+        return result.stdout.strip()
 
     section('ceiling', ceiling)
     section('models', models)
