@@ -23,10 +23,20 @@ default_hooks = dict(
     # the last good checkpoint) before any checkpoint of non-finite weights
     # is written; on_non_finite='skip' skips such steps instead.
     non_finite=dict(type='NonFiniteLossHook', on_non_finite='stop'),
+    # At every validation, an input | output | target grid of the first
+    # num_images images of each validation set, written through the
+    # visualizer (vis_data/vis_image/val_<iter>.png; docs/visualization.md).
+    visualization=dict(type='ValImageGridHook', num_images=4),
 )
 
 log_processor = dict(type='LogProcessor', window_size=10, by_epoch=False)
-vis_backends = [dict(type='LocalVisBackend')]
+# Scalars (vis_data/scalars.json, read by tools/analyze_logs.py) and images
+# on disk; TensorBoard too as soon as it is installed (the backend switches
+# itself off, with one log line, where it is not).
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='OptionalTensorboardVisBackend'),
+]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
