@@ -12,7 +12,11 @@ env_cfg = dict(
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=10),
+    # log_metric_by_epoch=False: validation metrics are logged at the
+    # training iteration (MMEngine's default logs them at the epoch, 0 in
+    # iteration-based training), the x axis of tools/analyze_logs.py and
+    # TensorBoard.
+    logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # by_epoch=False: iteration-based checkpoints, written atomically.
     checkpoint=dict(

@@ -96,8 +96,8 @@ class ValImageGridHook(Hook):
 
     Args:
         num_images: rows of each grid: the first ``num_images`` samples of
-            each validation set (in the validation order, which the
-            ``DefaultSampler(shuffle=False)`` of every config keeps fixed,
+            each validation set, 0 for none (in the validation order, which
+            the ``DefaultSampler(shuffle=False)`` of every config keeps fixed,
             so the rows are the same images at every validation). Under
             DDP the samples are those of rank 0, the only rank that writes.
         max_size: a longer side above this is scaled down to it in the grid
@@ -106,16 +106,18 @@ class ValImageGridHook(Hook):
         name: the prefix of the images' names (``val`` →
             ``val_<step>.png``, ``val_<set name>_<step>.png``).
 
-    Turn it off with ``default_hooks.visualization=None``.
+    ``num_images=0`` turns it off (``--cfg-options
+    default_hooks.visualization.num_images=0``: MMEngine's runner accepts
+    ``None`` only for its own default hooks).
     """
 
     priority = 'LOW'
 
     def __init__(self, num_images: int = 4, max_size: Optional[int] = 512,
                  name: str = 'val'):
-        if int(num_images) < 1:
+        if int(num_images) < 0:
             raise ValueError(
-                f'ValImageGridHook: num_images must be >= 1, got {num_images}')
+                f'ValImageGridHook: num_images must be >= 0, got {num_images}')
         self.num_images = int(num_images)
         self.max_size = max_size
         self.name = name
@@ -135,7 +137,8 @@ class ValImageGridHook(Hook):
     def after_val_iter(self, runner, batch_idx: int, data_batch=None,
                        outputs: Optional[Sequence] = None) -> None:
         """Keep the images of this batch while the set has rows left."""
-        if not is_main_process() or not outputs or data_batch is None:
+        if (not self.num_images or not is_main_process() or not outputs
+                or data_batch is None):
             return
         rows = self._rows.setdefault(self._set_name(runner), [])
         if len(rows) >= self.num_images:
