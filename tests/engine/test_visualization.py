@@ -161,3 +161,33 @@ def test_training_writes_grids_at_every_validation(trained_twice_validated):
     assert np.array_equal(first[:, :40], second[:, :40])
     assert np.array_equal(first[:, 80:], second[:, 80:])
     assert not np.array_equal(first[:, 40:80], second[:, 40:80])
+
+
+def test_tensorboard_backend_writes_where_tensorboard_is_installed(
+        tmp_path, monkeypatch):
+    import types
+    calls = []
+
+    class FakeWriter:
+
+        def __init__(self, log_dir):
+            calls.append(('init', log_dir))
+
+        def add_scalar(self, name, value, step):
+            calls.append(('scalar', name, value, step))
+
+        def add_image(self, name, image, step, dataformats):
+            calls.append(('image', name, image.shape, step, dataformats))
+
+        def close(self):
+            calls.append(('close', ))
+
+    fake = types.ModuleType('torch.utils.tensorboard')
+    fake.SummaryWriter = FakeWriter
+    monkeypatch.setitem(sys.modules, 'torch.utils.tensorboard', fake)
+    backend = OptionalTensorboardVisBackend(save_dir=str(tmp_path))
+    backend.add_scalars({'loss': 1.0}, step=3)
+    backend.add_image('val', np.zeros((4, 6, 3), np.uint8), step=3)
+    backend.close()
+    assert calls == [('init', str(tmp_path)), ('scalar', 'loss', 1.0, 3),
+                     ('image', 'val', (4, 6, 3), 3, 'HWC'), ('close', )]
