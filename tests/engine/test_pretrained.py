@@ -120,3 +120,21 @@ def test_table_entries_are_plain_data():
     assert pretrained.offline() in (True, False)
     with pytest.raises(KeyError, match='vgg19'):
         fetch_pretrained('resnet-unknown')
+
+
+def test_under_ddp_rank0_downloads_and_errors_do_not_hang(hub, monkeypatch):
+    tmp_path, published, _ = hub
+    waits = []
+    monkeypatch.setattr(pretrained, 'barrier', lambda: waits.append(1))
+    # Rank 1 waits for rank 0, then finds the file rank 0 stored (here:
+    # nothing, so it fetches it itself, as on a machine of its own).
+    monkeypatch.setattr(pretrained, 'get_dist_info', lambda: (1, 2))
+    assert os.path.isfile(fetch_pretrained('vgg19')) and waits == [1]
+    os.remove(cached_path('vgg19'))
+    # Rank 0's failure reaches the barrier first (the others do not wait
+    # forever), then stops rank 0 with its message.
+    monkeypatch.setattr(pretrained, 'get_dist_info', lambda: (0, 2))
+    published.unlink()
+    with pytest.raises(PretrainedDownloadError):
+        fetch_pretrained('vgg19')
+    assert waits == [1, 1]
