@@ -76,7 +76,7 @@ def test_one_grid_per_named_validation_set(tmp_path):
                                   norm=None)),
         work_dir=str(tmp_path),
         val_dataloader=[toy_loader(10, 'paired'),
-                        toy_loader(50, 'real', length=1, with_target=False)],
+                        toy_loader(50, 'real/rain', length=1, with_target=False)],
         val_evaluator=[],
         val_cfg=dict(type='MultiValLoop'),
         default_scope='toolbox',
@@ -87,8 +87,9 @@ def test_one_grid_per_named_validation_set(tmp_path):
     runner.val()
     images = sorted(glob.glob(osp.join(runner.log_dir, 'vis_data',
                                        'vis_image', '*.png')))
+    # ('real/rain': a set name becomes part of a file name.)
     assert [osp.basename(p) for p in images] == ['val_paired_0.png',
-                                                 'val_real_0.png']
+                                                 'val_real_rain_0.png']
     paired = cv2.imread(images[0])[..., ::-1]
     # Two rows (num_images) of three 8×8 columns; the inputs are the first
     # two images of the set, in order; the targets the set's references.

@@ -24,6 +24,7 @@ returns the samples with ``pred_img`` (RGB, ``[0, 255]``) and, where the set
 has references, ``gt_img``; the inputs are the data batch's ``inputs``
 (RGB, ``[0, 255]``, before the data preprocessor).
 """
+import re
 from typing import Dict, List, Optional, Sequence
 
 import cv2
@@ -170,7 +171,10 @@ class ValImageGridHook(Hook):
                 continue
             if all(row[2] is None for row in rows):
                 rows = [row[:2] for row in rows]  # no references: 2 columns
-            name = f'{self.name}_{set_name}' if set_name else self.name
+            # A set name is a file name here ('rain/test' would be a
+            # folder the backend does not make).
+            safe = re.sub(r'[^\w.-]+', '_', set_name)
+            name = f'{self.name}_{safe}' if set_name else self.name
             runner.visualizer.add_image(name, image_grid(rows),
                                         step=runner.iter)
         self._rows = {}
