@@ -37,6 +37,8 @@ def test_to_uint8_clamps_rounds_and_shrinks():
     image = to_uint8_image(torch.tensor([[[-5.0, 254.6]]]).expand(3, 1, 2))
     assert image.dtype == np.uint8 and image.shape == (1, 2, 3)
     assert image[0, :, 0].tolist() == [0, 255]
+    nan = to_uint8_image(torch.full((3, 1, 2), float('nan')))
+    assert nan.max() == 0
     big = np.zeros((100, 50, 3), np.uint8)
     assert shrink(big, 40).shape == (40, 20, 3)
     assert shrink(big, None) is big and shrink(big, 100) is big

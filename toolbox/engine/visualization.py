@@ -44,7 +44,7 @@ EMPTY_CELL = 128
 
 def to_uint8_image(image) -> np.ndarray:
     """A ``3×H×W`` RGB tensor or array in ``[0, 255]`` as ``H×W×3`` uint8
-    (clamped and rounded)."""
+    (clamped and rounded; NaN is 0)."""
     if isinstance(image, torch.Tensor):
         image = image.detach().float().cpu().numpy()
     image = np.asarray(image, dtype=np.float32)
@@ -52,6 +52,8 @@ def to_uint8_image(image) -> np.ndarray:
         image = np.repeat(image[None], 3, axis=0)
     if image.shape[0] == 1:
         image = np.repeat(image, 3, axis=0)
+    # A diverged model's NaN pixels are drawn black, not cast blindly.
+    image = np.nan_to_num(image, nan=0.0, posinf=255.0, neginf=0.0)
     return np.clip(np.rint(image.transpose(1, 2, 0)), 0, 255).astype(np.uint8)
 
 
