@@ -83,7 +83,8 @@ def train(repo_root, data, work_dir, *options, resume=False):
         'train_dataloader.batch_size=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1',
-        'default_hooks.visualization.num_images=0', 'param_scheduler.0.T_max=4',
+        'default_hooks.visualization.num_images=0',
+        'param_scheduler.0.T_max=4',
         *options
     ]
     env = dict(os.environ, OMP_NUM_THREADS='1')

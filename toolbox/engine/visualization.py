@@ -18,8 +18,8 @@ so the default runtime can list it and TensorBoard logging appears as soon
 as ``pip install tensorboard`` has run.
 
 Every model of the toolbox validates through
-:meth:`RestorationModel.predict <toolbox.models.algorithms.base.RestorationModel.predict>`
-(the Restorer, Uni-Removal KT/DA, and a GAN's inference generator), which
+``RestorationModel.predict`` (``toolbox/models/algorithms/base.py``; the
+Restorer, Uni-Removal KT/DA, and a GAN's inference generator), which
 returns the samples with ``pred_img`` (RGB, ``[0, 255]``) and, where the set
 has references, ``gt_img``; the inputs are the data batch's ``inputs``
 (RGB, ``[0, 255]``, before the data preprocessor).
