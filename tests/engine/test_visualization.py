@@ -195,3 +195,76 @@ def test_tensorboard_backend_writes_where_tensorboard_is_installed(
     backend.close()
     assert calls == [('init', str(tmp_path)), ('scalar', 'loss', 1.0, 3),
                      ('image', 'val', (4, 6, 3), 3, 'HWC'), ('close', )]
+
+
+def _kt():
+    from tests.models.algorithms.test_uniremoval import build
+    return build()
+
+
+def _da():
+    from tests.models.algorithms.test_uniremoval_da import small_da
+    return small_da()
+
+
+def _cyclegan():
+    from tests.models.algorithms.test_cyclegan import small_cyclegan
+    return small_cyclegan()
+
+
+def _dcdgan():
+    from tests.models.algorithms.test_dcdgan import small_dcdgan
+    return small_dcdgan()
+
+
+def _restorer():
+    from toolbox.registry import MODELS
+    return MODELS.build(dict(type='Restorer', generator=dict(
+        type='DnCNN', mid_channels=4, depth=2, norm=None)))
+
+
+class _Visualizer:
+
+    def __init__(self):
+        self.images = {}
+
+    def add_image(self, name, image, step=0):
+        self.images[(name, step)] = image
+
+
+class _Runner:
+    """What the hook reads of a runner during validation."""
+
+    def __init__(self):
+        self.iter = 7
+        self.visualizer = _Visualizer()
+        self.val_loop = type('Loop', (), {'current_set_name': ''})()
+
+
+# Every algorithm validates through RestorationModel.predict; a GAN runs its
+# inference generator. The grid holds what val_step returned.
+@pytest.mark.parametrize(
+    'make_model', [_restorer, _kt, _da, _cyclegan, _dcdgan],
+    ids=['Restorer', 'UniRemovalKT', 'UniRemovalDA', 'CycleGAN', 'DCDGAN'])
+def test_every_model_family_gets_its_grid(make_model):
+    from toolbox.engine.visualization import ValImageGridHook
+    model = make_model()
+    model.eval()
+    hook, runner = ValImageGridHook(num_images=3), _Runner()
+    hook.before_val(runner)
+    gen = torch.Generator().manual_seed(0)
+    for batch_idx in range(2):  # 2 batches of 2: only the first 3 kept
+        samples = []
+        for i in range(2):
+            sample = RestorationSample(metainfo=dict(
+                img_path=f'{batch_idx}{i}.png', degradation='rain'))
+            sample.gt_img = torch.rand(3, 16, 16, generator=gen) * 255
+            samples.append(sample)
+        data = dict(inputs=[torch.rand(3, 16, 16, generator=gen) * 255
+                            for _ in range(2)], data_samples=samples)
+        with torch.no_grad():
+            outputs = model.val_step(data)
+        hook.after_val_iter(runner, batch_idx, data, outputs)
+    hook.after_val_epoch(runner)
+    grid = runner.visualizer.images[('val', 7)]
+    assert grid.dtype == np.uint8 and grid.shape == (3 * 16, 3 * 16, 3)
