@@ -15,6 +15,12 @@ if ROOT not in sys.path:
 # many times over.
 torch.set_num_threads(1)
 
+# The suite never reaches the network: models that would fetch pretrained
+# weights (VGG-19) report the missing file instead; the tools the tests run
+# in subprocesses inherit it. tests/engine/test_pretrained.py turns it off
+# to download from local file:// addresses.
+os.environ['TOOLBOX_OFFLINE'] = '1'
+
 
 @pytest.fixture(scope='session')
 def repo_root():

@@ -6,6 +6,7 @@ import glob
 import os.path as osp
 import sys
 
+import cv2
 import pytest
 import torch
 from mmengine.config import Config
@@ -87,6 +88,13 @@ def test_cyclegan_config_trains_two_iterations(config, gan_data, repo_root,
                  'discriminator_b'):
         assert any(k.startswith(name + '.') for k in state['state_dict'])
     assert 'loss_cycle' in log and 'loss_disc_a' in log
+    if config.endswith('_demo.py'):
+        # The validation grid (ValImageGridHook) of the GAN's predictions:
+        # the 2 paired test images, input | output | target at 48×48.
+        grids = glob.glob(str(tmp_path / '*' / 'vis_data' / 'vis_image' /
+                              'val_2.png'))
+        assert len(grids) == 1, log[-2000:]
+        assert cv2.imread(grids[0]).shape == (2 * 48, 3 * 48, 3)
 
 
 def test_amp_on_cpu_trains_a_gan(gan_data, repo_root, tmp_path):
@@ -209,3 +217,9 @@ def test_gan_trains_with_two_cpu_processes(gan_data, repo_root, tmp_path):
     state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu',
                        weights_only=False)
     assert set(state['optimizer']) == {'generators', 'discriminators'}
+    # Only rank 0 writes validation grids: one file, of rank 0's share of
+    # the 2 validation images (one each).
+    grids = glob.glob(str(tmp_path / '*' / 'vis_data' / 'vis_image' /
+                          '*.png'))
+    assert [osp.basename(g) for g in grids] == ['val_2.png'], log[-2000:]
+    assert cv2.imread(grids[0]).shape == (48, 3 * 48, 3)

@@ -179,7 +179,7 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
     A folder ``src`` is written to the folder ``dst`` with the same relative
     paths, as PNG (lossless). A file ``src`` is written to ``dst``, or into
     it when ``dst`` is an existing folder or ends with a separator. Returns
-    the number of images written; folders show a tqdm progress bar.
+    the number of images written; folders show a progress bar on a terminal.
 
     ``bad_files``: a list to collect ``(path, problem)`` of the images that
     do not decode; they are skipped and every readable image is restored.
@@ -189,7 +189,7 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
     (not a file) as ``dst``, a file input an extension OpenCV writes.
     """
     import cv2
-    from tqdm import tqdm
+    from toolbox.progress import progress_bar
 
     from toolbox.datasets.listing import IMG_EXTENSIONS
     from toolbox.datasets.paired import scan_images
@@ -216,8 +216,8 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
     else:
         raise FileNotFoundError(f'Input image or folder not found: {src}')
     written = 0
-    for path, out in tqdm(jobs, desc='restoring', unit='img',
-                          disable=not progress or len(jobs) == 1):
+    for path, out in progress_bar(jobs, desc='restoring', unit='img',
+                                  enabled=progress and len(jobs) > 1):
         try:
             image = read_image(path)
         except ImageReadError as error:
