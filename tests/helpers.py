@@ -32,6 +32,11 @@ def write_paired_folder(root, count: int = 4, size: int = 32,
     return root
 
 
+#: Environment entries that hide every GPU from a subprocess, so the CPU path
+#: (gloo DDP, bfloat16 CPU AMP) is what runs, on a GPU host too.
+CPU_ONLY_ENV = {'CUDA_VISIBLE_DEVICES': ''}
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now (for torchrun's rendezvous): a fixed
     or pid-derived port can collide with another job's."""
