@@ -204,8 +204,8 @@ def test_test_tool_prints_and_writes_metrics(trained, data_root, repo_root,
 def test_amp_on_cpu_trains(data_root, repo_root, tmp_path):
     log = run_tool(repo_root, [
         sys.executable, 'tools/train.py', CONFIG, '--amp', '--channels-last',
-        '--work-dir', str(tmp_path), '--cfg-options'] + data_options(data_root),
-        env=CPU_ONLY_ENV)
+        '--work-dir', str(tmp_path), '--cfg-options'] +
+        data_options(data_root), env=CPU_ONLY_ENV)
     assert (tmp_path / 'iter_2.pth').is_file()
     dumped = Config.fromfile(str(tmp_path / 'tiny_restorer.py'))
     assert dumped.optim_wrapper.type == 'MixedPrecisionOptimWrapper'
