@@ -26,3 +26,10 @@ os.environ['TOOLBOX_OFFLINE'] = '1'
 def repo_root():
     """Absolute path of the repository (configs/, tools/)."""
     return ROOT
+
+
+@pytest.fixture
+def cpu_only(monkeypatch):
+    """Run the CPU code path in-process even where a GPU is visible (for
+    subprocesses, pass :data:`tests.helpers.CPU_ONLY_ENV` in their env)."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)

@@ -90,9 +90,15 @@ def test_restore_path_file_and_folder(tmp_path):
     cv2.imwrite(str(src / 'sub' / 'b.jpg'), image(17, 9, seed=1))
     assert restore_path(model, str(src), str(tmp_path / 'out'),
                         progress=False) == 2
-    assert cv2.imread(str(tmp_path / 'out' / 'a.png')).shape == (20, 30, 3)
-    assert cv2.imread(str(tmp_path / 'out' / 'sub' / 'b.png')).shape == \
-        (17, 9, 3)
+    # Every written file holds what restore_image gives for its source
+    # (RGB in, RGB out; the files are BGR): right pixels, right file.
+    for source, written in (('a.png', 'a.png'), ('sub/b.jpg', 'sub/b.png')):
+        rgb = cv2.imread(str(src / source))[..., ::-1]
+        expected = restore_image(model, rgb)
+        out = cv2.imread(str(tmp_path / 'out' / written))
+        assert out is not None and out.shape == rgb.shape, written
+        assert np.array_equal(out[..., ::-1], expected), written
+        assert not np.array_equal(expected, rgb)  # the model did something
     single = tmp_path / 'single.png'
     assert restore_path(model, str(src / 'a.png'), str(single)) == 1
     assert single.is_file()
