@@ -166,13 +166,20 @@ def seam_table(args) -> str:
     return '\n'.join(lines)
 
 
-def speed_table(args) -> str:
-    cases = [  # (height, width, tile, tile_batch)
-        (512, 512, None, None), (512, 512, 256, 1), (512, 512, 256, 4),
-        (1024, 1024, None, None), (1024, 1024, 256, 1),
-        (1024, 1024, 256, 4)]
+def speed_cases(args) -> list:
+    """(height, width, tile or None, tile_batch or None) of each case."""
+    if args.case:
+        return [(h, w, t or None, b or None) for h, w, t, b in args.case]
+    cases = [(512, 512, None, None), (512, 512, 256, 1), (512, 512, 256, 4),
+             (1024, 1024, None, None), (1024, 1024, 256, 1),
+             (1024, 1024, 256, 4)]
     if not args.quick:
         cases.append((3000, 4000, 256, 4))
+    return cases
+
+
+def speed_table(args) -> str:
+    cases = speed_cases(args)
     lines = [
         f'`{args.speed_config}`'
         f'{" with " + args.speed_checkpoint if args.speed_checkpoint else ""}'
@@ -212,6 +219,10 @@ def main():
     parser.add_argument('--speed-config',
                         default='configs/uniremoval/teacher_deblur_demo.py')
     parser.add_argument('--speed-checkpoint')
+    parser.add_argument('--case', type=int, nargs=4, action='append',
+                        metavar=('H', 'W', 'TILE', 'BATCH'),
+                        help='a speed case instead of the default list '
+                        '(TILE 0: untiled; BATCH 0: the default)')
     parser.add_argument('--skip', choices=('seams', 'speed'))
     parser.add_argument('--write', metavar='MARKDOWN',
                         help='put the tables into this file (between the '

@@ -160,9 +160,12 @@ def tiled_forward(forward_fn: Callable[[torch.Tensor], torch.Tensor],
             both directions runs in one pass.
         tile_overlap: overlap of neighbouring windows, in pixels
             (``0 <= tile_overlap < tile_size``).
-        pad_multiple: each window is reflect-padded (bottom/right) to a
-            multiple of this before ``forward_fn`` and its output cropped
-            back, for networks that need sizes divisible by some factor.
+        pad_multiple: for networks that need sizes divisible by some
+            factor: the image is reflect-padded (bottom/right) to a
+            multiple of it, like a whole image, and the tile size and
+            stride are rounded down to multiples of it, so every window
+            has a valid size and starts on the image's pixel phase; the
+            output is cropped back.
         tile_blend: share of the overlap over which neighbours cross-fade
             (raised cosine), in ``[0, 1]``; the outer
             ``(1 - tile_blend) / 2`` of the overlap on each side is
@@ -179,7 +182,25 @@ def tiled_forward(forward_fn: Callable[[torch.Tensor], torch.Tensor],
     height, width = inputs.shape[-2:]
     if height <= tile_size and width <= tile_size:
         return _run(forward_fn, inputs, pad_multiple)
-    stride = tile_size - tile_overlap
+    # Windows start at multiples of pad_multiple, so each sees the pixel
+    # phase of the whole image (a network that downsamples by 2 twice
+    # gives another output for an image shifted by one pixel): the tile
+    # is rounded down and the stride too (the overlap grows), and the
+    # image is padded like a whole image would be.
+    tile_size = max(pad_multiple, tile_size // pad_multiple * pad_multiple)
+    stride = max(pad_multiple,
+                 (tile_size - tile_overlap) // pad_multiple * pad_multiple)
+    tile_overlap = tile_size - stride
+    inputs = _pad_to_multiple(inputs, pad_multiple)
+    output = _blend_windows(forward_fn, inputs, tile_size, stride,
+                            tile_overlap, tile_blend, tile_batch)
+    return output[..., :height, :width]
+
+
+def _blend_windows(forward_fn, inputs: torch.Tensor, tile_size: int,
+                   stride: int, tile_overlap: int, tile_blend: float,
+                   tile_batch: int) -> torch.Tensor:
+    height, width = inputs.shape[-2:]
     tops = _window_starts(height, tile_size, stride)
     lefts = _window_starts(width, tile_size, stride)
     row_w = axis_weights(height, tile_size, tops, tile_overlap, tile_blend)
@@ -192,7 +213,9 @@ def tiled_forward(forward_fn: Callable[[torch.Tensor], torch.Tensor],
         stacked = torch.cat([
             inputs[n:n + 1, :, tops[i]:tops[i] + tile_size,
                    lefts[j]:lefts[j] + tile_size] for n, i, j in batch])
-        restored = _run(forward_fn, stacked, pad_multiple)
+        # Windows are multiples of pad_multiple already; crop what a
+        # network adds beyond (e.g. rounding odd sizes up).
+        restored = _run(forward_fn, stacked, 1)
         if output is None:
             dtype = torch.promote_types(restored.dtype, torch.float32)
             output = restored.new_zeros(
