@@ -53,22 +53,47 @@ def photo(height: int = 512, width: int = 512) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def compare(tiled: np.ndarray, untiled: np.ndarray) -> dict:
-    """PSNR (dB), share of pixels > 8 grey levels apart, largest
-    difference, between two uint8 images."""
+def compare(tiled: np.ndarray, untiled: np.ndarray, lines=None) -> dict:
+    """PSNR (dB), share of values > 8 grey levels apart, largest
+    difference, between two uint8 images; with ``lines`` (row and column
+    indices), also the share of the > 8 values within 6 pixels of them."""
     diff = np.abs(tiled.astype(np.int16) - untiled.astype(np.int16))
     mse = float(np.mean(diff.astype(np.float64) ** 2))
     psnr = float('inf') if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
-    return dict(psnr=psnr, over_8=float(np.mean(diff > 8)),
-                max_diff=int(diff.max()))
+    result = dict(psnr=psnr, over_8=float(np.mean(diff > 8)),
+                  max_diff=int(diff.max()))
+    if lines is not None:
+        near = np.zeros(diff.shape[0], bool)
+        for line in lines:
+            near[max(0, line - 6):line + 6] = True
+        near_cols = near[:diff.shape[1]]
+        at = near[:, None] | near_cols[None, :]
+        big = diff > 8
+        result['at_lines'] = (float(big[at].sum() / big.sum())
+                              if big.any() else float('nan'))
+    return result
+
+
+def split_lines(size: int, tile: int, tile_overlap: int,
+                divisor: int = 8) -> list:
+    """Where MPRNet cuts (the middle of the padded image and of every
+    window, stages 1 and 2): the lines near which its output depends on
+    the cut, tiled or not."""
+    from toolbox.apis.tiling import _window_starts
+    tile = max(divisor, tile // divisor * divisor)
+    stride = max(divisor, (tile - tile_overlap) // divisor * divisor)
+    padded = -(-size // divisor) * divisor
+    starts = _window_starts(padded, tile, stride)
+    return [padded // 2] + [start + tile // 2 for start in starts]
 
 
 def seam_quality(model, image: np.ndarray, tile: int, tile_overlap: int,
-                 tile_blend=None, untiled=None) -> dict:
+                 tile_blend=None, untiled=None, lines=None) -> dict:
     """Compare ``restore_image`` tiled and untiled on ``image``.
 
     ``tile_blend=None`` leaves the blend at its default (and runs against
-    code that has no blend). Pass ``untiled`` to reuse a whole-image result.
+    code that has no blend). Pass ``untiled`` to reuse a whole-image result;
+    ``lines``: see :func:`compare`.
     """
     from toolbox.apis import restore_image
     if untiled is None:
@@ -76,7 +101,7 @@ def seam_quality(model, image: np.ndarray, tile: int, tile_overlap: int,
     kwargs = {} if tile_blend is None else dict(tile_blend=tile_blend)
     tiled = restore_image(model, image, tile=tile, tile_overlap=tile_overlap,
                           **kwargs)
-    return compare(tiled, untiled)
+    return compare(tiled, untiled, lines)
 
 
 def measure_restore(config: str, height: int, width: int,
@@ -147,21 +172,40 @@ def seam_table(args) -> str:
     tiles = (128, 192, 256) if args.quick else (128, 192, 256, 384)
     overlaps = (32,) if args.quick else (16, 32, 64)
     blends = [None] if args.tile_blends is None else args.tile_blends
+    mprnet = 'MPRNet' in str(model.inference_network().__class__.__name__)
     lines = [
         f'`{args.seam_config}` with `{args.seam_checkpoint}`, astronaut '
-        '512×512: tiled vs untiled uint8 outputs.', '',
-        '| tile | overlap | blend | PSNR (dB) | pixels > 8 off | max diff |',
-        '| ---: | ---: | ---: | ---: | ---: | ---: |']
+        '512×512: tiled vs untiled uint8 outputs (share of the 3 × 512² '
+        'values).', '',
+        '| tile | overlap | blend | PSNR (dB) | values > 8 off | max diff '
+        + ('| of the > 8, within 6 px of a split line ' if mprnet else '')
+        + '|', '| ---: | ---: | ---: | ---: | ---: | ---: |'
+        + (' ---: |' if mprnet else '')]
+
+    def row(name, overlap, blend, r):
+        at = (f' {100 * r["at_lines"]:.0f} % |' if mprnet else '')
+        return (f'| {name} | {overlap} | {blend} | {r["psnr"]:.2f} '
+                f'| {100 * r["over_8"]:.4f} % | {r["max_diff"]} |{at}')
+
+    if mprnet:
+        # MPRNet is not shift-equivariant even untiled: its output near its
+        # split lines depends on where they fall. Reference: the whole
+        # image shifted by 64 pixels (reflect-padded, cropped back).
+        shifted = restore_image(model, np.pad(
+            image, ((64, 0), (64, 0), (0, 0)), mode='reflect'))[64:, 64:]
+        r = compare(shifted, untiled, [256, 256 - 32])
+        lines.append(row('untiled, shifted 64 px', '-', '-', r))
+        print(lines[-1], flush=True)
     for tile in tiles:
         for overlap in overlaps:
             if overlap >= tile:
                 continue
             for blend in blends:
-                r = seam_quality(model, image, tile, overlap, blend, untiled)
+                cuts = split_lines(512, tile, overlap) if mprnet else None
+                r = seam_quality(model, image, tile, overlap, blend, untiled,
+                                 cuts)
                 blend_s = 'default' if blend is None else f'{blend:g}'
-                lines.append(
-                    f'| {tile} | {overlap} | {blend_s} | {r["psnr"]:.2f} '
-                    f'| {100 * r["over_8"]:.4f} % | {r["max_diff"]} |')
+                lines.append(row(tile, overlap, blend_s, r))
                 print(lines[-1], flush=True)
     return '\n'.join(lines)
 
