@@ -227,7 +227,8 @@ def speed_table(args) -> str:
     lines = [
         f'`{args.speed_config}`'
         f'{" with " + args.speed_checkpoint if args.speed_checkpoint else ""}'
-        f' (random weights unless named), {args.threads} threads on '
+        f' (random weights unless named), {args.threads} '
+        f'thread{"s" if args.threads > 1 else ""} on '
         f'{cpu_name()}; upscaled astronaut photo, one run each after a '
         'warm-up, each case in a fresh process.', '',
         '| image | tiles | tile batch | seconds | MP/s | peak RSS (MB) '
