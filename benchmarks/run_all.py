@@ -83,6 +83,10 @@ def parse_args(argv=None):
     parser.add_argument('--official-dcdgan', metavar='PATH',
                         help='cschenxiang/DCD-GAN checkout (code/models/'
                         'networks.py)')
+    parser.add_argument('--tiling-args', default='',
+                        help='extra options for benchmarks/bench_tiling.py '
+                        '(e.g. "--seam-checkpoint PATH"; by default it reads '
+                        'work_dirs/teacher_derain_demo)')
     parser.add_argument('--data-images', type=int, default=None,
                         help='512² images generated for the data section')
     parser.add_argument('--write', metavar='MARKDOWN',
@@ -180,6 +184,8 @@ def main(argv=None):
                    '--threads', str(torch.get_num_threads())]
         if args.quick:
             command.append('--quick')
+        import shlex
+        command += shlex.split(args.tiling_args)
         result = subprocess.run(command, capture_output=True, text=True,
                                 cwd=os.path.dirname(HERE))
         if result.returncode != 0:
