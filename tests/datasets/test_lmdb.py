@@ -94,3 +94,27 @@ def test_interrupted_build_resumes_without_corrupting(tmp_path, monkeypatch):
     assert not (tmp_path / 'db.lmdb.partial').exists()
     with pytest.raises(FileExistsError, match='--overwrite'):
         create_lmdb(str(root / 'input'), str(out), progress=False)
+
+
+def test_forked_workers_read_a_database_the_main_process_opened(folders):
+    """A dataloader forked after the main process read an LMDB (a
+    validation before training) reads it in every worker: py-lmdb refuses a
+    second open of a database in one process, so the inherited environment
+    must be closed first."""
+    from torch.utils.data import DataLoader
+    root, lmdb_root = folders
+    pipeline = [dict(type='LoadImageFromFile', key='img'),
+                dict(type='LoadImageFromFile', key='gt'),
+                dict(type='PackRestorationInputs')]
+    dataset = PairedImageDataset(
+        data_root=str(lmdb_root),
+        data_prefix=dict(img='input.lmdb', gt='target.lmdb'),
+        pipeline=pipeline)
+    in_main = [dataset[i]['inputs'] for i in range(len(dataset))]
+    loader = DataLoader(dataset, batch_size=1, num_workers=2,
+                        multiprocessing_context='fork',
+                        collate_fn=lambda batch: batch[0])
+    in_workers = [sample['inputs'] for sample in loader]
+    assert len(in_workers) == len(in_main)
+    for a, b in zip(in_main, in_workers):
+        assert torch.equal(a, b)

@@ -149,6 +149,22 @@ def strip_image_extension(name: str,
 _LMDB_BACKENDS = {}
 
 
+def _close_inherited(db_path: str) -> None:
+    """Close the environments of ``db_path`` a forked process inherited.
+
+    py-lmdb refuses to open a database that is already open in the
+    process, and a dataloader worker forked after the main process read
+    the database (a validation before training, a dataset probed by a
+    tool) inherits that open environment. LMDB forbids using it across a
+    fork; closing the child's copy only unmaps the child's pages and
+    closes its descriptors (``lock=False``: no lock file is shared)."""
+    for key in [k for k in _LMDB_BACKENDS
+                if k[1] == db_path and k[0] != os.getpid()]:
+        client = getattr(_LMDB_BACKENDS.pop(key), '_client', None)
+        if client is not None:
+            client.close()
+
+
 def lmdb_backend(db_path: str):
     """The process's ``LmdbBackend`` of ``db_path``: one per database and
     process, opened lazily by its first read (so each dataloader worker
@@ -156,6 +172,7 @@ def lmdb_backend(db_path: str):
     from mmengine.fileio import LmdbBackend
     key = (os.getpid(), db_path)
     if key not in _LMDB_BACKENDS:
+        _close_inherited(db_path)
         # A truncated data.mdb would kill the process (SIGBUS) on a read.
         check_lmdb(db_path)
         _LMDB_BACKENDS[key] = LmdbBackend(db_path)
