@@ -1,14 +1,13 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
 
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import find_latest_checkpoint
 
-from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.errors import run_tool
-from toolbox.engine.input_check import exit_if_inputs_missing
 from toolbox.engine.resume_schedule import ensure_resume_schedule_hook
 from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
                                          load_config)
+from toolbox.engine.train_test import train_from_config
 
 
 def parse_args():
@@ -58,11 +57,7 @@ def main():
         cfg.resume, cfg.load_from = True, args.resume
     if cfg.resume:
         ensure_resume_schedule_hook(cfg, args.resume_schedule)
-    exit_if_inputs_missing(cfg, 'tools/train.py', stage='train')
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    del runner  # frees the DDP wrapper before the process group goes
-    finish_distributed()
+    train_from_config(cfg, 'tools/train.py')
 
 
 if __name__ == '__main__':
