@@ -301,9 +301,14 @@ class DemoRun:
             return
         if self._log_file is None:
             os.makedirs(self.out_dir, exist_ok=True)
-            self._log_file = open(self.console_log, 'a', buffering=1)
-        with contextlib.redirect_stdout(self._log_file):
-            yield
+            self._log_file = open(self.console_log, 'w', buffering=1)
+        try:
+            with contextlib.redirect_stdout(self._log_file):
+                yield
+        except BaseException:
+            print(f"tools/demo.py: the step stopped; MMEngine's log of it: "
+                  f'{self.console_log}', file=sys.stderr, flush=True)
+            raise
 
     def load(self, config: str, work_dir: str):
         """The config as ``tools/train.py``/``test.py`` load it, with the
