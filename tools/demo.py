@@ -10,7 +10,9 @@ tools/test.py's, prints a table with the degraded inputs' row (the gain)
 and writes a before/after grid (input | output | target) of a few images
 of every test set to <work-dir>/demo/<method>/grid.png. Trainings run in
 <work-dir>/<config name>, where tools/train.py puts them; one whose final
-checkpoint is there already is reused (--retrain trains again).
+checkpoint is there already is reused (--retrain trains again). On a
+busy machine (load average above the number of CPUs) PyTorch runs one
+thread unless OMP_NUM_THREADS says otherwise.
 """
 import argparse
 import os.path as osp
@@ -58,7 +60,7 @@ def parse_args():
 def main():
     args = parse_args()
     from toolbox.apis.demo import (DemoSettings, describe_chains, get_chain,
-                                   run_chain, select_device)
+                                   run_chain, select_device, select_threads)
     if args.list:
         print('methods (times measured on 2 CPU cores):')
         print(describe_chains())
@@ -67,6 +69,9 @@ def main():
     if args.iters is not None and args.iters < 1:
         from toolbox.engine.errors import UserError
         raise UserError('--iters must be at least 1')
+    threads = select_threads()
+    if threads:
+        print(f'tools/demo.py: {threads}')
     settings = DemoSettings(
         config_root=osp.join(REPO, 'configs'), work_root=args.work_dir,
         device=select_device(args.device), iters=args.iters,

@@ -65,3 +65,19 @@ def test_a_finished_training_is_reused(repo_root, tmp_path, monkeypatch,
     run.train(Train('demo/tiny_restorer.py'))
     assert run.checkpoints == {'tiny_restorer': str(final)}
     assert f'reusing {final}' in capsys.readouterr().out
+
+
+def test_one_thread_on_a_busy_machine(monkeypatch):
+    import os
+
+    import torch
+    calls = []
+    monkeypatch.setattr(torch, 'set_num_threads', calls.append)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    monkeypatch.setattr(os, 'cpu_count', lambda: 2)
+    monkeypatch.setattr(os, 'getloadavg', lambda: (1.5, 1.0, 1.0))
+    assert demo.select_threads() is None and calls == []
+    monkeypatch.setattr(os, 'getloadavg', lambda: (12.0, 9.0, 8.0))
+    assert 'load 12.0 on 2' in demo.select_threads() and calls == [1]
+    monkeypatch.setenv('OMP_NUM_THREADS', '2')  # the user's choice wins
+    assert demo.select_threads() is None and calls == [1]

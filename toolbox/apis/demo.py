@@ -10,7 +10,7 @@ order through the code path of ``tools/train.py`` and ``tools/test.py``
   :func:`~toolbox.engine.input_scores.score_inputs`) and one row per
   tested model, rendered as ``tools/make_table.py`` does, with the results
   files that reproduce it;
-* ``grid.png``: the first images of every test set, one row each:
+* ``grid.png``: a few images spread over every test set, one row each:
   input | the output of each model of the grid | target.
 
 Each training runs in ``<work root>/<config name>``, the folder
@@ -210,6 +210,26 @@ def select_device(device: str) -> str:
         raise UserError(f'--device {device}: PyTorch sees no GPU here '
                         f'(torch {torch.__version__}; a CPU-only build?)')
     return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def select_threads() -> Optional[str]:
+    """One intra-op thread when the CPUs are busy; returns why, or None.
+
+    On a machine whose load average exceeds its number of CPUs, PyTorch's
+    threads spin waiting for each other: on 2 cores at load 12 the default
+    demo took 18 min (250 s of CPU time) with two threads, 5 min (44 s)
+    with one. ``OMP_NUM_THREADS`` set by the user wins.
+    """
+    if os.environ.get('OMP_NUM_THREADS') or not hasattr(os, 'getloadavg'):
+        return None
+    cpus = os.cpu_count() or 1
+    load = os.getloadavg()[0]
+    if cpus == 1 or load < cpus:
+        return None
+    import torch
+    torch.set_num_threads(1)
+    return (f'the CPUs are busy (load {load:.1f} on {cpus}): one thread '
+            '(OMP_NUM_THREADS=N chooses)')
 
 
 class _ProgressHook(Hook):
@@ -452,8 +472,8 @@ class DemoRun:
             model = init_model(cfg, self.checkpoints[_name(step.trained)],
                                self.settings.device, strict=step.strict)
             for test_set in build_test_sets(cfg):
-                count = min(self.settings.grid_images, len(test_set.dataset))
-                for index in range(count):
+                for index in _spread(len(test_set.dataset),
+                                     self.settings.grid_images):
                     item = test_set.dataset[index]
                     sample = item['data_samples']
                     cell = cells.setdefault((test_set.name, index), dict(
@@ -522,9 +542,9 @@ class DemoRun:
                  f'({self.out_dir}/table.md; the same table: '
                  f'python tools/make_table.py {" ".join(result_files)}):\n')
         self.say(table)
-        self.say(f'Image grid: {grid_path} ({num_rows} rows: the first '
-                 f'{self.settings.grid_images} images of each test set; '
-                 f'columns: {" | ".join(header)})')
+        self.say(f'Image grid: {grid_path} ({num_rows} rows: '
+                 f'{self.settings.grid_images} images spread over each test '
+                 f'set; columns: {" | ".join(header)})')
         if not self.settings.verbose and self._log_file is not None:
             self.say(f"MMEngine's log of every step: {self.console_log} "
                      'and the work dirs')
@@ -534,6 +554,16 @@ class DemoRun:
             self._log_file.close()
         return dict(records=records, table=table, grid=grid_path,
                     rows=num_rows, columns=header)
+
+
+def _spread(length: int, count: int) -> List[int]:
+    """``count`` indices spread evenly over ``range(length)``, first and
+    last included (neighbours in a test set are often the same scene)."""
+    count = min(count, length)
+    if count <= 1:
+        return list(range(count))
+    return sorted({round(i * (length - 1) / (count - 1))
+                   for i in range(count)})
 
 
 def _to_image(tensor):
@@ -552,4 +582,4 @@ def run_chain(name: str, settings: DemoSettings) -> dict:
 
 __all__ = ['Train', 'Evaluate', 'Chain', 'CHAINS', 'DEFAULT_CHAIN',
            'DemoSettings', 'describe_chains', 'get_chain', 'run_chain',
-           'select_device']
+           'select_device', 'select_threads']

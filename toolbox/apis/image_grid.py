@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 HEADER_H = 22
-LABEL_W = 150
+LABEL_W = 180
 GAP = 2
 BACKGROUND = (24, 24, 24)
 TEXT = (235, 235, 235)
