@@ -66,15 +66,18 @@ def main():
         print(describe_chains())
         return 0
     get_chain(args.method)  # an unknown name stops here, before any work
+    from toolbox.engine.errors import UserError
     if args.iters is not None and args.iters < 1:
-        from toolbox.engine.errors import UserError
         raise UserError('--iters must be at least 1')
+    if args.grid_images < 1:
+        raise UserError('--grid-images must be at least 1')
+    device = select_device(args.device)
     threads = select_threads()
     if threads:
         print(f'tools/demo.py: {threads}')
     settings = DemoSettings(
         config_root=osp.join(REPO, 'configs'), work_root=args.work_dir,
-        device=select_device(args.device), iters=args.iters,
+        device=device, iters=args.iters,
         retrain=args.retrain, grid_images=args.grid_images,
         verbose=args.verbose)
     run_chain(args.method, settings)

@@ -75,3 +75,12 @@ def test_list_names_every_method_with_its_time(repo_root, monkeypatch,
     out = capsys.readouterr().out
     for name, chain in CHAINS.items():
         assert f'  {name:<12} {chain.duration}' in out
+
+
+def test_unknown_device_is_a_user_error(repo_root, tmp_path, monkeypatch,
+                                        capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _main(repo_root, ['--device', 'tpu'], monkeypatch) == 2
+    assert "--device tpu: use 'auto', 'cpu', 'cuda'" in capsys.readouterr(
+    ).err
+    assert not (tmp_path / 'data').exists()
