@@ -51,8 +51,10 @@ setup(
         # pytest-xdist: the suite runs its files on every core (-n auto);
         # matplotlib: the suite runs tools/analyze_features.py's plots.
         'tests': ['pytest', 'pytest-timeout', 'pytest-xdist', 'matplotlib'],
-        # Plots of tools/analyze_features.py (imported only there).
-        'vis': ['matplotlib'],
+        # Plots of tools/analyze_features.py and tools/analyze_logs.py
+        # (imported only there); TensorBoard, which the default runtime's
+        # optional backend uses as soon as it is installed.
+        'vis': ['matplotlib', 'tensorboard'],
     },
     license='Apache-2.0',
 )

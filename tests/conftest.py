@@ -15,8 +15,21 @@ if ROOT not in sys.path:
 # many times over.
 torch.set_num_threads(1)
 
+# The suite never reaches the network: models that would fetch pretrained
+# weights (VGG-19) report the missing file instead; the tools the tests run
+# in subprocesses inherit it. tests/engine/test_pretrained.py turns it off
+# to download from local file:// addresses.
+os.environ['TOOLBOX_OFFLINE'] = '1'
+
 
 @pytest.fixture(scope='session')
 def repo_root():
     """Absolute path of the repository (configs/, tools/)."""
     return ROOT
+
+
+@pytest.fixture
+def cpu_only(monkeypatch):
+    """Run the CPU code path in-process even where a GPU is visible (for
+    subprocesses, pass :data:`tests.helpers.CPU_ONLY_ENV` in their env)."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)

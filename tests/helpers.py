@@ -32,6 +32,11 @@ def write_paired_folder(root, count: int = 4, size: int = 32,
     return root
 
 
+#: Environment entries that hide every GPU from a subprocess, so the CPU path
+#: (gloo DDP, bfloat16 CPU AMP) is what runs, on a GPU host too.
+CPU_ONLY_ENV = {'CUDA_VISIBLE_DEVICES': ''}
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now (for torchrun's rendezvous): a fixed
     or pid-derived port can collide with another job's."""
@@ -95,11 +100,12 @@ def official_mprnet_layout(variant: str) -> dict:
     return out
 
 
-def official_mprnet_file(path, variant: str, seed: int = 0,
-                         module_prefix: bool = False) -> dict:
-    """Write a file laid out as a released MPRNet (``{'state_dict': sd}``,
-    keys ``module.``-prefixed if ``module_prefix``) with seeded random
-    weights of PyTorch's default scale; returns the bare state dict."""
+def official_mprnet_state(variant: str, seed: int = 0) -> dict:
+    """Seeded random weights of PyTorch's default scale for the official
+    MPRNet of ``variant``, keyed as the release (one draw per key, in the
+    recorded key order, so the same seed gives the same weights to any
+    network with that layout: tests/data/make_mprnet_golden.py fills the
+    official implementation with them)."""
     import torch
     gen = torch.Generator().manual_seed(seed)
     # One PReLU shared by every CAB: the release saves it under each name.
@@ -109,6 +115,16 @@ def official_mprnet_file(path, variant: str, seed: int = 0,
         fan_in = max(1, int(np.prod(shape[1:])))
         state[name] = prelu.clone() if shape == (1, ) else \
             torch.randn(shape, generator=gen) / fan_in ** 0.5
+    return state
+
+
+def official_mprnet_file(path, variant: str, seed: int = 0,
+                         module_prefix: bool = False) -> dict:
+    """Write a file laid out as a released MPRNet (``{'state_dict': sd}``,
+    keys ``module.``-prefixed if ``module_prefix``) with the weights of
+    :func:`official_mprnet_state`; returns the bare state dict."""
+    import torch
+    state = official_mprnet_state(variant, seed)
     prefix = 'module.' if module_prefix else ''
     torch.save({'state_dict': {prefix + k: v for k, v in state.items()}},
                path)

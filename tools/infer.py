@@ -1,7 +1,8 @@
 """Restore an image or a folder of images with a trained model.
 
     python tools/infer.py CONFIG --checkpoint FILE --input PATH_OR_DIR \
-        --output PATH_OR_DIR [--tile 256 --tile-overlap 32] [--device cpu] \
+        --output PATH_OR_DIR [--tile 256 --tile-overlap 32 --tile-blend 0.5
+        --tile-batch 4] [--device cpu] \
         [--cfg-options KEY=VALUE ...]
 
 The checkpoint may be a toolbox checkpoint, a work dir (its newest
@@ -15,6 +16,8 @@ import argparse
 import sys
 
 from toolbox.apis import init_model, load_model_config, restore_path
+from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
+                                 DEFAULT_TILE_OVERLAP)
 from toolbox.engine.checkpoint import (TRUST_OPTION,
                                        install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
@@ -37,8 +40,18 @@ def parse_args():
     parser.add_argument('--tile', type=int, default=None,
                         help='restore in overlapping tiles of this size '
                         '(bounds memory on large images)')
-    parser.add_argument('--tile-overlap', type=int, default=32,
-                        help='overlap of neighbouring tiles in pixels')
+    parser.add_argument('--tile-overlap', type=int,
+                        default=DEFAULT_TILE_OVERLAP,
+                        help='overlap of neighbouring tiles in pixels '
+                        '(default: %(default)s)')
+    parser.add_argument('--tile-blend', type=float,
+                        default=DEFAULT_TILE_BLEND,
+                        help='share of the overlap across which neighbouring '
+                        'tiles cross-fade (raised cosine); 0 = hard seam in '
+                        'the middle of the overlap (default: %(default)s)')
+    parser.add_argument('--tile-batch', type=int, default=DEFAULT_TILE_BATCH,
+                        help='tiles restored together (speed vs memory; '
+                        'default: %(default)s)')
     parser.add_argument('--device', default='cpu',
                         help="'cpu', 'cuda' or 'cuda:N'")
     add_cfg_options_argument(parser, 'model.generator.variant=deblurring')
@@ -67,7 +80,9 @@ def main():
                            strict=not args.non_strict)
         bad = []
         count = restore_path(model, args.input, args.output, args.tile,
-                             args.tile_overlap, bad_files=bad)
+                             args.tile_overlap, bad_files=bad,
+                             tile_blend=args.tile_blend,
+                             tile_batch=args.tile_batch)
     except ValueError as error:  # a bad value of the user's (--tile ...)
         if debug_requested():
             raise

@@ -12,7 +12,11 @@ env_cfg = dict(
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=10),
+    # log_metric_by_epoch=False: validation metrics are logged at the
+    # training iteration (MMEngine's default logs them at the epoch, 0 in
+    # iteration-based training), the x axis of tools/analyze_logs.py and
+    # TensorBoard.
+    logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # by_epoch=False: iteration-based checkpoints, written atomically.
     checkpoint=dict(
@@ -23,10 +27,20 @@ default_hooks = dict(
     # the last good checkpoint) before any checkpoint of non-finite weights
     # is written; on_non_finite='skip' skips such steps instead.
     non_finite=dict(type='NonFiniteLossHook', on_non_finite='stop'),
+    # At every validation, an input | output | target grid of the first
+    # num_images images of each validation set, written through the
+    # visualizer (vis_data/vis_image/val_<iter>.png; docs/visualization.md).
+    visualization=dict(type='ValImageGridHook', num_images=4),
 )
 
 log_processor = dict(type='LogProcessor', window_size=10, by_epoch=False)
-vis_backends = [dict(type='LocalVisBackend')]
+# Scalars (vis_data/scalars.json, read by tools/analyze_logs.py) and images
+# on disk; TensorBoard too as soon as it is installed (the backend switches
+# itself off, with one log line, where it is not).
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='OptionalTensorboardVisBackend'),
+]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None

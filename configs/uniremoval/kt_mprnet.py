@@ -11,7 +11,8 @@
 # 2. python tools/train.py configs/uniremoval/kt_mprnet.py
 #
 # VGG-19 (ICL's φ) is read from $TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth
-# (torchvision's ImageNet file); nothing is downloaded.
+# (torchvision's ImageNet file), downloaded there once if missing
+# (TOOLBOX_OFFLINE=1 turns that off; docs/methods/uniremoval.md).
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/paired_train_pipeline.py'

@@ -143,8 +143,9 @@ def test_gopro_and_realblur_from_lmdb(tmp_path):
     assert info['key'] == folder.get_data_info(3)['key']
     assert info['img_backend_args']['db_path'].endswith('train.lmdb')
 
-    touch_image(tmp_path / 'rb' / 'scene001' / 'gt' / 'gt_1.png')
-    touch_image(tmp_path / 'rb' / 'scene001' / 'blur' / 'blur_1.png')
+    # gt and blur differ, so a swap of the two columns of the list shows
+    touch_image(tmp_path / 'rb' / 'scene001' / 'gt' / 'gt_1.png', 200)
+    touch_image(tmp_path / 'rb' / 'scene001' / 'blur' / 'blur_1.png', 50)
     create_lmdb(str(tmp_path / 'rb'), str(tmp_path / 'db' / 'rb.lmdb'),
                 progress=False)
     (tmp_path / 'db' / 'list.txt').write_text(
@@ -156,4 +157,5 @@ def test_gopro_and_realblur_from_lmdb(tmp_path):
                   dict(type='LoadImageFromFile', key='gt')])
     sample = dataset[0]
     assert sample['img_path'] == 'scene001/blur/blur_1'
-    assert sample['gt'].shape == (8, 8, 3)
+    assert sample['gt'].shape == sample['img'].shape == (8, 8, 3)
+    assert np.all(sample['gt'] == 200) and np.all(sample['img'] == 50)

@@ -16,8 +16,7 @@ def make_wrapper(**kwargs):
     return model, wrapper
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU path')
-def test_cpu_amp_runs_bfloat16_and_updates():
+def test_cpu_amp_runs_bfloat16_and_updates(cpu_only):
     model, wrapper = make_wrapper()
     assert isinstance(wrapper, MixedPrecisionOptimWrapper)
     assert wrapper.loss_scaler is None
@@ -34,7 +33,6 @@ def test_cpu_amp_runs_bfloat16_and_updates():
     wrapper.load_state_dict(dict(state, loss_scaler={'scale': 1.0}))
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU path')
-def test_cpu_amp_refuses_float16():
+def test_cpu_amp_refuses_float16(cpu_only):
     with pytest.raises(ValueError, match='bfloat16'):
         make_wrapper(dtype='float16')

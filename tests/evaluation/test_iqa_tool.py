@@ -108,7 +108,8 @@ def test_metrics_build_from_the_registry_with_prefix():
 
 
 def test_iqa_record_is_a_make_table_row(tmp_path, repo_root):
-    from toolbox.evaluation.tables import load_results, render_table
+    from toolbox.evaluation.results import load_results
+    from toolbox.evaluation.tables import render_table
     root = write_paired_folder(tmp_path, count=2, size=32)
     out = tmp_path / 'input.json'
     done = subprocess.run(

@@ -47,6 +47,28 @@ def test_niqe_live_matches_matlab_on_i04(i04):
     assert niqe(i04) == pytest.approx(3.65492152353770, abs=1e-9)
 
 
+@pytest.fixture(scope='module')
+def i19():
+    """A third of its pixels are perfectly flat (docs/metrics.md, 'Known
+    limitation - flat regions')."""
+    return _read_rgb('tid2013_I19.png')
+
+
+def test_brisque_live_near_matlab_on_flat_i19(i19):
+    # results_official.csv, row brisque, column I19.bmp: 72.2617. Where a
+    # neighbourhood is flat, the sign of MATLAB's rounding residue cannot be
+    # reproduced (docs/metrics.md): 70.99 here, within the documented
+    # "about one BRISQUE point"; the 2-D window, which agrees worse, was off
+    # by 8.
+    assert brisque(i19) == pytest.approx(72.2617, abs=1.5)
+
+
+def test_niqe_live_near_matlab_on_flat_i19(i19):
+    # results_official.csv, row niqe, column I19.bmp: 8.63519663862637;
+    # 8.5753 here (the same flat-region limitation).
+    assert niqe(i19) == pytest.approx(8.63519663862637, abs=0.1)
+
+
 @pytest.mark.parametrize('name,expected', [
     ('tid2013_I04.png', 21.62),
     # a third of I19 is perfectly flat; PIQE still agrees

@@ -64,6 +64,16 @@ def test_stack_gt_requires_targets():
 
 
 def test_channels_last_inputs():
+    gen = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 256, (3, 6, 10), generator=gen).float()
+              for _ in range(2)]
     pre = RestorationDataPreprocessor(channels_last=True)
-    out = pre(dict(inputs=[torch.zeros(3, 8, 8)] * 2), training=True)
+    out = pre(dict(inputs=[x.clone() for x in inputs]), training=True)
     assert out['inputs'].is_contiguous(memory_format=torch.channels_last)
+    # Only the memory layout changes: same values, same positions.
+    plain = RestorationDataPreprocessor()(
+        dict(inputs=[x.clone() for x in inputs]), training=True)
+    assert not plain['inputs'].is_contiguous(
+        memory_format=torch.channels_last)
+    assert torch.equal(out['inputs'], plain['inputs'])
+    assert torch.allclose(out['inputs'], torch.stack(inputs) / 255)

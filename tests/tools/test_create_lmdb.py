@@ -4,18 +4,42 @@ import os
 import subprocess
 import sys
 
-from tests.helpers import write_paired_folder
+import cv2
+import lmdb
+import numpy as np
+
+from tests.helpers import write_image_folder, write_paired_folder
+from toolbox.datasets.lmdb_utils import read_lmdb_image, read_meta_info
 
 
 def test_cli_with_workers(tmp_path, repo_root):
-    root = write_paired_folder(tmp_path / 'src', count=3, size=16)
+    """With several workers every image lands under its own key: each value
+    read back decodes to the pixels of the PNG it came from (a mix-up of
+    keys and images between workers would show)."""
+    root = write_paired_folder(tmp_path / 'src', count=5, size=16)
+    src = root / 'target'
+    # a sub-folder and images of another size: keys keep their folders
+    write_image_folder(src / 'sub', count=2, size=12, seed=3)
     result = subprocess.run(
-        [sys.executable, 'tools/create_lmdb.py', '--input',
-         str(root / 'target'), '--output', str(tmp_path / 't.lmdb'),
-         '--workers', '2', '--compress-level', '3'],
+        [sys.executable, 'tools/create_lmdb.py', '--input', str(src),
+         '--output', str(tmp_path / 't.lmdb'), '--workers', '2',
+         '--compress-level', '3'],
         cwd=repo_root, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ))
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert result.returncode == 0, result.stderr
-    assert '3 images' in result.stdout
-    assert (tmp_path / 't.lmdb' / 'meta_info.txt').read_text().split(
-        '\n')[0].endswith(' 3')
+    assert '7 images' in result.stdout
+    db = str(tmp_path / 't.lmdb')
+    sources = {str(p.relative_to(src).with_suffix('')): p
+               for p in src.rglob('*.png')}
+    assert len(sources) == 7
+    meta = read_meta_info(db)
+    assert set(meta) == set(sources)
+    with lmdb.open(db, readonly=True, lock=False) as env:
+        with env.begin() as txn:
+            stored = {k.decode() for k, _ in txn.cursor()}
+    assert stored == set(sources)  # nothing more, nothing less
+    for key, path in sources.items():
+        expected = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        value = read_lmdb_image(db, key)
+        assert value.shape == expected.shape == meta[key], key
+        assert np.array_equal(value, expected), key

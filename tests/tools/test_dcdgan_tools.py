@@ -139,6 +139,10 @@ def test_dcdgan_config_trains_two_iterations(config, dcd_data, repo_root,
     logged = [line for line in log.splitlines() if 'loss_disc_b' in line]
     assert len(logged) == 2 and 'nan' not in logged[-1]
     assert 'PSNR' in log  # validation ran
+    if config == DEMO:
+        # ValImageGridHook drew the deraining generator's predictions.
+        assert glob.glob(str(work_dir / '*' / 'vis_data' / 'vis_image' /
+                             'val_*.png')), log[-3000:]
     if amp:
         dumped = Config.fromfile(str(work_dir / osp.basename(config)))
         for name in ('generators', 'discriminators', 'heads'):

@@ -6,11 +6,12 @@ import glob
 import os.path as osp
 import sys
 
+import cv2
 import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import (free_port, write_image_folder,
+from tests.helpers import (CPU_ONLY_ENV, free_port, write_image_folder,
                            write_paired_folder, write_unpaired_tree)
 from tests.tools.test_train_test_tools import run_tool
 
@@ -87,13 +88,21 @@ def test_cyclegan_config_trains_two_iterations(config, gan_data, repo_root,
                  'discriminator_b'):
         assert any(k.startswith(name + '.') for k in state['state_dict'])
     assert 'loss_cycle' in log and 'loss_disc_a' in log
+    if config.endswith('_demo.py'):
+        # The validation grid (ValImageGridHook) of the GAN's predictions:
+        # the 2 paired test images, input | output | target at 48×48.
+        grids = glob.glob(str(tmp_path / '*' / 'vis_data' / 'vis_image' /
+                              'val_2.png'))
+        assert len(grids) == 1, log[-2000:]
+        assert cv2.imread(grids[0]).shape == (2 * 48, 3 * 48, 3)
 
 
 def test_amp_on_cpu_trains_a_gan(gan_data, repo_root, tmp_path):
     config = 'configs/cyclegan/cyclegan_demo.py'
     log = run_tool(repo_root, [
         sys.executable, 'tools/train.py', config, '--amp', '--work-dir',
-        str(tmp_path), '--cfg-options'] + demo_options(gan_data))
+        str(tmp_path), '--cfg-options'] + demo_options(gan_data),
+        env=CPU_ONLY_ENV)
     dumped = Config.fromfile(str(tmp_path / 'cyclegan_demo.py'))
     for name in ('generators', 'discriminators'):
         assert dumped.optim_wrapper[name].type == 'MixedPrecisionOptimWrapper'
@@ -191,7 +200,6 @@ def test_infer_runs_an_official_generator_file(repo_root, tmp_path):
                   expected.numpy()).max() <= 1
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='exercises the CPU path')
 def test_gan_trains_with_two_cpu_processes(gan_data, repo_root, tmp_path):
     """tools/dist_train.sh on CPU (gloo): every network in its own DDP
     wrapper (MMSeparateDistributedDataParallel), both phases reduce."""
@@ -199,7 +207,7 @@ def test_gan_trains_with_two_cpu_processes(gan_data, repo_root, tmp_path):
         'env', f'PORT={free_port()}', 'bash', 'tools/dist_train.sh',
         'configs/cyclegan/cyclegan_demo.py', '2', '--work-dir',
         str(tmp_path), '--cfg-options'] + demo_options(gan_data),
-        timeout=400)
+        timeout=400, env=CPU_ONLY_ENV)
     assert 'Distributed training: True' in log
     for rank in (0, 1):
         assert f'rank {rank} of world size 2' in log
@@ -209,3 +217,9 @@ def test_gan_trains_with_two_cpu_processes(gan_data, repo_root, tmp_path):
     state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu',
                        weights_only=False)
     assert set(state['optimizer']) == {'generators', 'discriminators'}
+    # Only rank 0 writes validation grids: one file, of rank 0's share of
+    # the 2 validation images (one each).
+    grids = glob.glob(str(tmp_path / '*' / 'vis_data' / 'vis_image' /
+                          '*.png'))
+    assert [osp.basename(g) for g in grids] == ['val_2.png'], log[-2000:]
+    assert cv2.imread(grids[0]).shape == (48, 3 * 48, 3)

@@ -57,6 +57,7 @@ def test_infer_folder_with_official_checkpoint(tmp_path, repo_root):
     result = run_infer(repo_root, str(config), '--checkpoint',
                        str(checkpoint), '--input', str(src), '--output',
                        str(out), '--tile', '24', '--tile-overlap', '8',
+                       '--tile-blend', '1', '--tile-batch', '3',
                        '--cfg-options', 'model.generator.n_feat=8')
     assert result.returncode == 0, result.stderr
     assert '2 image(s) written' in result.stdout
@@ -66,7 +67,8 @@ def test_infer_folder_with_official_checkpoint(tmp_path, repo_root):
         written = cv2.imread(str(out / f'{name}.png'))
         assert written.shape == (h, w, 3)
         rgb = cv2.imread(str(src / f'{name}.png'))[..., ::-1].copy()
-        expected = restore_image(model, rgb, tile=24, tile_overlap=8)
+        expected = restore_image(model, rgb, tile=24, tile_overlap=8,
+                                 tile_blend=1.0)
         assert np.array_equal(written[..., ::-1], expected)
 
     missing = run_infer(repo_root, str(config), '--checkpoint',

@@ -406,7 +406,6 @@ def test_iqa_folder_scores_every_readable_image(
 # --- Across the tools: two nodes on one machine; a hung rank -----------------
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='exercises the CPU path')
 def test_two_nodes_train_and_a_hung_rank_stops_the_other(
         repo_root, paired_root, tmp_path):
     """tools/dist_train.sh with NNODES=2 (NODE_RANK 0 and 1 on localhost,
@@ -419,9 +418,9 @@ def test_two_nodes_train_and_a_hung_rank_stops_the_other(
     import subprocess
     import time
 
-    from tests.helpers import free_port
+    from tests.helpers import CPU_ONLY_ENV, free_port
     timeout_s = 10
-    env = dict(os.environ, NNODES='2', PORT=str(free_port()),
+    env = dict(os.environ, **CPU_ONLY_ENV, NNODES='2', PORT=str(free_port()),
                OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1',
                TOOLBOX_DIST_TIMEOUT=str(timeout_s))
     options = tiny_options(paired_root, max_iters=200, interval=2) + [

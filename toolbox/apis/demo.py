@@ -244,9 +244,9 @@ class _ProgressHook(Hook):
         self.bar = None
 
     def _open(self, total: int, unit: str) -> None:
-        from tqdm import tqdm
-        self.bar = tqdm(total=total, desc=self.desc, unit=unit,
-                        disable=None, leave=True, dynamic_ncols=True)
+        from toolbox.progress import progress_bar
+        self.bar = progress_bar(total=total, desc=self.desc, unit=unit,
+                                leave=True, dynamic_ncols=True)
 
     def _close(self) -> None:
         if self.bar is not None:
@@ -375,7 +375,7 @@ class DemoRun:
         from toolbox.degradations.demo_set import make_demo_set
         self.say(f'data: building {DEMO_DATA} from scikit-image photos '
                  '(tools/make_demo_data.py)')
-        counts = make_demo_set(DEMO_DATA, progress=sys.stderr.isatty())
+        counts = make_demo_set(DEMO_DATA)
         self.say(f'      {sum(counts.values())} images written')
 
     def train(self, step: Train) -> None:
@@ -456,9 +456,10 @@ class DemoRun:
         """Write grid.png; return its path, its columns, its rows."""
         import torch
 
-        from toolbox.apis.image_grid import image_grid, write_image
+        from toolbox.apis.image_grid import labelled_grid, write_image
         from toolbox.apis.inference import init_model
         from toolbox.engine.input_scores import build_test_sets
+        from toolbox.engine.visualization import to_uint8_image
         columns = []
         for step in tests:
             if step.column is not None and step.column not in columns:
@@ -478,22 +479,23 @@ class DemoRun:
                     item = test_set.dataset[index]
                     sample = item['data_samples']
                     cell = cells.setdefault((test_set.name, index), dict(
-                        input=_to_image(item['inputs']),
-                        target=_to_image(sample.gt_img)
+                        input=to_uint8_image(item['inputs']),
+                        target=to_uint8_image(sample.gt_img)
                         if 'gt_img' in sample else None,
                         label=f'{test_set.name}\n'
                         f'{sample.metainfo.get("key", index)}'))
                     with torch.no_grad():
                         out = model.test_step(dict(inputs=[item['inputs']],
                                                    data_samples=[sample]))
-                    cell[step.column] = _to_image(out[0].pred_img)
+                    cell[step.column] = to_uint8_image(out[0].pred_img)
             del model
         rows = [[c['input']] + [c.get(col) for col in columns] +
                 [c['target']] for c in cells.values()]
         header = ['input'] + columns + ['target']
         path = osp.join(self.out_dir, 'grid.png')
-        write_image(image_grid(rows, header,
-                               [c['label'] for c in cells.values()]), path)
+        write_image(labelled_grid(rows, header,
+                                  [c['label'] for c in cells.values()]),
+                    path)
         return path, header, len(rows)
 
     # -------------------------------------------------------------- run
@@ -565,12 +567,6 @@ def _spread(length: int, count: int) -> List[int]:
         return list(range(count))
     return sorted({round(i * (length - 1) / (count - 1))
                    for i in range(count)})
-
-
-def _to_image(tensor):
-    """A ``3×H×W`` [0, 255] RGB tensor → ``H×W×3`` uint8 array."""
-    return tensor.detach().float().clamp(0, 255).round().byte().permute(
-        1, 2, 0).cpu().numpy()
 
 
 def run_chain(name: str, settings: DemoSettings) -> dict:

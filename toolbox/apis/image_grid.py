@@ -1,13 +1,14 @@
-"""A labelled grid of images: rows of equally sized tiles under a header.
+"""A labelled image grid: the validation grid of
+:func:`toolbox.engine.visualization.image_grid` with column names on top
+and row names on the left (``tools/demo.py``'s ``grid.png``).
 
-    grid = image_grid([[inp, out, gt], ...], ['input', 'output', 'target'],
-                      ['demo_rain / astronaut_0000_0096', ...])
+    grid = labelled_grid([[inp, out, gt], ...], ['input', 'output', 'target'],
+                         ['demo_rain\\nastronaut_0000_0096', ...])
 
 Layout: a header band of :data:`HEADER_H` pixels with the column names, a
 band of :data:`LABEL_W` pixels on the left with each row's name, and the
-tiles, :data:`GAP` pixels apart (:func:`grid_size` gives the size). Tiles
-take the size of the first one (others are resized); a missing tile
-(``None``, e.g. the target of an image without reference) is a dark cell.
+tiles as ``image_grid`` lays them out (every cell as large as the largest
+image, ``None`` a grey cell); :func:`grid_size` gives the size.
 """
 from typing import Optional, Sequence, Tuple
 
@@ -16,20 +17,17 @@ import numpy as np
 
 HEADER_H = 22
 LABEL_W = 180
-GAP = 2
 BACKGROUND = (24, 24, 24)
 TEXT = (235, 235, 235)
-EMPTY = (64, 64, 64)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _SCALE = 0.4
 
 
 def grid_size(rows: int, columns: int,
               tile: Tuple[int, int]) -> Tuple[int, int]:
-    """``(height, width)`` of a grid of ``rows × columns`` tiles of size
-    ``tile = (height, width)``."""
-    return (HEADER_H + rows * (tile[0] + GAP),
-            LABEL_W + columns * (tile[1] + GAP))
+    """``(height, width)`` of a labelled grid of ``rows × columns`` cells
+    of ``tile = (height, width)``."""
+    return HEADER_H + rows * tile[0], LABEL_W + columns * tile[1]
 
 
 def _put_text(canvas: np.ndarray, text: str, x: int, y: int,
@@ -41,38 +39,29 @@ def _put_text(canvas: np.ndarray, text: str, x: int, y: int,
     cv2.putText(canvas, text, (x, y), _FONT, _SCALE, TEXT, 1, cv2.LINE_AA)
 
 
-def image_grid(rows: Sequence[Sequence[Optional[np.ndarray]]],
-               columns: Sequence[str],
-               row_labels: Sequence[str]) -> np.ndarray:
-    """Lay out ``H×W×3`` uint8 RGB tiles as a labelled grid (RGB uint8).
+def labelled_grid(rows: Sequence[Sequence[Optional[np.ndarray]]],
+                  columns: Sequence[str],
+                  row_labels: Sequence[str]) -> np.ndarray:
+    """``H×W×3`` uint8 RGB tiles as a grid with named columns and rows.
 
     ``rows[i][j]`` is the tile of row ``i`` under ``columns[j]``;
-    ``row_labels[i]`` may hold two lines separated by ``'\\n'``.
+    ``row_labels[i]`` may hold lines separated by ``'\\n'``.
     """
-    if not rows:
-        raise ValueError('image_grid needs at least one row')
-    first = next(t for row in rows for t in row if t is not None)
-    tile_h, tile_w = first.shape[:2]
-    height, width = grid_size(len(rows), len(columns), (tile_h, tile_w))
-    canvas = np.empty((height, width, 3), np.uint8)
+    from toolbox.engine.visualization import image_grid
+    tiles = image_grid(rows)
+    cell_h, cell_w = tiles.shape[0] // len(rows), tiles.shape[1] // len(
+        columns)
+    canvas = np.empty((HEADER_H + tiles.shape[0], LABEL_W + tiles.shape[1],
+                       3), np.uint8)
     canvas[:] = BACKGROUND
+    canvas[HEADER_H:, LABEL_W:] = tiles
     for j, name in enumerate(columns):
-        x = LABEL_W + j * (tile_w + GAP)
-        _put_text(canvas, name, x + 2, HEADER_H - 7, tile_w - 2)
-    for i, (row, label) in enumerate(zip(rows, row_labels)):
-        y = HEADER_H + i * (tile_h + GAP)
+        _put_text(canvas, name, LABEL_W + j * cell_w + 2, HEADER_H - 7,
+                  cell_w - 2)
+    for i, label in enumerate(row_labels):
+        y = HEADER_H + i * cell_h
         for k, line in enumerate(label.split('\n')[:3]):
             _put_text(canvas, line, 4, y + 14 + 14 * k, LABEL_W - 8)
-        for j, tile in enumerate(row):
-            x = LABEL_W + j * (tile_w + GAP)
-            cell = canvas[y:y + tile_h, x:x + tile_w]
-            if tile is None:
-                cell[:] = EMPTY
-                continue
-            if tile.shape[:2] != (tile_h, tile_w):
-                tile = cv2.resize(tile, (tile_w, tile_h),
-                                  interpolation=cv2.INTER_AREA)
-            cell[:] = tile
     return canvas
 
 
@@ -88,5 +77,5 @@ def write_image(rgb: np.ndarray, path: str) -> None:
     atomic_write_bytes(encoded.tobytes(), path)
 
 
-__all__ = ['HEADER_H', 'LABEL_W', 'GAP', 'grid_size', 'image_grid',
+__all__ = ['HEADER_H', 'LABEL_W', 'grid_size', 'labelled_grid',
            'write_image']

@@ -2,7 +2,7 @@
 
     model = init_model('configs/mprnet/mprnet_derain_rain13k.py',
                        'model_deraining.pth')
-    restored = restore_image(model, rgb_uint8, tile=256, tile_overlap=32)
+    restored = restore_image(model, rgb_uint8, tile=256, tile_batch=4)
 """
 import os
 import os.path as osp
@@ -13,6 +13,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
+                                 DEFAULT_TILE_OVERLAP, check_tile_args)
 from toolbox.registry import MODELS
 
 
@@ -139,12 +141,17 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str,
 @torch.no_grad()
 def restore_image(model: torch.nn.Module, image: np.ndarray,
                   tile: Optional[int] = None,
-                  tile_overlap: int = 32) -> np.ndarray:
+                  tile_overlap: int = DEFAULT_TILE_OVERLAP,
+                  tile_blend: float = DEFAULT_TILE_BLEND,
+                  tile_batch: int = DEFAULT_TILE_BATCH) -> np.ndarray:
     """Restore one ``H×W×3`` uint8 RGB image; returns uint8 RGB.
 
     The model's data preprocessor normalises and pads the image and its
     ``predict`` crops the result back; with ``tile`` the network runs on
-    overlapping ``tile×tile`` windows (see :mod:`toolbox.apis.tiling`).
+    overlapping ``tile×tile`` windows, ``tile_batch`` at a time, blended
+    across ``tile_blend`` of the overlap (see :mod:`toolbox.apis.tiling`;
+    memory stays bounded by the image, one accumulator and one batch of
+    windows).
     """
     from toolbox.datasets.transforms.formatting import image_to_tensor
     from toolbox.structures import RestorationSample
@@ -157,29 +164,35 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
         training=False)
     saved_test_cfg = getattr(model, 'test_cfg', None)
     if tile:
+        check_tile_args(tile, tile_overlap, tile_blend, tile_batch)
         # The Restorer tiles in predict when its test_cfg asks; set it for
         # this call only, so later untiled calls stay untiled.
         model.test_cfg = dict(saved_test_cfg or {}, tile=tile,
-                              tile_overlap=tile_overlap)
+                              tile_overlap=tile_overlap,
+                              tile_blend=tile_blend, tile_batch=tile_batch)
     try:
         pred = model.predict(data['inputs'], data['data_samples'])[0]
     finally:
         if tile:
             model.test_cfg = saved_test_cfg
-    pred = pred.pred_img.clamp(0, 255).round().byte().permute(1, 2, 0)
+    # In place: a 12-megapixel image makes 144 MB per float copy.
+    pred = pred.pred_img.clamp_(0, 255).round_().byte().permute(1, 2, 0)
     return pred.cpu().numpy()
 
 
 def restore_path(model: torch.nn.Module, src: str, dst: str,
-                 tile: Optional[int] = None, tile_overlap: int = 32,
+                 tile: Optional[int] = None,
+                 tile_overlap: int = DEFAULT_TILE_OVERLAP,
                  progress: bool = True,
-                 bad_files: Optional[list] = None) -> int:
+                 bad_files: Optional[list] = None,
+                 tile_blend: float = DEFAULT_TILE_BLEND,
+                 tile_batch: int = DEFAULT_TILE_BATCH) -> int:
     """Restore an image file, or every image in a folder (recursively).
 
     A folder ``src`` is written to the folder ``dst`` with the same relative
     paths, as PNG (lossless). A file ``src`` is written to ``dst``, or into
     it when ``dst`` is an existing folder or ends with a separator. Returns
-    the number of images written; folders show a tqdm progress bar.
+    the number of images written; folders show a progress bar on a terminal.
 
     ``bad_files``: a list to collect ``(path, problem)`` of the images that
     do not decode; they are skipped and every readable image is restored.
@@ -189,7 +202,7 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
     (not a file) as ``dst``, a file input an extension OpenCV writes.
     """
     import cv2
-    from tqdm import tqdm
+    from toolbox.progress import progress_bar
 
     from toolbox.datasets.listing import IMG_EXTENSIONS
     from toolbox.datasets.paired import scan_images
@@ -216,8 +229,8 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
     else:
         raise FileNotFoundError(f'Input image or folder not found: {src}')
     written = 0
-    for path, out in tqdm(jobs, desc='restoring', unit='img',
-                          disable=not progress or len(jobs) == 1):
+    for path, out in progress_bar(jobs, desc='restoring', unit='img',
+                                  enabled=progress and len(jobs) > 1):
         try:
             image = read_image(path)
         except ImageReadError as error:
@@ -225,7 +238,8 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
                 raise
             bad_files.append((path, str(error)))
             continue
-        restored = restore_image(model, image, tile, tile_overlap)
+        restored = restore_image(model, image, tile, tile_overlap,
+                                 tile_blend, tile_batch)
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         # OpenCV writes BGR; chooses the format from the extension.
         if not cv2.imwrite(out, np.ascontiguousarray(restored[..., ::-1])):

@@ -29,12 +29,12 @@ from typing import Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, LMDBError,
                                       check_lmdb, is_lmdb, lmdb_keys,
                                       read_meta_info, scan_images,
                                       strip_image_extension)
+from toolbox.progress import progress_bar
 
 __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
            'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
@@ -152,8 +152,8 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
     shapes = dict(_read_partial_meta(meta_path))
     jobs = [(k, p, compress_level) for k, p in images.items()
             if k not in done or k not in shapes]
-    bar = tqdm(total=len(images), initial=len(images) - len(jobs),
-               desc=f'lmdb {osp.basename(output)}', disable=not progress)
+    bar = progress_bar(total=len(images), initial=len(images) - len(jobs),
+                       desc=f'lmdb {osp.basename(output)}', enabled=progress)
     pool = Pool(workers) if workers > 1 else None
     results = pool.imap(_encode, jobs, chunksize=8) if pool else map(
         _encode, jobs)
@@ -267,8 +267,8 @@ def verify_lmdb(db_path: str, progress: bool = False
     env = lmdb.open(db_path, readonly=True, lock=False, readahead=False)
     try:
         with env.begin(write=False) as txn:
-            for key, shape in tqdm(listed.items(), desc='verify',
-                                   disable=not progress):
+            for key, shape in progress_bar(listed.items(), desc='verify',
+                                           enabled=progress):
                 value = txn.get(key.encode('ascii'))
                 if value is None:
                     problems.append((key, 'listed in meta_info.txt but '

@@ -26,13 +26,13 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from toolbox.degradations.blur import add_motion_blur
 from toolbox.degradations.folder_synthesis import item_rng as folder_item_rng
 from toolbox.degradations.haze import add_haze
 from toolbox.degradations.hybrid import add_hybrid_distortion
 from toolbox.degradations.rain import add_rain
+from toolbox.progress import progress_bar
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
 DEGRADATIONS = ('haze', 'rain', 'blur')
@@ -119,8 +119,8 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
         jobs.append(('clean', None, None, name, clean))
 
     counts: Dict[str, int] = {}
-    for kind, degradation, split, name, clean in tqdm(
-            jobs, desc='demo data', disable=not progress):
+    for kind, degradation, split, name, clean in progress_bar(
+            jobs, desc='demo data', enabled=progress):
         # One generator per image, derived from the seed and the image's
         # identity: the output does not depend on the order of the work.
         key = f'{kind}/{degradation}/{split}/{name}'

@@ -5,7 +5,6 @@ from typing import Dict, Optional, Sequence
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from toolbox.datasets.paired import scan_images
 from toolbox.datasets.transforms.loading import read_image
@@ -13,6 +12,7 @@ from toolbox.degradations import SYNTHESIZERS
 from toolbox.degradations.hybrid import (FDRNET_TEXT_BINS, RL_RESTORE_BINS,
                                          RL_RESTORE_SCALES, hybrid_patches,
                                          patch_grid)
+from toolbox.progress import progress_bar
 
 KINDS = tuple(SYNTHESIZERS) + ('hybrid', )
 
@@ -83,8 +83,9 @@ def synthesize_folder(clean_dir: str, out_dir: str, kind: str,
         raise ValueError(f"blur_bins must be 'rl-restore' or 'fdrnet-text', "
                          f'got {blur_bins!r}')
     written = 0
-    for key, path in tqdm(images.items(), desc=f'synthesise {kind}',
-                          disable=not progress):
+    for key, path in progress_bar(images.items(),
+                                  desc=f'synthesise {kind}',
+                                  enabled=progress):
         clean = read_image(path)
         rng = item_rng(seed, key)
         if kind == 'hybrid':
@@ -172,8 +173,8 @@ def synthesize_side_by_side(pairs_dir: str, out_dir: str, kind: str = 'none',
         start, end = subset
         images = dict(list(images.items())[start:end])
     written = 0
-    for key, path in tqdm(images.items(), desc=f'split + {kind}',
-                          disable=not progress):
+    for key, path in progress_bar(images.items(), desc=f'split + {kind}',
+                                  enabled=progress):
         degraded, clean = split_side_by_side(read_image(path), input_side,
                                              path)
         if kind == 'hybrid':

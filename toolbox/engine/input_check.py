@@ -14,7 +14,9 @@ loaders, nested ``dataset=``/``datasets=``) and the model config; each dict
 whose ``type`` is a registered class with a ``required_paths(cfg)``
 classmethod reports what it reads (see :mod:`toolbox.required_paths`):
 every toolbox dataset its ``data_root``, ``data_prefix`` sides (LMDBs
-included) and ``ann_file``; ``VGG19FeatureExtractor`` its weights file;
+included) and ``ann_file``; ``VGG19FeatureExtractor`` its weights file
+(only where it cannot download it: ``TOOLBOX_OFFLINE=1`` or
+``download=False``, see :mod:`toolbox.engine.pretrained`);
 ``UniRemovalKT`` its teachers. Any other model part's
 ``init_cfg=dict(type='Pretrained', checkpoint=...)`` and ``checkpoint=``
 key, the config's ``load_from`` (``--resume CKPT``) and the tool's

@@ -84,6 +84,7 @@ class _MultiSetLoop(BaseLoop):
         for loader, evaluator in zip(self.dataloaders, self.evaluators):
             evaluator.dataset_meta = getattr(loader.dataset, 'metainfo', None)
         self.fp16 = fp16
+        self.current_set_name = ''
 
     @property
     def dataloader(self) -> DataLoader:
@@ -98,6 +99,9 @@ class _MultiSetLoop(BaseLoop):
         metrics = {}
         for name, loader, evaluator in zip(self.names, self.dataloaders,
                                            self.evaluators):
+            # Hooks that keep something per test set (ValImageGridHook)
+            # read the set being run; '' when there is only one.
+            self.current_set_name = name if len(self.dataloaders) > 1 else ''
             for idx, data_batch in enumerate(loader):
                 self.run_iter(idx, data_batch, evaluator)
             results = evaluator.evaluate(len(loader.dataset))

@@ -2,11 +2,11 @@
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from toolbox.datasets.paired import scan_images
 from toolbox.datasets.transforms.loading import ImageReadError, read_image
 from toolbox.evaluation import functional
+from toolbox.progress import progress_bar
 
 FULL_REFERENCE = ('psnr', 'ssim')
 NO_REFERENCE = ('brisque', 'niqe', 'piqe')
@@ -48,8 +48,8 @@ def score_folder(folder: str, metrics: Sequence[str],
             f'{len(missing)} image(s) have no reference of the same name in '
             f'{ref_folder}, e.g. {images[missing[0]]}')
     scores = {}
-    for key, path in tqdm(images.items(), desc='scoring',
-                          disable=not progress):
+    for key, path in progress_bar(images.items(), desc='scoring',
+                                  enabled=progress):
         try:
             img = read_image(path)
             ref = read_image(refs[key]) if needs_ref else None

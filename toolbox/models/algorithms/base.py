@@ -59,8 +59,9 @@ class RestorationModel(BaseModel):
     Args:
         data_preprocessor: a :class:`RestorationDataPreprocessor` config or
             module; its ``value_range`` is the networks'.
-        test_cfg: ``dict(tile=T, tile_overlap=O)`` restores large images
-            tile by tile in ``predict`` (see :mod:`toolbox.apis.tiling`).
+        test_cfg: ``dict(tile=T)`` restores large images tile by tile in
+            ``predict``; optional ``tile_overlap``, ``tile_blend`` and
+            ``tile_batch`` as :func:`toolbox.apis.tiling.tiled_forward`.
         init_cfg: MMEngine weight initialisation config.
 
     ``predict`` returns the input samples with ``pred_img`` set: an RGB
@@ -119,12 +120,16 @@ class RestorationModel(BaseModel):
 
         tile = self.test_cfg.get('tile')
         if tile:
-            from toolbox.apis.tiling import tiled_forward
+            from toolbox.apis import tiling
             # Tiles are padded like whole images (the network's divisor).
             divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
-            return tiled_forward(run, inputs, tile,
-                                 self.test_cfg.get('tile_overlap', 32),
-                                 pad_multiple=divisor or 1)
+            cfg = self.test_cfg
+            return tiling.tiled_forward(
+                run, inputs, tile,
+                cfg.get('tile_overlap', tiling.DEFAULT_TILE_OVERLAP),
+                pad_multiple=divisor or 1,
+                tile_blend=cfg.get('tile_blend', tiling.DEFAULT_TILE_BLEND),
+                tile_batch=cfg.get('tile_batch', tiling.DEFAULT_TILE_BATCH))
         return run(inputs)
 
     def predict(self, inputs: torch.Tensor,

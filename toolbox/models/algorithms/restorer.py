@@ -40,8 +40,9 @@ class Restorer(RestorationModel):
             plain ``generator(x)``.
         data_preprocessor: a :class:`RestorationDataPreprocessor` config; its
             ``value_range`` is the network's.
-        test_cfg: ``dict(tile=T, tile_overlap=O)`` restores large images tile
-            by tile in ``predict`` (see :mod:`toolbox.apis.tiling`).
+        test_cfg: ``dict(tile=T)`` restores large images tile by tile in
+            ``predict``; optional ``tile_overlap``, ``tile_blend`` and
+            ``tile_batch`` (see :mod:`toolbox.apis.tiling`).
         init_cfg: MMEngine weight initialisation config.
 
     ``predict`` returns the input samples with ``pred_img`` set: an RGB float

@@ -1,11 +1,13 @@
-"""VGG-19 features for perceptual and contrastive losses (never downloaded).
+"""VGG-19 features for perceptual and contrastive losses.
 
 The layer layout is VGG-19's (Simonyan & Zisserman, ICLR 2015, configuration
 E) written out here, with the same ``features.<index>.weight`` keys as
 torchvision's ``vgg19``, so that torchvision's ImageNet file
 (``vgg19-dcbb9e9d.pth``) loads as it is; torchvision itself is not needed.
-Weights are only ever read from a local file: the toolbox never downloads
-anything at run time.
+``pretrained='torch_hub'`` reads that file from torch's hub cache and, the
+first time, downloads it there from its official address, checking its
+SHA-256 (:mod:`toolbox.engine.pretrained`); ``TOOLBOX_OFFLINE=1`` or
+``download=False`` turn the download off.
 """
 import os
 import os.path as osp
@@ -15,13 +17,16 @@ import torch
 from torch import nn
 
 from toolbox.engine.checkpoint import freeze, load_weights
+from toolbox.engine.pretrained import (PRETRAINED_FILES, cached_path,
+                                       downloads_allowed, fetch_pretrained,
+                                       why_not_downloaded)
 from toolbox.registry import MODELS
 from toolbox.required_paths import RequiredPath, is_remote, normalize_path
 
 #: torchvision's file name of the ImageNet VGG-19 (without batch norm).
-VGG19_FILENAME = 'vgg19-dcbb9e9d.pth'
-#: Download address of that file, only ever *printed* in error messages.
-VGG19_URL = f'https://download.pytorch.org/models/{VGG19_FILENAME}'
+VGG19_FILENAME = PRETRAINED_FILES['vgg19'].filename
+#: The official download address of that file.
+VGG19_URL = PRETRAINED_FILES['vgg19'].url
 
 # Output channels of each conv, 'M' = 2x2 max pooling (configuration E).
 _VGG19_CFG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M',
@@ -48,7 +53,7 @@ def vgg19_layer_names() -> list:
 def default_vgg19_path() -> str:
     """Where torch's hub cache keeps VGG-19:
     ``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth``."""
-    return osp.join(torch.hub.get_dir(), 'checkpoints', VGG19_FILENAME)
+    return cached_path('vgg19')
 
 
 @MODELS.register_module()
@@ -60,10 +65,16 @@ class VGG19FeatureExtractor(nn.Module):
             the network is cut after the deepest one.
         pretrained: ``'torch_hub'`` (default) reads
             ``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth`` (torchvision's
-            file, see :func:`default_vgg19_path`); a path reads that file
+            file, see :func:`default_vgg19_path`), downloading it there the
+            first time (see ``download``); a path reads that file
             (torchvision's state dict, optionally under ``'state_dict'``);
             ``None`` keeps PyTorch's random initialisation (tests, offline
             demos). A missing file is an error naming the expected path.
+        download: let ``pretrained='torch_hub'`` fetch the missing file
+            from torchvision's address (548 MB, once; its SHA-256 checked).
+            ``False``, or the environment variable ``TOOLBOX_OFFLINE=1``,
+            makes a missing file an error naming the path and the
+            address.
         use_input_norm: subtract ImageNet's mean and divide by its std after
             mapping inputs to ``[0, 1]``; this is what the ImageNet weights
             were trained with (MAWR's contrastive loss skips it; set False
@@ -82,7 +93,8 @@ class VGG19FeatureExtractor(nn.Module):
                  pretrained: Optional[str] = 'torch_hub',
                  use_input_norm: bool = True,
                  input_range: str = '[0,1]',
-                 requires_grad: bool = False):
+                 requires_grad: bool = False,
+                 download: bool = True):
         super().__init__()
         names = vgg19_layer_names()
         unknown = [name for name in layers if name not in names]
@@ -113,27 +125,51 @@ class VGG19FeatureExtractor(nn.Module):
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(
             1, 3, 1, 1), persistent=False)
         self.pretrained = pretrained
-        if pretrained is not None:
-            self.load_weights(default_vgg19_path()
-                              if pretrained == 'torch_hub' else pretrained)
+        self.download = download
+        if pretrained == 'torch_hub':
+            self.load_weights(self._hub_file(download))
+        elif pretrained is not None:
+            self.load_weights(pretrained)
         self.requires_grad = requires_grad
         if not requires_grad:
             freeze(self)
 
+    @staticmethod
+    def _hub_file(download: bool) -> str:
+        """The hub cache's VGG-19 file, fetched if missing and allowed."""
+        try:
+            return fetch_pretrained('vgg19', download)
+        except FileNotFoundError:
+            path = default_vgg19_path()
+            raise FileNotFoundError(
+                f'VGG-19 ImageNet weights not found at {path}, and '
+                f'{why_not_downloaded(download)}: fetch torchvision\'s file '
+                f'{VGG19_FILENAME} ({VGG19_URL}) yourself and put it there '
+                '(or under $TORCH_HOME/hub/checkpoints/), give its path as '
+                '`pretrained=`, or use `pretrained=None` for random '
+                'weights.') from None
+
     @classmethod
     def required_paths(cls, cfg: dict) -> List[RequiredPath]:
         """The weights file an extractor built from ``cfg`` reads (none for
-        ``pretrained=None``), so tools name it before they start."""
+        ``pretrained=None``, nor for the hub file while it can be
+        downloaded), so tools name it before they start."""
         pretrained = cfg.get('pretrained', 'torch_hub')
         if pretrained is None or is_remote(pretrained):
             return []
+        download = cfg.get('download', True)
+        if pretrained == 'torch_hub' and downloads_allowed(download):
+            return []  # fetched when the extractor is built
         path = (default_vgg19_path() if pretrained == 'torch_hub' else
                 pretrained)
+        hint = (f"torchvision's {VGG19_FILENAME} from {VGG19_URL}, or "
+                'pretrained=None for random weights')
+        if pretrained == 'torch_hub':
+            hint += (f' ({why_not_downloaded(download)}; with downloads on '
+                     'the toolbox fetches it itself)')
         return [RequiredPath(
             normalize_path(path), 'file', 'pretrained',
-            f'VGG-19 ImageNet weights (pretrained={pretrained!r})',
-            f"torchvision's {VGG19_FILENAME} from {VGG19_URL} (the toolbox "
-            'never downloads it), or pretrained=None for random weights')]
+            f'VGG-19 ImageNet weights (pretrained={pretrained!r})', hint)]
 
     def load_weights(self, path: str) -> None:
         """Load torchvision's VGG-19 state dict (``features.*`` keys) from
@@ -143,11 +179,11 @@ class VGG19FeatureExtractor(nn.Module):
         path = osp.expanduser(os.fspath(path))
         if not osp.isfile(path):
             raise FileNotFoundError(
-                f'VGG-19 ImageNet weights not found at {path}. The toolbox '
-                'never downloads weights: fetch torchvision\'s file '
-                f'{VGG19_FILENAME} ({VGG19_URL}) yourself and put it there '
-                '(or under $TORCH_HOME/hub/checkpoints/), give its path as '
-                '`pretrained=`, or use `pretrained=None` for random weights.')
+                f'VGG-19 ImageNet weights not found at {path}: give the path '
+                f"of torchvision's file {VGG19_FILENAME} ({VGG19_URL}) as "
+                "`pretrained=`, `pretrained='torch_hub'` to read (and fetch) "
+                'it from the hub cache, or `pretrained=None` for random '
+                'weights.')
         # The file holds all of VGG-19 (and the classifier); the network
         # stops at its deepest layer, so extra keys are expected.
         load_weights(self, path, prefix=None, allow_extra_keys=True,

@@ -1,0 +1,136 @@
+"""The seeded synthesis gives the same bytes from version to version.
+
+One sha256 of the uint8 output per degradation kind, on a small image
+computed from a formula (no library in the way), pinned below. A failing
+test means the output of a seed changed, so datasets synthesised before and
+after the change differ: if the change is intended, re-pin the value (and
+say so in the change's description); if not, the message names what else it
+depends on. NumPy does not promise the same draws from ``Generator``
+distributions across versions (NEP 19), and OpenCV's filters, resizing and
+JPEG codec (libjpeg/libjpeg-turbo) can change with its version.
+Pinned with NumPy 2.4.6 and OpenCV 5.0.0.
+"""
+import hashlib
+
+import numpy as np
+import pytest
+
+from toolbox.degradations import (add_gaussian_blur, add_gaussian_noise,
+                                  add_haze, add_hybrid_distortion,
+                                  add_motion_blur, add_rain, jpeg_compress)
+from toolbox.degradations.folder_synthesis import item_rng
+from toolbox.degradations.hybrid import hybrid_patches
+
+NUMPY = 'NumPy Generator draws (numpy version)'
+FILTER = "OpenCV's filter2D/sepFilter2D rounding (opencv version)"
+JPEG = "OpenCV's JPEG encoder/decoder (libjpeg-turbo inside opencv)"
+RESIZE = 'the MATLAB-style bicubic resize (toolbox.evaluation.matlab)'
+
+
+def clean_image(height=40, width=48):
+    """A textured RGB uint8 image from integer arithmetic only."""
+    y, x = np.mgrid[:height, :width]
+    red = (x * 7 + y * 3) % 256
+    green = (x * x + 3 * y * y + 17 * x * y) % 256
+    blue = 128 + ((x // 6 + y // 5) % 2) * 100 - (x + y)
+    return np.stack([red, green, blue], axis=-1).clip(0, 255).astype(
+        np.uint8)
+
+
+def rng():
+    return np.random.default_rng(1)
+
+
+def hybrid(level):
+    def run(img):
+        return add_hybrid_distortion(img, rng(), level)[0]
+    return run
+
+
+def patches(img):
+    """RL-Restore's sample generation: three scales, 16×16 crops."""
+    out = hybrid_patches(img, rng(), 'moderate', patch=16, stride=24)
+    return [(suffix.encode(), degraded, clean)
+            for suffix, degraded, clean in out]
+
+
+CASES = {
+    # kind: (function of the clean image, what else its bytes depend on)
+    'haze': (lambda img: add_haze(img, rng()), [NUMPY, FILTER]),
+    'rain': (lambda img: add_rain(img, rng()), [NUMPY, FILTER]),
+    'motion_blur': (lambda img: add_motion_blur(img, rng()), [NUMPY, FILTER]),
+    'gaussian_blur': (lambda img: add_gaussian_blur(img, 1.5), [FILTER]),
+    'noise': (lambda img: add_gaussian_noise(img, 15.0, rng()), [NUMPY]),
+    'jpeg': (lambda img: jpeg_compress(img, 30), [JPEG]),
+    'hybrid_mild': (hybrid('mild'), [NUMPY, FILTER, JPEG]),
+    'hybrid_moderate': (hybrid('moderate'), [NUMPY, FILTER, JPEG]),
+    'hybrid_severe': (hybrid('severe'), [NUMPY, FILTER, JPEG]),
+    'hybrid_patches': (patches, [NUMPY, FILTER, JPEG, RESIZE]),
+    # tools/synthesize.py seeds each image from (seed, its name)
+    'folder_item_haze': (lambda img: add_haze(img, item_rng(0, '0801_x2')),
+                         [NUMPY, FILTER]),
+}
+
+#: sha256 of each kind's output (see :func:`digest`)
+PINNED = {
+    'haze':
+        'e3aefd692d9d9f8a02e3c63cf5aa9abf42b06e6ea27dc285dcf2a4c0b9ee95f7',
+    'rain':
+        'c05bc9f90459005dc78e684f2ebd1ffdde7b859e4ece678496b8e1900ace31f2',
+    'motion_blur':
+        '4564f9f588bdde01b3b99d877a606cc2ea1642fe164645e6726299ede06f6efa',
+    'gaussian_blur':
+        'c8693a8ead8ff41554b87530470802143a77c0356484e5e7ed27d689a228f39d',
+    'noise':
+        'be10be122e51108bdef1d915ca24f4ed38068f9d92f42def61039a653c8eecd5',
+    'jpeg':
+        'ab89677a19a835dc5e2bd79997997edaa22241131ad9f21fd8b99e196ec73ae8',
+    'hybrid_mild':
+        'd7f3b431aa01331c491a65ddc95d627deaacc492c10c6c138885501861f97fed',
+    'hybrid_moderate':
+        'd09c13f492df4024a86448f8d637399ed88175a3a978ebba583a96a1e291adb5',
+    'hybrid_severe':
+        'e543e148f6958ed647cad087354e780544380e3935a3c030cf0daf82272afe5a',
+    'hybrid_patches':
+        'cf77a8ce00e515cd39d0dbc3fee12bf4802edd3a587e092b0bed5821e2288342',
+    'folder_item_haze':
+        '8cbd8b6c4c3ed5cb1c46c41a0723ee893e33c4afc1fffd7f21bf2ac3fba16a62',
+}
+
+
+def digest(out) -> str:
+    """sha256 over the bytes (and shapes) of an array or a list of them."""
+    h = hashlib.sha256()
+    items = out if isinstance(out, list) else [out]
+    for item in items:
+        for part in (item if isinstance(item, tuple) else (item, )):
+            if isinstance(part, np.ndarray):
+                assert part.dtype == np.uint8
+                h.update(str(part.shape).encode())
+                part = np.ascontiguousarray(part).tobytes()
+            h.update(part)
+    return h.hexdigest()
+
+
+def test_every_kind_is_pinned():
+    assert set(PINNED) == set(CASES)
+
+
+def test_the_clean_image_is_textured():
+    img = clean_image()
+    assert img.shape == (40, 48, 3) and len(np.unique(img)) > 100
+
+
+@pytest.mark.parametrize('kind', sorted(CASES))
+def test_seeded_synthesis_is_pinned(kind):
+    fn, depends_on = CASES[kind]
+    pinned = PINNED[kind]
+    img = clean_image()
+    out = fn(img)
+    got = digest(out)
+    assert got == digest(fn(img.copy()))  # seeded: the same twice
+    assert got == pinned, (
+        f'{kind}: the seeded synthesis changed (sha256 {got}, pinned '
+        f'{pinned}). Intended? Re-pin it in {__name__}. Not intended? Look '
+        f'at toolbox/degradations, then at what it depends on: '
+        f'{"; ".join(depends_on)}.')
