@@ -1,8 +1,12 @@
 """Installation script of the ``toolbox`` package.
 
 Dependencies are declared here without importing them (no ``import torch``), so
-``pip install -e .`` works before anything else is installed. PyTorch is left to
-the user on purpose: the right wheel (CPU or a CUDA build) depends on the machine.
+``pip install -e .`` on a fresh machine installs everything the toolbox needs,
+PyTorch included. PyTorch is declared with a range: pip takes the newest
+release in it that it finds, or keeps an installed one that fits, so a user
+who wants a particular build (CPU-only, or CUDA 12.1, ...) installs it first
+from PyTorch's index and ``pip install -e .`` leaves it alone (README.md,
+docs/get_started.md).
 """
 from pathlib import Path
 
@@ -27,7 +31,11 @@ setup(
     include_package_data=True,
     package_data={'toolbox': ['evaluation/data/*']},
     install_requires=[
-        'torch>=2.1',
+        # 2.13 is the newest release the toolbox is tested with; the toolbox
+        # patches MMEngine 0.10.7 for torch >= 2.6 (weights_only loading,
+        # toolbox/engine/checkpoint.py). Raise the cap after testing a newer
+        # release.
+        'torch>=2.1,<2.14',
         'mmengine>=0.10.0,<0.11',
         # mmcv-lite is the mmcv package without compiled ops; the toolbox only
         # uses mmcv.transforms, mmcv.image and mmcv.cnn.

@@ -6,17 +6,9 @@ the results file that ``tools/make_table.py`` lays out as paper tables.
 import argparse
 import os.path as osp
 
-from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
-
-from toolbox.apis import load_model_weights
-
-from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.errors import run_tool
-from toolbox.engine.input_check import exit_if_inputs_missing
-from toolbox.engine.runner_setup import (add_common_arguments,
-                                         compile_networks, load_config,
-                                         take_compile_options)
+from toolbox.engine.runner_setup import add_common_arguments, load_config
+from toolbox.engine.train_test import evaluate_checkpoint
 from toolbox.evaluation.results import results_record, write_results
 from toolbox.evaluation.tables import print_metrics_table
 
@@ -40,24 +32,9 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args.config, args)
-    exit_if_inputs_missing(cfg, 'tools/test.py', stage='test',
-                           checkpoint=args.checkpoint)
-    # Loaded here, strictly, not through MMEngine's load_from (non-strict:
-    # a checkpoint of another model would be scored with random weights).
-    cfg.load_from = None
-    cfg.resume = False
-    compile_options = take_compile_options(cfg)
-    runner = Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) else \
-        runner.model
-    load_model_weights(model, args.checkpoint, strict=not args.non_strict,
-                       logger=runner.logger)
-    compile_networks(model, compile_options, runner.logger)
-    metrics = runner.test()
-    rank = runner.rank
-    del runner  # frees the DDP wrapper before the process group goes
-    finish_distributed()
-    if rank != 0:
+    metrics = evaluate_checkpoint(cfg, args.checkpoint, 'tools/test.py',
+                                  strict=not args.non_strict)
+    if metrics is None:  # not rank 0
         return
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     print_metrics_table(metrics, title=name)

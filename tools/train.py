@@ -1,15 +1,13 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
 
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import find_latest_checkpoint
 
-from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.errors import run_tool
-from toolbox.engine.input_check import exit_if_inputs_missing
 from toolbox.engine.resume_schedule import ensure_resume_schedule_hook
-from toolbox.engine.runner_setup import (add_common_arguments,
-                                         compile_networks, enable_amp,
-                                         load_config, take_compile_options)
+from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
+                                         load_config)
+from toolbox.engine.train_test import train_from_config
 
 
 def parse_args():
@@ -28,9 +26,8 @@ def parse_args():
         "checkpoint's, or stop (docs/reliability.md)")
     parser.add_argument(
         '--amp', action='store_true',
-        help='mixed precision: float16 with loss scaling on GPUs; on CPUs '
-        'bfloat16 autocast where the CPU has native bfloat16 (avx512_bf16/'
-        'amx_bf16), float32 with a warning elsewhere (docs/benchmarks.md)')
+        help='mixed precision: float16 with loss scaling on GPUs, bfloat16 '
+        'autocast on CPUs')
     parser.add_argument(
         '--amp-dtype', choices=['float16', 'bfloat16'], default=None,
         help='force the autocast dtype of --amp')
@@ -60,13 +57,7 @@ def main():
         cfg.resume, cfg.load_from = True, args.resume
     if cfg.resume:
         ensure_resume_schedule_hook(cfg, args.resume_schedule)
-    exit_if_inputs_missing(cfg, 'tools/train.py', stage='train')
-    compile_options = take_compile_options(cfg)
-    runner = Runner.from_cfg(cfg)
-    compile_networks(runner.model, compile_options, runner.logger)
-    runner.train()
-    del runner  # frees the DDP wrapper before the process group goes
-    finish_distributed()
+    train_from_config(cfg, 'tools/train.py')
 
 
 if __name__ == '__main__':

@@ -118,7 +118,8 @@ def test_test_tool_lists_missing_checkpoint_and_test_set(tmp_path):
     assert code == 2, log[-3000:]
     assert 'Traceback' not in log
     assert 'tools/test.py: 2 inputs of' in log
-    assert f'  - {tmp_path}/no_such.pth  (file; not found)' in log
+    assert (f'  - {tmp_path}/no_such.pth  (checkpoint file or work dir; '
+            'not found)') in log
     assert 'for checkpoint argument: the weights to test' in log
     assert (f'  - {tmp_path}/no_test_set  (folder with input/, target/; '
             'not found)') in log
@@ -134,7 +135,8 @@ def test_infer_tool_lists_missing_checkpoint(tmp_path):
     assert code == 2, log[-3000:]
     assert 'Traceback' not in log
     assert 'tools/infer.py: 1 input of' in log and 'is missing' in log
-    assert f'  - {tmp_path}/no_such.pth  (file; not found)' in log
+    assert (f'  - {tmp_path}/no_such.pth  (checkpoint file or work dir; '
+            'not found)') in log
     assert not (tmp_path / 'out').exists()
 
 
@@ -279,3 +281,15 @@ def test_datasets_report_their_resolved_paths(cfg, expected):
     from toolbox.registry import DATASETS
     paths = DATASETS.get(cfg['type']).required_paths(cfg)
     assert [(p.path, p.kind, p.key) for p in paths] == expected
+
+
+def test_checkpoint_argument_may_be_a_work_dir(tmp_path):
+    """tools/test.py and infer.py take a work dir (its newest checkpoint)."""
+    cfg = Config(dict(model=dict(type='Restorer')))
+    work_dir = tmp_path / 'run'
+    work_dir.mkdir()
+    missing = missing_inputs(cfg, stage='infer', checkpoint=str(work_dir))
+    assert [m.problem for m in missing] == [
+        'a folder without last_checkpoint (no finished run there)']
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_2.pth'))
+    assert missing_inputs(cfg, stage='infer', checkpoint=str(work_dir)) == []

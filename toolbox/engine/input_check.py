@@ -190,8 +190,9 @@ def required_inputs(cfg: Config, *, stage: str = 'train',
             'checkpoint to resume from' if cfg.get('resume') else
             'weights to start from', WEIGHTS_HINT)))
     if checkpoint is not None:
+        # A file or a work dir (its newest checkpoint), as the tools take.
         found.append(('', RequiredPath(
-            checkpoint, 'file', 'checkpoint argument',
+            checkpoint, 'checkpoint', 'checkpoint argument',
             'the weights to test' if stage == 'test' else
             'the weights to restore with', WEIGHTS_HINT)))
     return [(owner, p._replace(path=normalize_path(p.path)))

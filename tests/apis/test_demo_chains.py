@@ -1,0 +1,83 @@
+"""The demo chains of tools/demo.py are consistent tables of steps: every
+config exists, every test and checkpoint placeholder refers to a training
+the chain runs first, and building data/demo happens only when missing."""
+import os.path as osp
+import string
+
+import pytest
+
+from toolbox.apis import demo
+from toolbox.apis.demo import CHAINS, DemoRun, DemoSettings, Evaluate, Train
+
+
+def _name(config):
+    return osp.splitext(osp.basename(config))[0]
+
+
+@pytest.mark.parametrize('name', list(CHAINS))
+def test_chain_steps_refer_to_earlier_trainings(name, repo_root):
+    trained = set()
+    chain = CHAINS[name]
+    assert chain.duration and chain.doc and osp.isfile(
+        osp.join(repo_root, chain.doc))
+    assert any(isinstance(s, Evaluate) and s.column for s in chain.steps)
+    for step in chain.steps:
+        config = step.config if isinstance(step, Train) else (
+            step.config or step.trained)
+        assert osp.isfile(osp.join(repo_root, 'configs', config)), config
+        if isinstance(step, Train):
+            for value in step.options.values():
+                for _, field, _, _ in string.Formatter().parse(str(value)):
+                    assert field is None or field in trained, (config, field)
+            trained.add(_name(step.config))
+        else:
+            assert _name(step.trained) in trained, step
+
+
+def test_data_is_built_only_when_missing(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        'toolbox.degradations.demo_set.make_demo_set',
+        lambda out, **kw: calls.append(out) or {'rain/train': 1})
+    monkeypatch.chdir(tmp_path)
+    run = DemoRun('restorer', DemoSettings(config_root='configs'))
+    run.prepare_data()
+    assert calls == [demo.DEMO_DATA]
+    (tmp_path / demo.DEMO_DATA).mkdir(parents=True)
+    run.prepare_data()
+    assert calls == [demo.DEMO_DATA]
+
+
+def test_a_finished_training_is_reused(repo_root, tmp_path, monkeypatch,
+                                       capsys):
+    def no_training(*args, **kwargs):
+        raise AssertionError('trained although the checkpoint was there')
+
+    monkeypatch.setattr('toolbox.engine.train_test.train_from_config',
+                        no_training)
+    final = tmp_path / 'tiny_restorer' / 'iter_400.pth'
+    final.parent.mkdir()
+    final.write_bytes(b'')
+    run = DemoRun('restorer', DemoSettings(
+        config_root=osp.join(repo_root, 'configs'),
+        work_root=str(tmp_path)))
+    run._total = 2
+    run.train(Train('demo/tiny_restorer.py'))
+    assert run.checkpoints == {'tiny_restorer': str(final)}
+    assert f'reusing {final}' in capsys.readouterr().out
+
+
+def test_one_thread_on_a_busy_machine(monkeypatch):
+    import os
+
+    import torch
+    calls = []
+    monkeypatch.setattr(torch, 'set_num_threads', calls.append)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    monkeypatch.setattr(os, 'cpu_count', lambda: 2)
+    monkeypatch.setattr(os, 'getloadavg', lambda: (1.5, 1.0, 1.0))
+    assert demo.select_threads() is None and calls == []
+    monkeypatch.setattr(os, 'getloadavg', lambda: (12.0, 9.0, 8.0))
+    assert 'load 12.0 on 2' in demo.select_threads() and calls == [1]
+    monkeypatch.setenv('OMP_NUM_THREADS', '2')  # the user's choice wins
+    assert demo.select_threads() is None and calls == [1]

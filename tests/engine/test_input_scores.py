@@ -1,0 +1,48 @@
+"""The degraded inputs' row: scored through the config's test sets and
+metrics, equal to tools/iqa.py's scores of the same folders."""
+import pytest
+from mmengine.config import Config
+
+from tests.helpers import write_image_folder, write_paired_folder
+from toolbox.engine.input_scores import build_test_sets, score_inputs
+from toolbox.evaluation.folder_scoring import mean_scores, score_folder
+
+LOAD = [dict(type='LoadImageFromFile', key='img'),
+        dict(type='PackRestorationInputs')]
+LOAD_PAIR = [dict(type='LoadImageFromFile', key='img'),
+             dict(type='LoadImageFromFile', key='gt'),
+             dict(type='PackRestorationInputs')]
+
+
+def _config(paired, real, shared_metrics=False):
+    loaders = [
+        dict(dataset=dict(type='PairedImageDataset', data_root=str(paired),
+                          data_prefix=dict(img='input', gt='target'),
+                          pipeline=LOAD_PAIR, test_mode=True, name='pairs')),
+        dict(dataset=dict(type='ImageFolderDataset', data_root=str(real),
+                          pipeline=LOAD, test_mode=True, name='real')),
+    ]
+    evaluator = [[dict(type='PSNR'), dict(type='SSIM')],
+                 [dict(type='BRISQUE')]]
+    return Config(dict(default_scope='toolbox', test_dataloader=loaders,
+                       test_evaluator=evaluator))
+
+
+def test_inputs_scored_per_test_set_as_iqa_does(tmp_path):
+    write_paired_folder(tmp_path / 'pairs', count=3, size=40)
+    write_image_folder(tmp_path / 'real', count=2, size=48)
+    cfg = _config(tmp_path / 'pairs', tmp_path / 'real')
+    assert [s.name for s in build_test_sets(cfg)] == ['pairs', 'real']
+    scores = score_inputs(cfg)
+    assert list(scores) == ['pairs', 'real']
+    assert set(scores['pairs']) == {'PSNR', 'SSIM'}
+    assert set(scores['real']) == {'BRISQUE'}
+    iqa = mean_scores(score_folder(str(tmp_path / 'pairs/input'),
+                                   ['psnr', 'ssim'],
+                                   str(tmp_path / 'pairs/target'),
+                                   progress=False))
+    assert scores['pairs']['PSNR'] == pytest.approx(iqa['psnr'])
+    assert scores['pairs']['SSIM'] == pytest.approx(iqa['ssim'])
+    real = mean_scores(score_folder(str(tmp_path / 'real'), ['brisque'],
+                                    progress=False))
+    assert scores['real']['BRISQUE'] == pytest.approx(real['brisque'])

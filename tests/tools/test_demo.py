@@ -1,0 +1,86 @@
+"""tools/demo.py end to end on tiny data (2 training iterations), its
+list of methods and its user errors."""
+import os
+import runpy
+import subprocess
+import sys
+
+import cv2
+
+from tests.helpers import write_paired_folder
+from toolbox.apis.image_grid import grid_size
+
+
+def _run(repo_root, cwd, args, timeout=240):
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join(
+                   [repo_root, os.environ.get('PYTHONPATH', '')]))
+    return subprocess.run(
+        [sys.executable, os.path.join(repo_root, 'tools', 'demo.py')] + args,
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_default_demo_trains_tests_tables_and_grids(repo_root, tmp_path):
+    # data/demo exists (tiny), so the demo uses it instead of building it.
+    write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
+    write_paired_folder(tmp_path / 'data/demo/rain/test', count=3, size=40,
+                        seed=1)
+    args = ['--iters', '2', '--work-dir', 'work', '--grid-images', '2',
+            '--device', 'cpu']
+    done = _run(repo_root, tmp_path, args)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    out = done.stdout
+    assert 'data/demo is there' in out
+    assert '| method | demo_rain PSNR ↑ | demo_rain SSIM ↑ |' in out
+    assert '| degraded input |' in out
+    assert '| tiny DnCNN (demo), --iters 2 |' in out
+    # MMEngine's log went to the console log, not the console.
+    assert 'Iter(train)' not in out
+    assert 'Iter(train)' in (tmp_path / 'work/demo/restorer/console.log'
+                             ).read_text()
+    assert (tmp_path / 'work/tiny_restorer/iter_2.pth').is_file()
+    grid = cv2.imread(str(tmp_path / 'work/demo/restorer/grid.png'))
+    # 2 images of the one test set; input | DnCNN | target; 40x40 tiles.
+    assert grid.shape[:2] == grid_size(2, 3, (40, 40))
+    table = (tmp_path / 'work/demo/restorer/table.md').read_text()
+    assert table in out
+
+
+def _main(repo_root, args, monkeypatch):
+    """tools/demo.py in this process (its argument handling is what these
+    tests check; a subprocess would spend its time importing torch)."""
+    monkeypatch.setattr(sys, 'argv', ['tools/demo.py'] + args)
+    try:
+        runpy.run_path(os.path.join(repo_root, 'tools', 'demo.py'),
+                       run_name='__main__')
+    except SystemExit as stop:
+        return stop.code
+    return 0
+
+
+def test_unknown_method_is_a_user_error(repo_root, tmp_path, monkeypatch,
+                                        capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _main(repo_root, ['--method', 'unet'], monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "tools/demo.py: error: unknown demo method 'unet'" in err
+    assert 'restorer' in err and 'Traceback' not in err
+    assert not (tmp_path / 'data').exists()  # stopped before any work
+
+
+def test_list_names_every_method_with_its_time(repo_root, monkeypatch,
+                                               capsys):
+    from toolbox.apis.demo import CHAINS
+    assert _main(repo_root, ['--list'], monkeypatch) == 0
+    out = capsys.readouterr().out
+    for name, chain in CHAINS.items():
+        assert f'  {name:<12} {chain.duration}' in out
+
+
+def test_unknown_device_is_a_user_error(repo_root, tmp_path, monkeypatch,
+                                        capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _main(repo_root, ['--device', 'tpu'], monkeypatch) == 2
+    assert "--device tpu: use 'auto', 'cpu', 'cuda'" in capsys.readouterr(
+    ).err
+    assert not (tmp_path / 'data').exists()

@@ -1,0 +1,582 @@
+"""The demo chains of ``tools/demo.py``: data, training, test, table, grid.
+
+A chain (:data:`CHAINS`) is a list of steps: :class:`Train` a config,
+:class:`Evaluate` a trained checkpoint (a row of the chain's table, and
+optionally a column of its image grid). :func:`run_chain` runs them in
+order through the code path of ``tools/train.py`` and ``tools/test.py``
+(:mod:`toolbox.engine.train_test`) and ends with
+
+* the table: the degraded inputs (scored with each test set's own metrics,
+  :func:`~toolbox.engine.input_scores.score_inputs`) and one row per
+  tested model, rendered as ``tools/make_table.py`` does, with the results
+  files that reproduce it;
+* ``grid.png``: a few images spread over every test set, one row each:
+  input | the output of each model of the grid | target.
+
+Each training runs in ``<work root>/<config name>``, the folder
+``tools/train.py CONFIG`` uses by default, and is skipped when its final
+checkpoint is there already: a chain reuses what an earlier chain, or the
+commands of the method pages, trained (the KT chain the teachers, ...).
+The chain's own outputs go to ``<work root>/demo/<chain>/``.
+"""
+import contextlib
+import os
+import os.path as osp
+import sys
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from mmengine.hooks import Hook
+
+DEMO_DATA = 'data/demo'
+#: Images of each test set shown in the grid.
+GRID_IMAGES = 3
+
+
+@dataclass(frozen=True)
+class Train:
+    """Train ``config`` (a path under ``configs/``) unless its final
+    checkpoint exists. ``options`` are ``--cfg-options`` applied wherever
+    the chain loads this config; a value ``'{<config name>}'`` stands for
+    the final checkpoint of that earlier training step."""
+    config: str
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    """Evaluate the final checkpoint of the training of ``trained`` with
+    ``config`` (default: ``trained``) as the table row ``row``; tests with
+    the same row fill one row (e.g. one teacher per test set).
+    ``column``: the grid column of its outputs (tests with the same column
+    share it; ``None``: not in the grid). ``strict=False`` loads what fits
+    (``tools/test.py --non-strict``)."""
+    trained: str
+    row: str
+    column: Optional[str] = None
+    config: Optional[str] = None
+    strict: bool = True
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A demo: what it shows, how long it takes, its steps, its docs."""
+    summary: str
+    duration: str
+    doc: str
+    steps: Tuple
+
+
+def _name(config: str) -> str:
+    return osp.splitext(osp.basename(config))[0]
+
+
+_TEACHERS = tuple(
+    Train(f'uniremoval/teacher_{task}_demo.py')
+    for task in ('dehaze', 'derain', 'deblur'))
+_TEACHER_TESTS = tuple(
+    Evaluate(f'uniremoval/teacher_{task}_demo.py',
+             'demo teachers (one per set)', 'teacher')
+    for task in ('dehaze', 'derain', 'deblur'))
+# The KT configs read the teachers from work_dirs/teacher_*_demo; the demo
+# points them at the checkpoints it checked, wherever the work root is.
+_KT_OPTIONS = {
+    f'model.teachers.{label}.checkpoint': f'{{teacher_{task}_demo}}'
+    for label, task in (('haze', 'dehaze'), ('rain', 'derain'),
+                        ('blur', 'deblur'))
+}
+_KT = Train('uniremoval/kt_mprnet_demo.py', _KT_OPTIONS)
+
+#: The demo chains, by name (``tools/demo.py --method``); durations are
+#: those measured on 2 CPU cores (the method pages).
+CHAINS: Dict[str, Chain] = {
+    'restorer': Chain(
+        'a tiny DnCNN restorer (6 layers, 39k parameters) learns to remove '
+        'rain: configs/demo/tiny_restorer.py',
+        'about 1 min', 'docs/get_started.md',
+        (Train('demo/tiny_restorer.py'),
+         Evaluate('demo/tiny_restorer.py', 'tiny DnCNN (demo)', 'DnCNN'))),
+    'teachers': Chain(
+        "Uni-Removal's three MPRNet teachers, one per degradation (haze, "
+        'rain, blur): configs/uniremoval/teacher_*_demo.py',
+        'about 4 min: 3 x 300 iterations', 'docs/methods/uniremoval.md',
+        _TEACHERS + _TEACHER_TESTS),
+    'kt': Chain(
+        'Uni-Removal knowledge transfer: one MPRNet student for haze, rain '
+        'and blur from the three teachers (trained first, or reused): '
+        'configs/uniremoval/kt_mprnet_demo.py',
+        '20-30 min after the teachers: 2,000 iterations',
+        'docs/methods/uniremoval.md',
+        _TEACHERS + (_KT, ) + _TEACHER_TESTS + (
+            Evaluate('uniremoval/kt_mprnet_demo.py',
+                     'KT student (BKT + ICL + FCL)', 'KT student'), )),
+    'kt-ablation': Chain(
+        "Table IV's rows on the demo: BKT, BKT + ICL, BKT + ICL + FCL "
+        '(configs/uniremoval/kt_mprnet{_bkt,_icl,}_demo.py; the full KT '
+        'run is reused from the kt chain)',
+        '20-30 min for each of the three students',
+        'docs/methods/uniremoval.md',
+        _TEACHERS + (
+            Train('uniremoval/kt_mprnet_bkt_demo.py', _KT_OPTIONS),
+            Train('uniremoval/kt_mprnet_icl_demo.py', _KT_OPTIONS), _KT,
+            Evaluate('uniremoval/kt_mprnet_bkt_demo.py', 'BKT', 'BKT'),
+            Evaluate('uniremoval/kt_mprnet_icl_demo.py', 'BKT + ICL',
+                     'BKT + ICL'),
+            Evaluate('uniremoval/kt_mprnet_demo.py', 'BKT + ICL + FCL',
+                     'BKT + ICL + FCL'))),
+    'da': Chain(
+        'Uni-Removal domain adaptation of the KT student to the '
+        'real-world-like demo sets (teachers and KT first, or reused): '
+        'configs/uniremoval/da_mprnet_demo.py',
+        'about 30 min after KT: 600 iterations',
+        'docs/methods/uniremoval.md',
+        _TEACHERS + (
+            _KT,
+            Train('uniremoval/da_mprnet_demo.py',
+                  {'model.student_checkpoint': '{kt_mprnet_demo}'}),
+            # A KT checkpoint holds no discriminator: the student loads,
+            # the unused discriminator stays random (as the docs' command).
+            Evaluate('uniremoval/kt_mprnet_demo.py', 'KT student', 'KT',
+                     config='uniremoval/da_mprnet_demo.py', strict=False),
+            Evaluate('uniremoval/da_mprnet_demo.py',
+                     'KT + BDA + EICL + EFCL', 'DA'))),
+    'cyclegan': Chain(
+        'CycleGAN translates unpaired rainy photos into clean ones: '
+        'configs/cyclegan/cyclegan_demo.py',
+        '6-10 min: 1,500 iterations', 'docs/models/cyclegan.md',
+        (Train('cyclegan/cyclegan_demo.py'),
+         Evaluate('cyclegan/cyclegan_demo.py', 'CycleGAN (demo)',
+                  'CycleGAN'))),
+    'dcdgan': Chain(
+        'DCD-GAN, unpaired deraining with contrastive guidance: '
+        'configs/dcdgan/dcdgan_demo.py',
+        '10-20 min: 1,200 iterations', 'docs/methods/dcdgan.md',
+        (Train('dcdgan/dcdgan_demo.py'),
+         Evaluate('dcdgan/dcdgan_demo.py', 'DCD-GAN (demo)', 'DCD-GAN'))),
+    'fdrnet': Chain(
+        'FDR-Net against DnCNN trained for the same time on the '
+        'hybrid-distorted split (blur + noise + JPEG): '
+        'configs/fdrnet/{fdrnet,dncnn}_demo.py',
+        'about 20 min: two runs of about 10 min', 'docs/methods/fdrnet.md',
+        (Train('fdrnet/dncnn_demo.py'), Train('fdrnet/fdrnet_demo.py'),
+         Evaluate('fdrnet/dncnn_demo.py', 'DnCNN (2,100 it.)', 'DnCNN'),
+         Evaluate('fdrnet/fdrnet_demo.py', 'FDR-Net (700 it.)',
+                  'FDR-Net'))),
+}
+
+DEFAULT_CHAIN = 'restorer'
+
+
+def describe_chains() -> str:
+    """One paragraph per chain: name, duration, what it shows, its docs."""
+    lines = []
+    for name, chain in CHAINS.items():
+        lines.append(f'  {name:<12} {chain.duration}\n'
+                     f'               {chain.summary}; {chain.doc}')
+    return '\n'.join(lines)
+
+
+def get_chain(name: str) -> Chain:
+    """The chain ``name``; an unknown name is a
+    :class:`~toolbox.engine.errors.UserError` listing the chains."""
+    from toolbox.engine.errors import UserError
+    if name not in CHAINS:
+        raise UserError(f'unknown demo method {name!r}; choose one of: '
+                        f'{", ".join(CHAINS)} (tools/demo.py --list)')
+    return CHAINS[name]
+
+
+def select_device(device: str) -> str:
+    """Make ``device`` the one MMEngine's Runner picks; return it.
+
+    ``'auto'``: a GPU when there is one (as ``tools/train.py``); ``'cpu'``
+    hides the GPUs; ``'cuda'``/``'cuda:N'`` requires one (``cuda:N`` shows
+    only GPU N). Call it before anything uses CUDA.
+    """
+    from toolbox.engine.errors import UserError
+    if device == 'cpu':
+        os.environ['CUDA_VISIBLE_DEVICES'] = ''
+    elif device.startswith('cuda:'):
+        os.environ['CUDA_VISIBLE_DEVICES'] = device.split(':', 1)[1]
+    elif device not in ('auto', 'cuda'):
+        raise UserError(f"--device {device}: use 'auto', 'cpu', 'cuda' or "
+                        "'cuda:N'")
+    import torch
+    if device != 'auto' and device != 'cpu' and not \
+            torch.cuda.is_available():
+        raise UserError(f'--device {device}: PyTorch sees no GPU here '
+                        f'(torch {torch.__version__}; a CPU-only build?)')
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def select_threads() -> Optional[str]:
+    """One intra-op thread when the CPUs are busy; returns why, or None.
+
+    On a machine whose load average exceeds its number of CPUs, PyTorch's
+    threads spin waiting for each other: on 2 cores the default demo took
+    222 s with two threads and 49 s with one at load 5, 18 min (250 s of
+    CPU time) and 5 min (44 s) at load 12. ``OMP_NUM_THREADS`` set by the
+    user wins.
+    """
+    if os.environ.get('OMP_NUM_THREADS') or not hasattr(os, 'getloadavg'):
+        return None
+    cpus = os.cpu_count() or 1
+    load = os.getloadavg()[0]
+    if cpus == 1 or load < cpus:
+        return None
+    import torch
+    torch.set_num_threads(1)
+    return (f'the CPUs are busy (load {load:.1f} on {cpus}): one thread '
+            '(OMP_NUM_THREADS=N chooses)')
+
+
+class _ProgressHook(Hook):
+    """A tqdm bar over the training iterations or the test images of one
+    step (hidden when stderr is not a terminal)."""
+
+    priority = 'VERY_LOW'
+
+    def __init__(self, desc: str):
+        self.desc = desc
+        self.bar = None
+
+    def _open(self, total: int, unit: str) -> None:
+        from toolbox.progress import progress_bar
+        self.bar = progress_bar(total=total, desc=self.desc, unit=unit,
+                                leave=True, dynamic_ncols=True)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def before_train(self, runner) -> None:
+        self._open(runner.max_iters - runner.iter, 'it')
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            loss = (outputs or {}).get('loss')
+            if loss is not None and hasattr(loss, 'item'):
+                self.bar.set_postfix(loss=f'{loss.item():.4f}',
+                                     refresh=False)
+
+    def after_train(self, runner) -> None:
+        self._close()
+
+    def before_test(self, runner) -> None:
+        loop = runner.test_loop
+        loaders = getattr(loop, 'dataloaders', [loop.dataloader])
+        self._open(sum(len(d.dataset) for d in loaders), 'img')
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None,
+                        outputs=None) -> None:
+        if self.bar is not None:
+            self.bar.update(len(outputs or [None]))
+
+    def after_test(self, runner) -> None:
+        self._close()
+
+
+@dataclass
+class DemoSettings:
+    """What ``tools/demo.py``'s options set."""
+    config_root: str               # the repository's configs/
+    work_root: str = 'work_dirs'
+    device: str = 'cpu'            # for the grid (the Runner picks its own)
+    iters: Optional[int] = None    # shorten every training (tests, smoke)
+    retrain: bool = False
+    grid_images: int = GRID_IMAGES
+    verbose: bool = False          # MMEngine's log on the console too
+
+
+class DemoRun:
+    """One run of a chain (:func:`run_chain`)."""
+
+    def __init__(self, name: str, settings: DemoSettings):
+        self.name = name
+        self.chain = get_chain(name)
+        self.settings = settings
+        self.out_dir = osp.join(settings.work_root, 'demo', name)
+        self.checkpoints: Dict[str, str] = {}  # config name -> final ckpt
+        self.options = {_name(s.config): dict(s.options)
+                        for s in self.chain.steps if isinstance(s, Train)}
+        self.console_log = osp.join(self.out_dir, 'console.log')
+        self._log_file = None
+        self._count = 0
+
+    # ----------------------------------------------------------- helpers
+    def say(self, text: str) -> None:
+        print(text, flush=True)
+
+    @contextlib.contextmanager
+    def _step_output(self):
+        """MMEngine's console output of a step goes to console.log (and
+        the work dir's own log), unless --verbose."""
+        if self.settings.verbose:
+            yield
+            return
+        if self._log_file is None:
+            os.makedirs(self.out_dir, exist_ok=True)
+            self._log_file = open(self.console_log, 'w', buffering=1)
+        try:
+            with contextlib.redirect_stdout(self._log_file):
+                yield
+        except BaseException:
+            print(f"tools/demo.py: the step stopped; MMEngine's log of it: "
+                  f'{self.console_log}', file=sys.stderr, flush=True)
+            raise
+
+    def load(self, config: str, work_dir: str):
+        """The config as ``tools/train.py``/``test.py`` load it, with the
+        chain's options (placeholders resolved) and ``--iters``."""
+        from toolbox.engine.errors import UserError
+        from toolbox.engine.runner_setup import load_config
+        options = {}
+        for key, value in self.options.get(_name(config), {}).items():
+            if isinstance(value, str):
+                try:
+                    value = value.format_map(self.checkpoints)
+                except KeyError as missing:
+                    raise UserError(f'{config}: {key} needs the checkpoint '
+                                    f'of {missing}, which this chain has '
+                                    'not trained') from None
+            options[key] = value
+        args = SimpleNamespace(cfg_options=options, launcher='none',
+                               work_dir=work_dir, trust_checkpoint=False)
+        cfg = load_config(osp.join(self.settings.config_root, config), args)
+        iters = self.settings.iters
+        if iters is not None:
+            if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
+                raise UserError(f'--iters: {config} does not train by '
+                                'iterations')
+            cfg.train_cfg.max_iters = iters
+            if 'val_interval' in cfg.train_cfg:
+                cfg.train_cfg.val_interval = iters
+            if cfg.get('default_hooks', {}).get('checkpoint'):
+                cfg.default_hooks.checkpoint.interval = iters
+        return cfg
+
+    def _step_label(self, kind: str, config: str) -> str:
+        self._count += 1
+        return f'[{self._count}/{self._total}] {kind} {_name(config)}'
+
+    # ------------------------------------------------------------- steps
+    def prepare_data(self) -> None:
+        """Build ``data/demo`` when it is not there."""
+        if osp.isdir(DEMO_DATA):
+            self.say(f'data: {DEMO_DATA} is there (delete it to rebuild it '
+                     'with tools/make_demo_data.py)')
+            return
+        from toolbox.degradations.demo_set import make_demo_set
+        self.say(f'data: building {DEMO_DATA} from scikit-image photos '
+                 '(tools/make_demo_data.py)')
+        counts = make_demo_set(DEMO_DATA)
+        self.say(f'      {sum(counts.values())} images written')
+
+    def train(self, step: Train) -> None:
+        from toolbox.engine.train_test import train_from_config
+        name = _name(step.config)
+        work_dir = osp.join(self.settings.work_root, name)
+        cfg = self.load(step.config, work_dir)
+        final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
+        label = self._step_label('train', step.config)
+        if osp.isfile(final) and not self.settings.retrain:
+            self.say(f'{label}: reusing {final} (trained earlier; '
+                     '--retrain trains again)')
+            self.checkpoints[name] = final
+            return
+        self.say(f'{label}: configs/{step.config}, '
+                 f'{cfg.train_cfg.max_iters} iterations -> {work_dir}')
+        start = time.time()
+        with self._step_output():
+            train_from_config(cfg, 'tools/demo.py',
+                              hooks=[_ProgressHook(label)])
+        if not osp.isfile(final):
+            raise RuntimeError(f'training {step.config} wrote no {final}')
+        self.checkpoints[name] = final
+        self.say(f'{" " * len(label)}  done in {time.time() - start:.0f} s')
+
+    def test(self, step: Evaluate) -> Dict[str, float]:
+        """The metrics of the step, keyed ``'<test set>/<METRIC>'``."""
+        from toolbox.engine.train_test import evaluate_checkpoint
+        config = step.config or step.trained
+        checkpoint = self.checkpoints[_name(step.trained)]
+        cfg = self.load(config, osp.join(self.settings.work_root,
+                                         _name(config)))
+        cfg.experiment_name = (f'{_name(config)}_test_'
+                               f'{time.strftime("%Y%m%d_%H%M%S")}_'
+                               f'{self._count}')
+        label = self._step_label('test', config)
+        self.say(f'{label}: {checkpoint} as "{step.row}"')
+        with self._step_output():
+            metrics = evaluate_checkpoint(cfg, checkpoint, 'tools/demo.py',
+                                          strict=step.strict,
+                                          hooks=[_ProgressHook(label)])
+        return self._prefixed(cfg, metrics)
+
+    def _prefixed(self, cfg, metrics: Dict[str, float]) -> Dict[str, float]:
+        # One test set: the loop leaves its name out of the keys; the
+        # chain's table needs it (several configs, several sets).
+        from toolbox.evaluation.results import plain_number
+        loaders = cfg.test_dataloader
+        if isinstance(loaders, (list, tuple)) and len(loaders) > 1:
+            return {k: plain_number(v) for k, v in metrics.items()}
+        loader = loaders[0] if isinstance(loaders, (list, tuple)) else loaders
+        name = loader['dataset'].get('name') or 'set0'
+        return {f'{name}/{k}': plain_number(v) for k, v in metrics.items()}
+
+    def input_record(self) -> dict:
+        """The degraded inputs' row over every test set of the chain."""
+        from toolbox.engine.input_scores import score_inputs
+        metrics = OrderedDict()
+        for config in self._test_configs():
+            cfg = self.load(config, osp.join(self.settings.work_root,
+                                             _name(config)))
+            for test_set, values in score_inputs(cfg).items():
+                for metric, value in values.items():
+                    metrics.setdefault(f'{test_set}/{metric}', float(value))
+        return dict(name='degraded input', config=None, checkpoint=None,
+                    metrics=metrics)
+
+    def _test_configs(self) -> List[str]:
+        configs = []
+        for step in self.chain.steps:
+            if isinstance(step, Evaluate):
+                config = step.config or step.trained
+                if config not in configs:
+                    configs.append(config)
+        return configs
+
+    def grid(self, tests: Sequence[Evaluate]) -> Tuple[str, List[str], int]:
+        """Write grid.png; return its path, its columns, its rows."""
+        import torch
+
+        from toolbox.apis.image_grid import labelled_grid, write_image
+        from toolbox.apis.inference import init_model
+        from toolbox.engine.input_scores import build_test_sets
+        from toolbox.engine.visualization import to_uint8_image
+        columns = []
+        for step in tests:
+            if step.column is not None and step.column not in columns:
+                columns.append(step.column)
+        cells: Dict[Tuple[str, int], dict] = OrderedDict()
+        for step in tests:
+            if step.column is None:
+                continue
+            config = step.config or step.trained
+            cfg = self.load(config, osp.join(self.settings.work_root,
+                                             _name(config)))
+            model = init_model(cfg, self.checkpoints[_name(step.trained)],
+                               self.settings.device, strict=step.strict)
+            for test_set in build_test_sets(cfg):
+                for index in _spread(len(test_set.dataset),
+                                     self.settings.grid_images):
+                    item = test_set.dataset[index]
+                    sample = item['data_samples']
+                    cell = cells.setdefault((test_set.name, index), dict(
+                        input=to_uint8_image(item['inputs']),
+                        target=to_uint8_image(sample.gt_img)
+                        if 'gt_img' in sample else None,
+                        label=f'{test_set.name}\n'
+                        f'{sample.metainfo.get("key", index)}'))
+                    with torch.no_grad():
+                        out = model.test_step(dict(inputs=[item['inputs']],
+                                                   data_samples=[sample]))
+                    cell[step.column] = to_uint8_image(out[0].pred_img)
+            del model
+        rows = [[c['input']] + [c.get(col) for col in columns] +
+                [c['target']] for c in cells.values()]
+        header = ['input'] + columns + ['target']
+        path = osp.join(self.out_dir, 'grid.png')
+        write_image(labelled_grid(rows, header,
+                                  [c['label'] for c in cells.values()]),
+                    path)
+        return path, header, len(rows)
+
+    # -------------------------------------------------------------- run
+    def run(self) -> dict:
+        """Run every step; print and write the table and the grid."""
+        from toolbox.evaluation.results import write_results
+        from toolbox.evaluation.tables import render_table
+        steps = self.chain.steps
+        self._total = len(steps)
+        start = time.time()
+        self.say(f'demo "{self.name}": {self.chain.summary}\n'
+                 f'expected time: {self.chain.duration} on 2 CPU cores; '
+                 f'outputs: {self.out_dir}/')
+        self.prepare_data()
+        rows: Dict[str, dict] = OrderedDict()
+        for step in steps:
+            if isinstance(step, Train):
+                self.train(step)
+            else:
+                config = step.config or step.trained
+                row = step.row
+                if self.settings.iters is not None:  # say it in the table
+                    row = f'{row}, --iters {self.settings.iters}'
+                record = rows.setdefault(row, dict(
+                    name=row, config=[], checkpoint=[], metrics={}))
+                record['metrics'].update(self.test(step))
+                record['config'].append(f'configs/{config}')
+                record['checkpoint'].append(
+                    self.checkpoints[_name(step.trained)])
+        self.say('scoring the degraded inputs with the same metrics')
+        records = [self.input_record()] + list(rows.values())
+        result_files = []
+        for index, record in enumerate(records):
+            for key in ('config', 'checkpoint'):
+                if isinstance(record[key], list) and len(record[key]) == 1:
+                    record[key] = record[key][0]
+            path = osp.join(self.out_dir, 'results', f'{index}.json')
+            write_results(record, path)
+            result_files.append(path)
+        table = render_table(records, 'md')
+        from toolbox.fileio import atomic_write_text
+        atomic_write_text(table, osp.join(self.out_dir, 'table.md'))
+        self.say('making the image grid')
+        grid_path, header, num_rows = self.grid(
+            [s for s in steps if isinstance(s, Evaluate)])
+        self.say(f'\nResults of the "{self.name}" demo '
+                 f'({self.out_dir}/table.md; the same table: '
+                 f'python tools/make_table.py {" ".join(result_files)}):\n')
+        self.say(table)
+        self.say(f'Image grid: {grid_path} ({num_rows} rows: '
+                 f'{self.settings.grid_images} images spread over each test '
+                 f'set; columns: {" | ".join(header)})')
+        if not self.settings.verbose and self._log_file is not None:
+            self.say(f"MMEngine's log of every step: {self.console_log} "
+                     'and the work dirs')
+        self.say(f'Total time: {time.time() - start:.0f} s. More: '
+                 f'{self.chain.doc}')
+        if self._log_file is not None:
+            self._log_file.close()
+        return dict(records=records, table=table, grid=grid_path,
+                    rows=num_rows, columns=header)
+
+
+def _spread(length: int, count: int) -> List[int]:
+    """``count`` indices spread evenly over ``range(length)``, first and
+    last included (neighbours in a test set are often the same scene)."""
+    count = min(count, length)
+    if count <= 1:
+        return list(range(count))
+    return sorted({round(i * (length - 1) / (count - 1))
+                   for i in range(count)})
+
+
+def run_chain(name: str, settings: DemoSettings) -> dict:
+    """Run the chain ``name`` of :data:`CHAINS`; returns its records,
+    table, grid path and grid shape (:func:`get_chain` for an unknown
+    name)."""
+    get_chain(name)
+    return DemoRun(name, settings).run()
+
+
+__all__ = ['Train', 'Evaluate', 'Chain', 'CHAINS', 'DEFAULT_CHAIN',
+           'DemoSettings', 'describe_chains', 'get_chain', 'run_chain',
+           'select_device', 'select_threads']

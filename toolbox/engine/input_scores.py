@@ -1,0 +1,78 @@
+"""The degraded inputs scored as a model would be: a table's input row.
+
+:func:`score_inputs` reads every test set of a config through its own
+test pipeline and scores it with its own metrics, with the input image in
+place of the prediction, so the row is measured exactly as
+``tools/test.py`` measures a model (same crops, colour conversion,
+rounding and test-set names; ``tools/iqa.py`` scores folders instead).
+:func:`build_test_sets` gives the test sets themselves (the demo's image
+grid reads its images from them).
+"""
+from collections import OrderedDict
+from typing import Dict, List, NamedTuple
+
+from mmengine.config import Config
+
+
+class TestSet(NamedTuple):
+    """A built test set of a config, named as the test loop names it."""
+    name: str
+    dataset: object
+    evaluator: object  # the metric config(s) of this set
+
+
+def build_test_sets(cfg: Config, stage: str = 'test') -> List[TestSet]:
+    """The datasets of ``cfg.<stage>_dataloader`` (one or a list), each
+    with its name (:func:`~toolbox.engine.loops.test_set_name`) and its
+    evaluator config (shared, or one per set as the loops allow)."""
+    from types import SimpleNamespace
+
+    from mmengine.registry import DefaultScope
+
+    from toolbox.engine.loops import _as_list, _split_evaluators, test_set_name
+    from toolbox.registry import DATASETS
+    loaders = _as_list(cfg.get(f'{stage}_dataloader'))
+    evaluators = _split_evaluators(cfg.get(f'{stage}_evaluator'),
+                                   len(loaders))
+    sets = []
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope',
+                                                      'toolbox')):
+        for index, (loader, evaluator) in enumerate(zip(loaders,
+                                                        evaluators)):
+            dataset = DATASETS.build(loader['dataset'])
+            name = test_set_name(SimpleNamespace(dataset=dataset), index)
+            sets.append(TestSet(name, dataset, evaluator))
+    return sets
+
+
+def score_inputs(cfg: Config, stage: str = 'test'
+                 ) -> 'OrderedDict[str, Dict[str, float]]':
+    """``{test set: {metric: value}}`` of the degraded inputs.
+
+    A full-reference metric compares each input with its target; a
+    no-reference metric scores the input itself.
+    """
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import DefaultScope
+    scores = OrderedDict()
+    for test_set in build_test_sets(cfg, stage):
+        metrics = test_set.evaluator
+        if isinstance(metrics, dict):
+            metrics = [metrics]
+        with DefaultScope.overwrite_default_scope(
+                cfg.get('default_scope', 'toolbox')):
+            evaluator = Evaluator(list(metrics))
+        evaluator.dataset_meta = getattr(test_set.dataset, 'metainfo', None)
+        for index in range(len(test_set.dataset)):
+            item = test_set.dataset[index]
+            sample = item['data_samples']
+            sample.pred_img = item['inputs'].float()
+            evaluator.process(
+                data_samples=[sample],
+                data_batch=dict(inputs=[item['inputs']],
+                                data_samples=[sample]))
+        scores[test_set.name] = evaluator.evaluate(len(test_set.dataset))
+    return scores
+
+
+__all__ = ['TestSet', 'build_test_sets', 'score_inputs']

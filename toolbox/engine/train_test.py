@@ -1,0 +1,82 @@
+"""Train and test a loaded config with MMEngine's Runner: the code path of
+``tools/train.py`` and ``tools/test.py``, shared with ``tools/demo.py``.
+
+The tools parse their arguments and prepare the config
+(:func:`~toolbox.engine.runner_setup.load_config`, ``--resume``, ``--amp``);
+everything from the input check on is here, so every entry point trains
+and tests the same way.
+"""
+from typing import Dict, Optional, Sequence
+
+from mmengine.config import Config
+from mmengine.hooks import Hook
+
+
+def train_from_config(cfg: Config, tool: str = 'tools/train.py',
+                      hooks: Sequence[Hook] = ()) -> None:
+    """Check the config's inputs, build the Runner (networks compiled in
+    place when ``cfg.compile`` asks) and train.
+
+    Every missing input (data, teacher checkpoints, ``load_from``) is
+    listed on stderr and the process exits with status 2, naming ``tool``
+    (:func:`~toolbox.engine.input_check.exit_if_inputs_missing`). ``hooks``
+    are registered on the Runner besides the config's own.
+    """
+    from mmengine.runner import Runner
+
+    from toolbox.engine.distributed import finish_distributed
+    from toolbox.engine.input_check import exit_if_inputs_missing
+    from toolbox.engine.runner_setup import (compile_networks,
+                                             take_compile_options)
+    exit_if_inputs_missing(cfg, tool, stage='train')
+    compile_options = take_compile_options(cfg)
+    runner = Runner.from_cfg(cfg)
+    compile_networks(runner.model, compile_options, runner.logger)
+    for hook in hooks:
+        runner.register_hook(hook)
+    runner.train()
+    del runner  # frees the DDP wrapper before the process group goes
+    finish_distributed()
+
+
+def evaluate_checkpoint(cfg: Config, checkpoint: str,
+                    tool: str = 'tools/test.py', strict: bool = True,
+                    hooks: Sequence[Hook] = ()) -> Optional[Dict]:
+    """Evaluate ``checkpoint`` on the config's test sets.
+
+    The weights are loaded strictly (``strict=False``: what fits, with a
+    warning), not through MMEngine's non-strict ``load_from``: a checkpoint
+    of another model would otherwise be scored with random weights.
+
+    Returns:
+        The metrics (``'<test set>/<METRIC>'`` keys when the config has
+        several test sets) on rank 0, ``None`` on the other ranks.
+    """
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner import Runner
+
+    from toolbox.apis import load_model_weights
+    from toolbox.engine.distributed import finish_distributed
+    from toolbox.engine.input_check import exit_if_inputs_missing
+    from toolbox.engine.runner_setup import (compile_networks,
+                                             take_compile_options)
+    exit_if_inputs_missing(cfg, tool, stage='test', checkpoint=checkpoint)
+    cfg.load_from = None
+    cfg.resume = False
+    compile_options = take_compile_options(cfg)
+    runner = Runner.from_cfg(cfg)
+    for hook in hooks:
+        runner.register_hook(hook)
+    model = runner.model.module if is_model_wrapper(runner.model) else \
+        runner.model
+    load_model_weights(model, checkpoint, strict=strict,
+                       logger=runner.logger)
+    compile_networks(model, compile_options, runner.logger)
+    metrics = runner.test()
+    rank = runner.rank
+    del runner  # frees the DDP wrapper before the process group goes
+    finish_distributed()
+    return metrics if rank == 0 else None
+
+
+__all__ = ['train_from_config', 'evaluate_checkpoint']
