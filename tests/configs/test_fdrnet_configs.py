@@ -5,7 +5,6 @@ process module and auxiliary branch (the config's own FD-layers, channels
 and ablation switches are kept), a 3-layer DnCNN, 16-pixel crops, batch 2,
 and data in tmp_path in the layout the config reads.
 """
-import gc
 import glob
 import os.path as osp
 
@@ -51,21 +50,8 @@ def shrink(model):
         gen.update(depth=3, mid_channels=8)
 
 
-@pytest.fixture(autouse=True)
-def unformatted_config_dumps(monkeypatch):
-    """See tests/configs/test_uniremoval_configs.py: config text dumps go
-    unformatted (seconds saved per run)."""
-    import mmengine.config.config as mmengine_config
-    monkeypatch.setattr(mmengine_config, 'FormatCode',
-                        lambda text, **kwargs: (text, False))
-
-
-@pytest.fixture(scope='module', autouse=True)
-def frozen_heap():
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
+pytestmark = pytest.mark.usefixtures('unformatted_config_dumps',
+                                      'frozen_heap')
 
 
 @pytest.fixture(scope='module')

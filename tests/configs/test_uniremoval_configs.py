@@ -4,7 +4,6 @@ Each config runs as written except for size: a tiny MPRNet for student and
 teachers (teacher checkpoints written to tmp work dirs), a one-layer random
 VGG, 16-pixel crops, and data in tmp_path in the layout the config reads.
 """
-import gc
 import glob
 import os
 import os.path as osp
@@ -114,25 +113,8 @@ class MetricProbe(Hook):
         self.metrics = metrics
 
 
-@pytest.fixture(autouse=True)
-def unformatted_config_dumps(monkeypatch):
-    """The Runner logs and dumps the config 5 times through yapf, which
-    costs seconds per run on big configs; the layout of that text is not
-    under test, so it is written unformatted (still valid Python)."""
-    import mmengine.config.config as mmengine_config
-    monkeypatch.setattr(mmengine_config, 'FormatCode',
-                        lambda text, **kwargs: (text, False))
-
-
-@pytest.fixture(scope='module', autouse=True)
-def frozen_heap():
-    """MMEngine datasets call gc.collect() when they serialise their data
-    list (11 times per run here); freezing the objects alive now (torch,
-    mmengine) makes each collection cheap."""
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
+pytestmark = pytest.mark.usefixtures('unformatted_config_dumps',
+                                      'frozen_heap')
 
 
 @pytest.fixture(scope='module')
