@@ -39,6 +39,10 @@ def da_data(tmp_path_factory):
     for seed, label in enumerate(LABELS):
         write_paired_folder(root / 'demo' / label / 'test', count=1,
                             size=48, seed=10 + seed)
+        # The demo configs take their clear images from the paired
+        # training targets.
+        write_image_folder(root / 'demo' / label / 'train' / 'target', 2,
+                           72, seed=20 + seed)
     return root
 
 
@@ -57,7 +61,7 @@ def options(config, root, tmp_path):
         key = f'train_dataloader.dataset.datasets.{i}'
         # Small crops keep the paper configs' full-width students fast.
         crop = 64 if demo else 32
-        opts += [f'{key}.data_root={root}/{"demo/real" if demo else "real"}',
+        opts += [f'{key}.data_root={root}/{"demo" if demo else "real"}',
                  f'{key}.pipeline.2.crop_size={crop}',
                  f'{key}.pipeline.3.crop_size={crop}']
     if demo:

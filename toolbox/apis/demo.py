@@ -89,6 +89,12 @@ _KT_OPTIONS = {
                         ('blur', 'deblur'))
 }
 _KT = Train('uniremoval/kt_mprnet_demo.py', _KT_OPTIONS)
+#: Table V's domain-adaptation rows: config suffix → (row, grid column).
+_DA_VARIANTS = OrderedDict((
+    ('_bda', ('KT + BDA', None)),
+    ('_bda_eicl', ('KT + BDA + EICL', None)),
+    ('', ('KT + BDA + EICL + EFCL', 'DA')),
+))
 
 #: The demo chains, by name (``tools/demo.py --method``); durations are
 #: those measured on 2 CPU cores (the method pages).
@@ -128,21 +134,23 @@ CHAINS: Dict[str, Chain] = {
             Evaluate('uniremoval/kt_mprnet_demo.py', 'BKT + ICL + FCL',
                      'BKT + ICL + FCL'))),
     'da': Chain(
-        'Uni-Removal domain adaptation of the KT student to the '
-        'real-world-like demo sets (teachers and KT first, or reused): '
-        'configs/uniremoval/da_mprnet_demo.py',
-        'about 30 min after KT: 600 iterations',
+        "Uni-Removal domain adaptation of the KT student to the "
+        "real-world-like demo sets, Table V's rows (KT, + BDA, + EICL, "
+        "+ EFCL; teachers and KT first, or reused): "
+        'configs/uniremoval/da_mprnet{_bda,_bda_eicl,}_demo.py',
+        'about 10 min after KT: 3 x 100 iterations',
         'docs/methods/uniremoval.md',
-        _TEACHERS + (
-            _KT,
-            Train('uniremoval/da_mprnet_demo.py',
-                  {'model.student_checkpoint': '{kt_mprnet_demo}'}),
+        _TEACHERS + (_KT, ) + tuple(
+            Train(f'uniremoval/da_mprnet{variant}_demo.py',
+                  {'model.student_checkpoint': '{kt_mprnet_demo}'})
+            for variant in _DA_VARIANTS) + (
             # A KT checkpoint holds no discriminator: the student loads,
             # the unused discriminator stays random (as the docs' command).
-            Evaluate('uniremoval/kt_mprnet_demo.py', 'KT student', 'KT',
+            Evaluate('uniremoval/kt_mprnet_demo.py', 'KT', 'KT',
                      config='uniremoval/da_mprnet_demo.py', strict=False),
-            Evaluate('uniremoval/da_mprnet_demo.py',
-                     'KT + BDA + EICL + EFCL', 'DA'))),
+        ) + tuple(
+            Evaluate(f'uniremoval/da_mprnet{variant}_demo.py', row, column)
+            for variant, (row, column) in _DA_VARIANTS.items())),
     'cyclegan': Chain(
         'CycleGAN translates unpaired rainy photos into clean ones: '
         'configs/cyclegan/cyclegan_demo.py',
