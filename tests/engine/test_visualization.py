@@ -77,6 +77,10 @@ def test_one_grid_per_named_validation_set(tmp_path):
                    generator=dict(type='DnCNN', mid_channels=4, depth=2,
                                   norm=None)),
         work_dir=str(tmp_path),
+        # A name of its own: MMEngine reuses the visualizer (and its save
+        # directory) of an earlier runner with the same name, and the
+        # default name is the second the runner was made in.
+        experiment_name=f'vis_grid_{tmp_path.name}',
         val_dataloader=[toy_loader(10, 'paired'),
                         toy_loader(50, 'real/rain', length=1,
                                    with_target=False)],
