@@ -2,7 +2,7 @@
 
     python benchmarks/bench_tiling.py [--quick] [--threads 2]
         [--seam-config configs/uniremoval/teacher_derain_demo.py]
-        [--seam-checkpoint work_dirs/teacher_derain_demo]
+        [--seam-checkpoint tests/data/mprnet_derain_demo_fp16.pth]
         [--speed-config configs/uniremoval/teacher_deblur_demo.py]
         [--write docs/benchmarks.md]
 
@@ -12,8 +12,10 @@ Two tables:
   (``skimage.data.astronaut``) whole and in tiles; the table gives, per tile
   size, overlap and blend, the PSNR between tiled and untiled uint8 outputs,
   the share of pixels more than 8 grey levels apart and the largest
-  difference. Needs the checkpoint (train the config first, ~1 minute:
-  ``python tools/train.py configs/uniremoval/teacher_derain_demo.py``).
+  difference. The weights are the demo deraining teacher's, shipped with
+  the tests (``tests/data/mprnet_derain_demo_fp16.pth``: ``python
+  tools/train.py configs/uniremoval/teacher_derain_demo.py``, 300
+  iterations, stored as float16); ``--seam-checkpoint`` takes another.
 * Speed and memory: ``restore_image`` on an upscaled photo, each case in a
   fresh subprocess, reporting seconds, megapixels per second and the
   process's peak resident memory (``ru_maxrss``, the model and Python
@@ -258,7 +260,7 @@ def main():
     parser.add_argument('--seam-config',
                         default='configs/uniremoval/teacher_derain_demo.py')
     parser.add_argument('--seam-checkpoint',
-                        default='work_dirs/teacher_derain_demo')
+                        default='tests/data/mprnet_derain_demo_fp16.pth')
     parser.add_argument('--tile-blends', type=float, nargs='+',
                         help='blends to compare (default: the default)')
     parser.add_argument('--speed-config',

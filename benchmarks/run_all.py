@@ -85,8 +85,8 @@ def parse_args(argv=None):
                         'networks.py)')
     parser.add_argument('--tiling-args', default='',
                         help='extra options for benchmarks/bench_tiling.py '
-                        '(e.g. "--seam-checkpoint PATH"; by default it reads '
-                        'work_dirs/teacher_derain_demo)')
+                        '(e.g. "--seam-checkpoint PATH"; by default the '
+                        'demo deraining MPRNet shipped in tests/data)')
     parser.add_argument('--data-images', type=int, default=None,
                         help='512² images generated for the data section')
     parser.add_argument('--write', metavar='MARKDOWN',

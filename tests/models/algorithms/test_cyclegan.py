@@ -91,3 +91,20 @@ def test_direction_picks_the_test_generator():
     assert torch.allclose(pred, expected, atol=1e-4)
     with pytest.raises(ValueError, match='direction'):
         small_cyclegan(test_cfg=dict(direction='ab'))
+
+
+def test_to_puts_every_network_in_the_inputs_memory_format():
+    """With channels_last inputs (tools/train.py --channels-last) the
+    Runner's ``model.to(device)`` also moves every network's weights to
+    channels_last, GANs included; without, the layout stays NCHW."""
+    def convolution_weights(model):
+        return [p for p in model.parameters() if p.dim() == 4]
+
+    plain = small_cyclegan().to('cpu')
+    assert all(p.is_contiguous() for p in convolution_weights(plain))
+    model = small_cyclegan(data_preprocessor=dict(
+        type='RestorationDataPreprocessor', channels_last=True)).to('cpu')
+    weights = convolution_weights(model)
+    assert len(weights) > 4 and all(
+        p.is_contiguous(memory_format=torch.channels_last) and
+        not p.is_contiguous() for p in weights)

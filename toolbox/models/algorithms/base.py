@@ -79,6 +79,20 @@ class RestorationModel(BaseModel):
             init_cfg=init_cfg)
         self.test_cfg = dict(test_cfg or {})
 
+    def to(self, *args, **kwargs) -> nn.Module:
+        """MMEngine's ``to``; with a data preprocessor that returns
+        channels_last inputs (``channels_last=True``, ``tools/train.py
+        --channels-last``), also every network's weights in channels_last:
+        weights in the inputs' layout spare a conversion in each
+        convolution. The Runner (before any DDP wrapper) and
+        :func:`toolbox.apis.init_model` move the model with ``to``, so every
+        algorithm gets this without code of its own."""
+        model = super().to(*args, **kwargs)
+        if 'memory_format' not in kwargs and getattr(
+                self.data_preprocessor, 'channels_last', False):
+            super().to(memory_format=torch.channels_last)
+        return model
+
     def inference_network(self) -> nn.Module:
         """The network ``predict`` (and ``tools/infer.py``) runs."""
         return getattr(self, self.inference_network_name)

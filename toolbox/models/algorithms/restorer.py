@@ -68,9 +68,6 @@ class Restorer(RestorationModel):
             raise ValueError(
                 f"stage_loss must be 'sum' or 'final', got {stage_loss!r}")
         self.generator = MODELS.build(generator)
-        if getattr(self.data_preprocessor, 'channels_last', False):
-            # Weights in the inputs' layout avoid a conversion per conv.
-            self.generator.to(memory_format=torch.channels_last)
         self.stage_loss = stage_loss
         if isinstance(train_features, str):
             train_features = (train_features, )
