@@ -91,13 +91,14 @@ def amp_wants_channels_last(dtype: Optional[str] = None) -> bool:
     trains in bfloat16 (native, or forced with ``dtype='bfloat16'``).
 
     oneDNN's bfloat16 3×3 convolution in NCHW ran at 42 % of its
-    channels_last speed (315 vs 751 GFLOP/s, docs/benchmarks.md), and with
-    the backward pass's layout changes bfloat16 autocast alone made the
-    deraining MPRNet's 256² step *slower* than float32 (0.83×) while
-    bfloat16 + channels_last made it 3.8× faster; for every paper model
-    AMP + channels_last measured at least as fast as AMP alone. In float32
-    (CPUs without native bfloat16) channels_last can be slower, and GPUs
-    were not measured: there it stays off.
+    channels_last speed (315 vs 751 GFLOP/s, docs/benchmarks.md); profiled
+    on the deraining MPRNet's 256² training step, bfloat16 autocast alone
+    was 1.77× faster than float32, with a fifth of its time in
+    ``aten::copy_`` (layout conversions), and bfloat16 + channels_last
+    2.92×. For every paper model AMP + channels_last measured at least as
+    fast as AMP alone. In float32 (CPUs without native bfloat16)
+    channels_last can be slower (the GAN generators), and GPUs were not
+    measured: there it stays off.
     """
     import torch
 
