@@ -98,3 +98,18 @@ def test_registered_and_validated():
                       BlurPool2d)
     with pytest.raises(ValueError, match='pad_mode'):
         BlurUpsample2d(2, pad_mode='circular')
+
+
+@pytest.mark.parametrize('size', [(6, 7), (1, 1), (2, 9)])
+def test_blur_upsample_fast_path_is_the_filter(size):
+    """CUT's setting (4 taps, replicate) runs as bilinear ×2 interpolation;
+    it must equal the zero-insertion-and-filter definition everywhere,
+    borders included (channels_last too)."""
+    torch.manual_seed(0)
+    up = BlurUpsample2d(3).double()
+    x = torch.rand(2, 3, *size, dtype=torch.float64)
+    torch.testing.assert_close(up(x), up.filter_transposed(x), rtol=0,
+                               atol=1e-12)
+    cl = x.contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(up(cl), up.filter_transposed(x), rtol=0,
+                               atol=1e-12)
