@@ -211,7 +211,7 @@ def seam_table(args) -> str:
         r = compare(shifted, untiled, [256, 256 - 32])
         lines.append(row('untiled, shifted 64 px', '-', '-', r,
                          target=False))
-        print(lines[-1], flush=True)
+        print(lines[-1], file=sys.stderr, flush=True)  # progress
     for tile in tiles:
         for overlap in overlaps:
             if overlap >= tile:
@@ -222,7 +222,7 @@ def seam_table(args) -> str:
                                  cuts)
                 blend_s = 'default' if blend is None else f'{blend:g}'
                 lines.append(row(tile, overlap, blend_s, r))
-                print(lines[-1], flush=True)
+                print(lines[-1], file=sys.stderr, flush=True)  # progress
     return '\n'.join(lines)
 
 
@@ -262,7 +262,7 @@ def local_table(args) -> str:
                       ) if trim >= 17 else 'n/a: trim below 17 px'
             lines.append(f'| {tile} | {overlap} | {blend:g} | {trim} '
                          f'| {diff:.1e} | {target} |')
-            print(lines[-1], flush=True)
+            print(lines[-1], file=sys.stderr, flush=True)  # progress
     return '\n'.join(lines)
 
 
@@ -305,7 +305,7 @@ def speed_table(args) -> str:
             f'| {batch or "-"} | {r["seconds"]:.1f} | {r["mp_per_s"]:.3f} '
             f'| {r["peak_rss_mb"]:.0f} | {r["base_rss_mb"]:.0f} '
             f'| {target} |')
-        print(lines[-1], flush=True)
+        print(lines[-1], file=sys.stderr, flush=True)  # progress
     return '\n'.join(lines)
 
 
