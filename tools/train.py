@@ -5,7 +5,8 @@ from mmengine.runner import find_latest_checkpoint
 
 from toolbox.engine.errors import run_tool
 from toolbox.engine.resume_schedule import ensure_resume_schedule_hook
-from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
+from toolbox.engine.runner_setup import (add_common_arguments,
+                                         amp_wants_channels_last, enable_amp,
                                          load_config)
 from toolbox.engine.train_test import train_from_config
 

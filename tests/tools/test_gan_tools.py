@@ -106,6 +106,11 @@ def test_amp_on_cpu_trains_a_gan(gan_data, repo_root, tmp_path):
     dumped = Config.fromfile(str(tmp_path / 'cyclegan_demo.py'))
     for name in ('generators', 'discriminators'):
         assert dumped.optim_wrapper[name].type == 'MixedPrecisionOptimWrapper'
+    # Where --amp trains in bfloat16 it brings channels_last along.
+    from toolbox.engine.optim_wrapper import cpu_amp_dtype
+    bf16 = cpu_amp_dtype() is torch.bfloat16
+    assert dumped.model.data_preprocessor.get('channels_last', False) == bf16
+    assert ('channels_last too' in log) == bf16
     last = log.split('Iter(train) [2/2]')[-1].split('\n')[0]
     assert 'loss_cycle' in last and 'nan' not in last
 
