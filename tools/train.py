@@ -47,15 +47,16 @@ def main():
     cfg = load_config(args.config, args)
     if args.amp:
         enable_amp(cfg, args.amp_dtype)
-    channels_last = args.channels_last
-    if channels_last is None and args.amp:
-        channels_last = amp_wants_channels_last(args.amp_dtype)
-        if channels_last:
-            print('tools/train.py: --amp on this CPU trains in bfloat16, '
-                  'in channels_last too (measured faster; '
-                  '--no-channels-last turns it off)', flush=True)
-    if channels_last:
-        cfg.model.setdefault('data_preprocessor', {})['channels_last'] = True
+    channels_last = args.channels_last  # None: the config decides
+    if channels_last is None and args.amp and amp_wants_channels_last(
+            args.amp_dtype):
+        channels_last = True
+        print('tools/train.py: --amp on this CPU trains in bfloat16, '
+              'in channels_last too (measured faster; --no-channels-last '
+              'turns it off)', flush=True)
+    if channels_last is not None:  # --no-channels-last overrides a config
+        cfg.model.setdefault('data_preprocessor',
+                             {})['channels_last'] = channels_last
     if args.resume == 'auto':
         if find_latest_checkpoint(cfg.work_dir) is None:
             print(f'tools/train.py: --resume: no checkpoint in {cfg.work_dir}'

@@ -90,8 +90,8 @@ def amp_wants_channels_last(dtype: Optional[str] = None) -> bool:
     ``--channels-last`` nor ``--no-channels-last`` is given: on a CPU that
     trains in bfloat16 (native, or forced with ``dtype='bfloat16'``).
 
-    oneDNN's bfloat16 3×3 convolution in NCHW ran at 42 % of its
-    channels_last speed (315 vs 751 GFLOP/s, docs/benchmarks.md); profiled
+    oneDNN's bfloat16 3×3 convolution in NCHW ran at 40 % of its
+    channels_last speed (316 vs 799 GFLOP/s, docs/benchmarks.md); profiled
     on the deraining MPRNet's 256² training step, bfloat16 autocast alone
     was 1.77× faster than float32, with a fifth of its time in
     ``aten::copy_`` (layout conversions), and bfloat16 + channels_last
