@@ -337,6 +337,14 @@ def main():
     if args.child:
         _child(json.loads(args.child))
         return
+    # The defaults are paths in the repository: run from anywhere. Paths
+    # the user gave are taken from where the command was typed.
+    for name in ('seam_config', 'seam_checkpoint', 'speed_config',
+                 'speed_checkpoint', 'write'):
+        value = getattr(args, name)
+        if value and value != parser.get_default(name):
+            setattr(args, name, osp.abspath(value))
+    os.chdir(REPO)
     tables = []
     if args.skip != 'seams':
         tables.append(seam_table(args))

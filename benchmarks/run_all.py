@@ -94,6 +94,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: no CUDA device is available')
+    # Checked now, not after an hour of timing.
+    if args.write and not os.path.isfile(args.write):
+        parser.error(f'--write: no file {args.write} (a markdown file with '
+                     'the run_all markers, e.g. docs/benchmarks.md)')
     # A CPU's full run times paper-size steps of minutes each: 3 timed
     # steps after 1 warm-up keep it to about an hour on 2 cores.
     few = args.quick or args.device == 'cpu'
@@ -110,6 +114,14 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    # The models are built from configs/… paths in the repository: run
+    # from its root, whatever the current folder; paths the user gave stay
+    # where they were typed.
+    for name in ('write', 'official_mprnet', 'official_cut',
+                 'official_dcdgan'):
+        if getattr(args, name):
+            setattr(args, name, os.path.abspath(getattr(args, name)))
+    os.chdir(os.path.dirname(HERE))
     threads_note = ''
     if args.threads is None and os.getloadavg()[0] >= (os.cpu_count() or 1):
         args.threads = 1
