@@ -344,6 +344,8 @@ def main():
         value = getattr(args, name)
         if value and value != parser.get_default(name):
             setattr(args, name, osp.abspath(value))
+    if args.write and not osp.isfile(args.write):
+        parser.error(f'--write: no file {args.write}')
     os.chdir(REPO)
     tables = []
     if args.skip != 'seams':
