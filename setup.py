@@ -40,10 +40,20 @@ setup(
         # mmcv-lite is the mmcv package without compiled ops; the toolbox only
         # uses mmcv.transforms, mmcv.image and mmcv.cnn.
         'mmcv-lite>=2.0.0',
-        # OpenCV comes with mmengine (opencv-python).
-        'numpy',
+        # OpenCV comes with mmengine (opencv-python) and is not bounded: the
+        # synthesis filters are the toolbox's own (float64 NumPy,
+        # toolbox/degradations/filtering.py) since OpenCV 5 changed its
+        # rounding; what still goes through OpenCV (image I/O, the JPEG
+        # codec) gives the pinned checksums on 4.12, 5.0 and 5.1.
+        # .ci/run_newest catches a release that moves them.
+        # NumPy: seeded synthesis draws from numpy.random.Generator, whose
+        # streams NumPy does not promise across major releases; 1.x and 2.x
+        # give the pinned checksums.
+        'numpy>=1.22,<3',
         'lmdb',
-        'scikit-image',
+        # The demo data's photographs come from skimage.data; 1.0 is
+        # announced as a breaking release.
+        'scikit-image>=0.19,<1',
         'addict',
         'tqdm',
     ],

@@ -1,6 +1,7 @@
 """Small helpers shared by tests: tiny image folders written on the fly,
 a free port for multi-process runs."""
 import socket
+import sys
 from pathlib import Path
 
 import cv2
@@ -33,8 +34,10 @@ def write_paired_folder(root, count: int = 4, size: int = 32,
 
 
 #: Environment entries that hide every GPU from a subprocess, so the CPU path
-#: (gloo DDP, bfloat16 CPU AMP) is what runs, on a GPU host too.
-CPU_ONLY_ENV = {'CUDA_VISIBLE_DEVICES': ''}
+#: (gloo DDP, bfloat16 CPU AMP) is what runs, on a GPU host too; and make the
+#: launch scripts (tools/dist_train.sh) run the suite's own interpreter,
+#: which may be an unactivated virtual environment's.
+CPU_ONLY_ENV = {'CUDA_VISIBLE_DEVICES': '', 'PYTHON': sys.executable}
 
 
 def free_port() -> int:

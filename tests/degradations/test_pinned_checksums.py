@@ -6,9 +6,11 @@ test means the output of a seed changed, so datasets synthesised before and
 after the change differ: if the change is intended, re-pin the value (and
 say so in the change's description); if not, the message names what else it
 depends on. NumPy does not promise the same draws from ``Generator``
-distributions across versions (NEP 19), and OpenCV's filters, resizing and
-JPEG codec (libjpeg/libjpeg-turbo) can change with its version.
-Pinned with NumPy 2.4.6 and OpenCV 5.0.0.
+distributions across versions (NEP 19); the filters are float64 NumPy
+arithmetic (:mod:`toolbox.degradations.filtering`), so OpenCV's version
+matters only to the JPEG codec (libjpeg-turbo inside its wheel).
+Pinned with NumPy 2.4.6; the same values came out with OpenCV 4.12.0,
+5.0.0 and 5.1.0 (haze and rain re-pinned when the filters left OpenCV).
 """
 import hashlib
 
@@ -22,7 +24,7 @@ from toolbox.degradations.folder_synthesis import item_rng
 from toolbox.degradations.hybrid import hybrid_patches
 
 NUMPY = 'NumPy Generator draws (numpy version)'
-FILTER = "OpenCV's filter2D/sepFilter2D rounding (opencv version)"
+FILTER = 'the float64 filters of toolbox.degradations.filtering'
 JPEG = "OpenCV's JPEG encoder/decoder (libjpeg-turbo inside opencv)"
 RESIZE = 'the MATLAB-style bicubic resize (toolbox.evaluation.matlab)'
 
@@ -74,9 +76,9 @@ CASES = {
 #: sha256 of each kind's output (see :func:`digest`)
 PINNED = {
     'haze':
-        'e3aefd692d9d9f8a02e3c63cf5aa9abf42b06e6ea27dc285dcf2a4c0b9ee95f7',
+        'b98e41851d3aad277dffb8c5c372be59fa4d414303c07163338d5ab1d8955458',
     'rain':
-        'c05bc9f90459005dc78e684f2ebd1ffdde7b859e4ece678496b8e1900ace31f2',
+        '2c5125906c77f095692b44911ee1df4341cd1f7fb69ec3c51340b21691d76462',
     'motion_blur':
         '4564f9f588bdde01b3b99d877a606cc2ea1642fe164645e6726299ede06f6efa',
     'gaussian_blur':
@@ -94,7 +96,7 @@ PINNED = {
     'hybrid_patches':
         'cf77a8ce00e515cd39d0dbc3fee12bf4802edd3a587e092b0bed5821e2288342',
     'folder_item_haze':
-        '8cbd8b6c4c3ed5cb1c46c41a0723ee893e33c4afc1fffd7f21bf2ac3fba16a62',
+        'ff3bc09f271fcf398fad1c7649ef197c95024a08de8407fdf9dfc30e4e133053',
 }
 
 

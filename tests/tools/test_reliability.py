@@ -4,9 +4,11 @@ tools do about them (docs/reliability.md lists each with its test).
 Tools run in this process (``runpy``) where they can, to keep the suite
 fast: a subprocess costs seconds of imports on a loaded 2-core machine.
 """
+import io
 import os.path as osp
 import runpy
 import sys
+import time
 
 import pytest
 import torch
@@ -106,6 +108,34 @@ def test_test_tool_refuses_a_gan_checkpoint_of_another_width(
     assert code == 2, log[-3000:]
     assert 'size mismatch in' in log and 'does not fit' in log
     assert 'Traceback' not in log and 'PSNR:' not in log
+
+
+def test_two_runs_in_one_second_in_one_process(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    """MMEngine keeps loggers by experiment name, ``<config>_<timestamp>``
+    to the second: a second run in the same process and second (a demo's
+    steps, a notebook, the suite) must not inherit the first run's logger,
+    which writes to the first run's streams (closed here, as between two
+    tests)."""
+    strftime = time.strftime
+    monkeypatch.setattr(time, 'strftime', lambda fmt, *when: (
+        '20260101_000000' if fmt == '%Y%m%d_%H%M%S' else
+        strftime(fmt, *when)))
+    ckpt = tmp_path / 'tiny.pth'
+    save_model_of(TINY, ckpt)
+    args = [TINY, ckpt, '--cfg-options'] + tiny_options(paired_root)
+    first = io.StringIO()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, 'stdout', first)
+        patch.setattr(sys, 'stderr', first)
+        code, _ = run_inprocess(repo_root, 'tools/test.py', args, capsys,
+                                monkeypatch)
+    assert code == 0 and 'PSNR:' in first.getvalue()
+    first.close()
+    code, log = run_inprocess(repo_root, 'tools/test.py', args, capsys,
+                              monkeypatch)
+    assert code == 0, log[-3000:]
+    assert 'PSNR:' in log and 'Logging error' not in log
 
 
 # --- 2. A NaN loss stops training --------------------------------------------

@@ -276,3 +276,37 @@ def test_compiled_train_and_test_run(data_root, repo_root, tmp_path):
         '--compile', '--work-dir', str(tmp_path / 'test'), '--cfg-options',
         f'test_dataloader.dataset.data_root={data_root}/test'])
     assert 'compiled generator' in log and 'PSNR' in log
+
+
+@pytest.mark.parametrize('chosen_by', ['PYTHON', 'VIRTUAL_ENV'])
+@pytest.mark.parametrize('script', ['dist_train.sh', 'dist_test.sh'])
+def test_launch_scripts_run_the_callers_interpreter(
+        script, chosen_by, repo_root, tmp_path):
+    """With an unactivated environment, the ``python`` on PATH is another
+    interpreter (here a stand-in that fails): the scripts run ``$PYTHON``,
+    else the active virtual environment's. A missing config makes the tool
+    itself answer, quickly, that it was the one that ran (torchrun then
+    adds its own report of the failed child)."""
+    fake = tmp_path / 'bin' / 'python'
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "the python on PATH ran"\nexit 3\n')
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f'{fake.parent}:{os.environ["PATH"]}',
+               PORT=str(free_port()), CUDA_VISIBLE_DEVICES='')
+    env.pop('PYTHON', None)
+    env.pop('VIRTUAL_ENV', None)
+    if chosen_by == 'PYTHON':
+        env['PYTHON'] = sys.executable
+    else:  # what `source VENV/bin/activate` sets
+        env['VIRTUAL_ENV'] = str(tmp_path / 'venv')
+        (tmp_path / 'venv' / 'bin').mkdir(parents=True)
+        os.symlink(sys.executable, tmp_path / 'venv' / 'bin' / 'python')
+    missing = str(tmp_path / 'missing.py')
+    args = [missing, '1'] if script == 'dist_train.sh' else \
+        [missing, str(tmp_path / 'missing.pth'), '1']
+    result = subprocess.run(['bash', f'tools/{script}'] + args,
+                            cwd=repo_root, env=env, capture_output=True,
+                            text=True, timeout=120)
+    log = result.stdout + result.stderr
+    assert 'the python on PATH ran' not in log
+    assert f'config file not found: {missing}' in log, log[-2000:]

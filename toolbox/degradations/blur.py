@@ -1,26 +1,16 @@
 """Blur: linear motion blur and Gaussian blur."""
 from typing import Tuple
 
-import cv2
 import numpy as np
 
+from toolbox.degradations.filtering import (correlate, gaussian_kernel,
+                                            line_kernel)
 
-def line_kernel(length: int, angle: float) -> np.ndarray:
-    """A normalised ``length×length`` line kernel at ``angle`` degrees from
-    vertical (a straight-line camera or object motion)."""
-    length = max(int(length), 1)
-    kernel = np.zeros((length, length), np.float32)
-    kernel[:, length // 2] = 1.0
-    centre = ((length - 1) / 2.0, (length - 1) / 2.0)
-    rotation = cv2.getRotationMatrix2D(centre, angle, 1.0)
-    kernel = cv2.warpAffine(kernel, rotation, (length, length),
-                            flags=cv2.INTER_LINEAR)
-    return kernel / max(float(kernel.sum()), 1e-6)
+__all__ = ['add_gaussian_blur', 'add_motion_blur', 'line_kernel']
 
 
 def _filter(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    out = cv2.filter2D(image.astype(np.float32), -1, kernel,
-                       borderType=cv2.BORDER_REFLECT)
+    out = correlate(image, kernel, border='reflect')
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
@@ -43,5 +33,5 @@ def add_gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     if sigma <= 0:
         return image.copy()
     size = max(3, int(2 * np.ceil(3 * sigma) + 1))
-    kernel = cv2.getGaussianKernel(size, sigma)
-    return _filter(image, kernel @ kernel.T)
+    taps = gaussian_kernel(size, sigma)
+    return _filter(image, np.outer(taps, taps))

@@ -6,8 +6,10 @@ the same model RESIDE used to synthesise OTS/SOTS. Without measured depth,
 """
 from typing import Optional, Tuple
 
-import cv2
 import numpy as np
+
+from toolbox.degradations.filtering import (gaussian_blur, resize_bicubic,
+                                            rgb_to_gray)
 
 
 def depth_proxy(height: int, width: int, rng: np.random.Generator,
@@ -19,15 +21,14 @@ def depth_proxy(height: int, width: int, rng: np.random.Generator,
     given) slightly by brightness (bright, low-texture regions such as sky
     tend to be far).
     """
-    rows = np.linspace(1.0, 0.0, height, dtype=np.float32)[:, None]
+    rows = np.linspace(1.0, 0.0, height)[:, None]
     depth = np.repeat(rows, width, axis=1)
-    coarse = rng.random((4, 4)).astype(np.float32)
-    depth = 0.75 * depth + 0.25 * cv2.resize(
-        coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    coarse = rng.random((4, 4))
+    depth = 0.75 * depth + 0.25 * resize_bicubic(coarse, height, width)
     if image is not None:
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        depth = 0.85 * depth + 0.15 * cv2.GaussianBlur(gray / 255.0, (0, 0),
-                                                       max(height, width) / 32)
+        gray = rgb_to_gray(image) / 255.0
+        depth = 0.85 * depth + 0.15 * gaussian_blur(gray,
+                                                    max(height, width) / 32)
     depth -= depth.min()
     return depth / max(float(depth.max()), 1e-6)
 
@@ -55,5 +56,5 @@ def add_haze(image: np.ndarray,
     b = rng.uniform(*beta)
     a = rng.uniform(*airlight)
     t = np.exp(-b * depth)[..., None]
-    hazy = image.astype(np.float32) / 255.0 * t + a * (1.0 - t)
+    hazy = image.astype(np.float64) / 255.0 * t + a * (1.0 - t)
     return np.clip(np.round(hazy * 255.0), 0, 255).astype(np.uint8)

@@ -35,9 +35,10 @@ import itertools
 from functools import lru_cache
 from typing import Dict, Iterator, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 
+from toolbox.degradations.filtering import (correlate_separable,
+                                            gaussian_kernel)
 from toolbox.degradations.noise import jpeg_compress
 
 Bins = Dict[str, Tuple[float, ...]]
@@ -103,15 +104,14 @@ def apply_hybrid(image: np.ndarray, params: dict, rng: np.random.Generator,
                  kernel_size: int = 21) -> np.ndarray:
     """Blur → noise → JPEG with the given parameters, as the generator does
     (floating point in ``[0, 1]`` until the JPEG encoder quantises)."""
-    img = image.astype(np.float32) / 255.0
+    img = image.astype(np.float64) / 255.0
     sigma = params['blur_sigma']
     if sigma > 0:
-        kernel = cv2.getGaussianKernel(kernel_size, sigma)
-        img = cv2.sepFilter2D(img, -1, kernel, kernel,
-                              borderType=cv2.BORDER_REPLICATE)
+        taps = gaussian_kernel(kernel_size, sigma)
+        img = correlate_separable(img, taps, taps, border='replicate')
     if params['noise_sigma'] > 0:
         img = img + rng.normal(0.0, params['noise_sigma'] / 255.0,
-                               img.shape).astype(np.float32)
+                               img.shape)
     img = np.round(np.clip(img, 0.0, 1.0) * 255.0).astype(np.uint8)
     return jpeg_compress(img, params['jpeg_quality'])
 

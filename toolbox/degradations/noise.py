@@ -9,7 +9,7 @@ def add_gaussian_noise(image: np.ndarray, sigma: float,
     levels) and clip to ``[0, 255]``."""
     if sigma <= 0:
         return image.copy()
-    noisy = image.astype(np.float32) + rng.normal(0.0, sigma, image.shape)
+    noisy = image.astype(np.float64) + rng.normal(0.0, sigma, image.shape)
     return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
 
 

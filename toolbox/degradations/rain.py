@@ -7,23 +7,26 @@ blending, so streaks brighten the scene as real rain does).
 """
 from typing import Tuple
 
-import cv2
 import numpy as np
 
-from toolbox.degradations.blur import line_kernel
+from toolbox.degradations.filtering import (correlate, line_kernel,
+                                            max_filter)
+
+#: The 3-tap binomial smoothing of a streak's cross-section (what
+#: ``cv2.GaussianBlur(..., (3, 3), 0)`` uses).
+_BINOMIAL_3 = np.outer([0.25, 0.5, 0.25], [0.25, 0.5, 0.25])
 
 
 def rain_layer(height: int, width: int, rng: np.random.Generator,
                density: float, length: int, angle: float,
                thickness: int = 1) -> np.ndarray:
     """A ``H×W`` streak layer in ``[0, 1]``."""
-    drops = (rng.random((height, width)) < density).astype(np.float32)
-    drops *= rng.uniform(0.5, 1.0, (height, width)).astype(np.float32)
+    drops = (rng.random((height, width)) < density).astype(np.float64)
+    drops *= rng.uniform(0.5, 1.0, (height, width))
     if thickness > 1:
-        drops = cv2.dilate(drops, np.ones((thickness, thickness), np.uint8))
-    streaks = cv2.filter2D(drops, -1, line_kernel(length, angle),
-                           borderType=cv2.BORDER_REFLECT)
-    streaks = cv2.GaussianBlur(streaks, (3, 3), 0)
+        drops = max_filter(drops, thickness)
+    streaks = correlate(drops, line_kernel(length, angle), border='reflect')
+    streaks = correlate(streaks, _BINOMIAL_3, border='reflect101')
     return np.clip(streaks / max(float(streaks.max()), 1e-6), 0, 1)
 
 
@@ -48,6 +51,6 @@ def add_rain(image: np.ndarray,
                        int(rng.integers(length[0], length[1] + 1)),
                        rng.uniform(*angle))
     layer = (layer * rng.uniform(*intensity))[..., None]
-    clean = image.astype(np.float32) / 255.0
+    clean = image.astype(np.float64) / 255.0
     rainy = 1.0 - (1.0 - clean) * (1.0 - layer)
     return np.clip(np.round(rainy * 255.0), 0, 255).astype(np.uint8)

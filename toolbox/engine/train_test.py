@@ -6,10 +6,41 @@ The tools parse their arguments and prepare the config
 everything from the input check on is here, so every entry point trains
 and tests the same way.
 """
-from typing import Dict, Optional, Sequence
+import contextlib
+from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.hooks import Hook
+
+
+@contextlib.contextmanager
+def _run_scope() -> Iterator[None]:
+    """Forget the logger, visualizer, message hub and default scope a run
+    creates once it ends, however it ends.
+
+    MMEngine keeps them by experiment name (``<config>_<timestamp>``, one
+    per second) for the life of the process. A second run of the same
+    config within that second (the demo's steps, a notebook, the tests)
+    would otherwise be handed the first run's logger, still writing to the
+    first run's log file and streams.
+    """
+    from mmengine.logging import MessageHub, MMLogger
+    from mmengine.registry import DefaultScope
+    from mmengine.visualization import Visualizer
+    managed = (MMLogger, Visualizer, MessageHub, DefaultScope)
+    before = {cls: set(cls._instance_dict) for cls in managed}
+    try:
+        yield
+    finally:
+        for cls in managed:
+            for name in set(cls._instance_dict) - before[cls]:
+                if name == 'mmengine':  # MMEngine's own root instances
+                    continue
+                instance = cls._instance_dict.pop(name)
+                if isinstance(instance, MMLogger):
+                    for handler in list(instance.handlers):
+                        handler.close()
+                        instance.removeHandler(handler)
 
 
 def train_from_config(cfg: Config, tool: str = 'tools/train.py',
@@ -30,12 +61,13 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
                                              take_compile_options)
     exit_if_inputs_missing(cfg, tool, stage='train')
     compile_options = take_compile_options(cfg)
-    runner = Runner.from_cfg(cfg)
-    compile_networks(runner.model, compile_options, runner.logger)
-    for hook in hooks:
-        runner.register_hook(hook)
-    runner.train()
-    del runner  # frees the DDP wrapper before the process group goes
+    with _run_scope():
+        runner = Runner.from_cfg(cfg)
+        compile_networks(runner.model, compile_options, runner.logger)
+        for hook in hooks:
+            runner.register_hook(hook)
+        runner.train()
+        del runner  # frees the DDP wrapper before the process group goes
     finish_distributed()
 
 
@@ -64,17 +96,18 @@ def evaluate_checkpoint(cfg: Config, checkpoint: str,
     cfg.load_from = None
     cfg.resume = False
     compile_options = take_compile_options(cfg)
-    runner = Runner.from_cfg(cfg)
-    for hook in hooks:
-        runner.register_hook(hook)
-    model = runner.model.module if is_model_wrapper(runner.model) else \
-        runner.model
-    load_model_weights(model, checkpoint, strict=strict,
-                       logger=runner.logger)
-    compile_networks(model, compile_options, runner.logger)
-    metrics = runner.test()
-    rank = runner.rank
-    del runner  # frees the DDP wrapper before the process group goes
+    with _run_scope():
+        runner = Runner.from_cfg(cfg)
+        for hook in hooks:
+            runner.register_hook(hook)
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        load_model_weights(model, checkpoint, strict=strict,
+                           logger=runner.logger)
+        compile_networks(model, compile_options, runner.logger)
+        metrics = runner.test()
+        rank = runner.rank
+        del runner, model  # frees the DDP wrapper before the process group
     finish_distributed()
     return metrics if rank == 0 else None
 
