@@ -1,6 +1,6 @@
 r"""Make a paired data set from clean images with a documented degradation.
 
-    python tools/synthesize.py --clean DIR --out DIR --kind haze|rain|blur|hybrid
+    python tools/synthesize.py --clean DIR --out DIR --kind haze|rain|real_rain|blur|hybrid
         [--level mild|moderate|severe] [--patch 63] [--stride 96]
         [--scales 1,0.6667,0.3333] [--blur-bins rl-restore|fdrnet-text]
         [--subset START:END] [--seed 0]

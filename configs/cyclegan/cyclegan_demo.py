@@ -1,22 +1,36 @@
-# CycleGAN on the embedded demo data, on CPU in a few minutes: translate
-# the unpaired "real-world-like" rainy photos (data/demo/real/rain) into
-# clean ones (data/demo/real/clean); validate rain -> clean on the paired
-# demo rain test split (PSNR/SSIM against the clean targets); tools/test.py
-# also scores the real-world-like rain without references (BRISQUE, PIQE).
+# CycleGAN on the embedded demo data, on CPU in minutes: translate the
+# unpaired rainy crops (data/demo/unpaired/rain/train/rainy) into clean ones
+# (.../train/clean, other content); validate and test rain -> clean on the
+# held-out pairs (data/demo/unpaired/rain/test: PSNR/SSIM and the colour
+# cast dRGB against the clean targets; the rainy inputs alone with NIQE,
+# BRISQUE, PIQE).
 #   python tools/make_demo_data.py
-#   python tools/train.py configs/cyclegan/cyclegan_demo.py
-#   python tools/test.py configs/cyclegan/cyclegan_demo.py \
-#       work_dirs/cyclegan_demo/iter_1500.pth
-# Everything but size, data and schedule is the official recipe
-# (cyclegan_resnet9_unpaired.py); docs/models/cyclegan.md.
+#   python tools/demo.py --method cyclegan     (train, test, table, grid)
+# Everything but size, data, schedule and the generators' global residual is
+# the official recipe (cyclegan_resnet9_unpaired.py); each departure says
+# why below; docs/models/cyclegan.md#demo-on-cpu has the learning curves.
 _base_ = ['./cyclegan_resnet9_unpaired.py']
 
-# A small ResNet generator (32 channels, 4 blocks) and discriminator.
+# A small ResNet generator (32 channels, 4 blocks) and discriminator: what
+# 2 CPU cores train in minutes. global_residual (not in the paper): the
+# generators start as the identity, tanh(atanh(x) + h) with h = 0, so the
+# short run is spent on removing rain, not on learning to copy the image
+# (without it the generator is still 6 dB under the rainy input after
+# 2,000 supervised iterations on the old demo data: docs/models/cyclegan.md).
+# No identity term (the paper's is λ_idt·λ_cyc = 5): with generators that
+# start as the identity, it holds them there. Measured on the demo: with it,
+# 17.58 → 17.63 dB over 750 iterations (the input scores 17.58); without,
+# the curve in docs/models/cyclegan.md. The cycle term is the paper's.
 model = dict(
-    generator=dict(base_channels=32, num_blocks=4),
-    discriminator=dict(base_channels=32))
+    generator=dict(base_channels=32, num_blocks=4, global_residual=True),
+    discriminator=dict(base_channels=32),
+    losses=[
+        dict(type='CycleConsistencyLoss', loss_weight=10.0,
+             loss_name='cycle',
+             inputs=[('rec_a', 'real_a'), ('rec_b', 'real_b')]),
+    ])
 
-demo_root = 'data/demo'
+demo_root = 'data/demo/unpaired/rain'
 crop_size = 64
 train_pipeline = [
     dict(type='LoadImageFromFile', key='img'),
@@ -38,10 +52,10 @@ train_dataloader = dict(
     persistent_workers=False,
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        data_root=f'{demo_root}/real',
-        data_prefix=dict(img='rain', ref='clean'),
+        data_root=f'{demo_root}/train',
+        data_prefix=dict(img='rainy', ref='clean'),
         pipeline=train_pipeline,
-        name='demo_real_rain2clean'))
+        name='demo_unpaired_rain2clean'))
 val_dataloader = dict(
     batch_size=1,
     num_workers=0,
@@ -49,29 +63,30 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='PairedImageDataset',
-        data_root=f'{demo_root}/rain/test',
+        data_root=f'{demo_root}/test',
         data_prefix=dict(img='input', gt='target'),
         pipeline=paired_test_pipeline,
         test_mode=True,
-        name='demo_rain'))
-val_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
-# tools/test.py: the paired split (PSNR/SSIM against the clean targets) and
-# the unpaired real-world-like rain (no-reference scores; NIQE is left out:
-# on 96² images it is nearly constant, see docs/models/cyclegan.md).
+        name='demo_rain_heldout'))
+val_evaluator = [dict(type='PSNR'), dict(type='SSIM'),
+                 dict(type='ColourShift')]
+# tools/test.py: the held-out pairs against their clean targets, and the
+# same rainy inputs without references (as a real rainy set is scored).
 test_dataloader = [
     val_dataloader,
     dict(val_dataloader, dataset=dict(
         type='ImageFolderDataset',
-        data_root=f'{demo_root}/real/rain',
+        data_root=f'{demo_root}/test/input',
         pipeline=[dict(type='LoadImageFromFile', key='img'),
                   dict(type='PackRestorationInputs')],
-        test_mode=True, name='demo_real_rain')),
+        test_mode=True, name='demo_rain_heldout_noref')),
 ]
-test_evaluator = [val_evaluator, [dict(type='BRISQUE'), dict(type='PIQE')]]
+test_evaluator = [val_evaluator,
+                  [dict(type='NIQE'), dict(type='BRISQUE'), dict(type='PIQE')]]
 
 max_iters = 1500
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop',
-                 max_iters=max_iters, val_interval=500)
+                 max_iters=max_iters, val_interval=250)
 # The official shape (constant, then linear decay to zero) over iterations.
 param_scheduler = [
     dict(type='LinearLR', start_factor=1.0, end_factor=0.0,

@@ -35,17 +35,29 @@ def test_chain_steps_refer_to_earlier_trainings(name, repo_root):
 
 
 def test_data_is_built_only_when_missing(tmp_path, monkeypatch):
+    """Each part a chain reads is built when its folder is missing: the
+    restorer reads the paired set only; the GAN demos the unpaired rain
+    set, added to a data/demo made before it existed."""
     calls = []
     monkeypatch.setattr(
         'toolbox.degradations.demo_set.make_demo_set',
-        lambda out, **kw: calls.append(out) or {'rain/train': 1})
+        lambda out, **kw: calls.append(('paired', out)) or {'rain/train': 1})
+    monkeypatch.setattr(
+        'toolbox.degradations.demo_unpaired.make_unpaired_rain',
+        lambda out, **kw: calls.append(('unpaired', out)) or {'x': 1})
     monkeypatch.chdir(tmp_path)
     run = DemoRun('restorer', DemoSettings(config_root='configs'))
     run.prepare_data()
-    assert calls == [demo.DEMO_DATA]
-    (tmp_path / demo.DEMO_DATA).mkdir(parents=True)
+    assert calls == [('paired', demo.DEMO_DATA)]
+    (tmp_path / demo.DEMO_DATA / 'rain').mkdir(parents=True)
     run.prepare_data()
-    assert calls == [demo.DEMO_DATA]
+    assert calls == [('paired', demo.DEMO_DATA)]
+    gan = DemoRun('cyclegan', DemoSettings(config_root='configs'))
+    gan.prepare_data()
+    assert calls[1:] == [('unpaired', demo.DEMO_DATA)]
+    (tmp_path / demo.DEMO_DATA / 'unpaired' / 'rain').mkdir(parents=True)
+    gan.prepare_data()
+    assert len(calls) == 2
 
 
 def test_a_finished_training_is_reused(repo_root, tmp_path, monkeypatch,

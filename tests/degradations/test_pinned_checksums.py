@@ -20,8 +20,10 @@ import pytest
 from toolbox.degradations import (add_gaussian_blur, add_gaussian_noise,
                                   add_haze, add_hybrid_distortion,
                                   add_motion_blur, add_rain, jpeg_compress)
+from toolbox.degradations.dead_leaves import dead_leaves
 from toolbox.degradations.folder_synthesis import item_rng
 from toolbox.degradations.hybrid import hybrid_patches
+from toolbox.degradations.rain import add_real_rain
 
 NUMPY = 'NumPy Generator draws (numpy version)'
 FILTER = 'the float64 filters of toolbox.degradations.filtering'
@@ -60,6 +62,9 @@ CASES = {
     # kind: (function of the clean image, what else its bytes depend on)
     'haze': (lambda img: add_haze(img, rng()), [NUMPY, FILTER]),
     'rain': (lambda img: add_rain(img, rng()), [NUMPY, FILTER]),
+    'real_rain': (lambda img: add_real_rain(img, rng()), [NUMPY, FILTER]),
+    'dead_leaves': (lambda img: dead_leaves(40, rng(), img.reshape(-1, 3)),
+                    [NUMPY, FILTER]),
     'motion_blur': (lambda img: add_motion_blur(img, rng()), [NUMPY, FILTER]),
     'gaussian_blur': (lambda img: add_gaussian_blur(img, 1.5), [FILTER]),
     'noise': (lambda img: add_gaussian_noise(img, 15.0, rng()), [NUMPY]),
@@ -79,6 +84,10 @@ PINNED = {
         'b98e41851d3aad277dffb8c5c372be59fa4d414303c07163338d5ab1d8955458',
     'rain':
         '2c5125906c77f095692b44911ee1df4341cd1f7fb69ec3c51340b21691d76462',
+    'real_rain':
+        'addd80799b72aa7a9a43b3ff67f68f988499362418801cb0b0c8195116aae3d6',
+    'dead_leaves':
+        'a4351ae19ae3cdf7a366f410e2da129208301061ab8c439093c9679191ae8872',
     'motion_blur':
         '4564f9f588bdde01b3b99d877a606cc2ea1642fe164645e6726299ede06f6efa',
     'gaussian_blur':

@@ -146,8 +146,11 @@ def demo_tree(bare):
     its LMDB copy and the three demo teachers' work dirs."""
     from toolbox.datasets.lmdb_utils import create_lmdb
     from toolbox.degradations.demo_set import make_demo_set
+    from toolbox.degradations.demo_unpaired import make_unpaired_rain
     make_demo_set('data/demo', seed=0, size=32, num_train=1, num_test=1,
                   progress=False)
+    make_unpaired_rain('data/demo', seed=0, size=32, num_train=1,
+                       num_test=1, progress=False)
     for split in ('train', 'test'):
         for side in ('input', 'target'):
             create_lmdb(f'data/demo/rain/{split}/{side}',

@@ -41,6 +41,30 @@ def test_psnr_hand_computed_and_crop_border():
     assert F.psnr(img, ref, crop_border=1) == float('inf')
 
 
+def test_colour_shift_measures_the_cast_not_the_structure():
+    rng = np.random.default_rng(0)
+    img = rng.uniform(20, 200, (16, 16, 3))
+    assert F.colour_shift(img, img) == 0
+    # Shuffled pixels: other structure, same colours.
+    shuffled = rng.permutation(img.reshape(-1, 3)).reshape(img.shape)
+    assert F.colour_shift(shuffled, img) < 1e-9
+    assert F.psnr(shuffled, img) < 15
+    # A cast of +6 red, -3 blue: (6 + 0 + 3) / 3 grey levels.
+    cast = img + np.array([6.0, 0.0, -3.0])
+    assert abs(F.colour_shift(cast, img) - 3.0) < 1e-9
+
+
+def test_colour_shift_metric_key():
+    import torch
+
+    from toolbox.evaluation import ColourShift
+    metric = ColourShift()
+    pred = torch.full((3, 4, 4), 110.0)
+    gt = torch.full((3, 4, 4), 100.0)
+    metric.process(None, [dict(pred_img=pred, gt_img=gt)])
+    assert metric.compute_metrics(metric.results) == {'dRGB': 10.0}
+
+
 def test_y_and_gray_conversions():
     white = np.full((1, 1, 3), 255.0)
     assert F.rgb_to_y(white)[0, 0, 0] == pytest.approx(235.0)  # studio swing

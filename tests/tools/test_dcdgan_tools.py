@@ -22,6 +22,8 @@ from tests.tools.test_train_test_tools import run_tool
 
 DCDGAN_CONFIGS = sorted(glob.glob('configs/dcdgan/*.py'))
 DEMO = 'configs/dcdgan/dcdgan_demo.py'
+#: The demo data's unpaired rain set, under a test's data root.
+DEMO_ROOT = 'demo/unpaired/rain'
 #: The config that also runs with --amp (CPU autocast, bfloat16).
 AMP_CONFIG = 'configs/dcdgan/dcdgan_rain800.py'
 #: 2 heads × 4 layers × 2 linear layers × (weight, bias).
@@ -43,19 +45,19 @@ def dcd_data(tmp_path_factory):
         path.rename(path.with_name(f'{path.stem}_1.png'))
     # NIQE needs 96×96 pixels at least.
     write_image_folder(root / 'real_rain', 2, 96, seed=4)
-    write_image_folder(root / 'demo' / 'real' / 'rain', 2, 96, seed=5)
-    write_image_folder(root / 'demo' / 'real' / 'clean', 2, 72, seed=6)
-    write_paired_folder(root / 'demo' / 'rain' / 'test', count=2, size=48,
-                        seed=7)
+    demo = root / 'demo' / 'unpaired' / 'rain'
+    write_image_folder(demo / 'train' / 'rainy', 2, 96, seed=5)
+    write_image_folder(demo / 'train' / 'clean', 2, 72, seed=6)
+    write_paired_folder(demo / 'test', count=2, size=96, seed=7)
     return root
 
 
 def demo_options(root):
     return [
-        f'train_dataloader.dataset.data_root={root}/demo/real',
-        f'val_dataloader.dataset.data_root={root}/demo/rain/test',
-        f'test_dataloader.0.dataset.data_root={root}/demo/rain/test',
-        f'test_dataloader.1.dataset.data_root={root}/demo/real/rain',
+        f'train_dataloader.dataset.data_root={root}/{DEMO_ROOT}/train',
+        f'val_dataloader.dataset.data_root={root}/{DEMO_ROOT}/test',
+        f'test_dataloader.0.dataset.data_root={root}/{DEMO_ROOT}/test',
+        f'test_dataloader.1.dataset.data_root={root}/{DEMO_ROOT}/test/input',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=1',
         'default_hooks.logger.interval=1',
@@ -157,10 +159,11 @@ def test_test_tool_scores_both_demo_test_sets(trained_demo, dcd_data,
     log = run_tool(repo_root, [
         sys.executable, 'tools/test.py', DEMO, str(work_dir / 'iter_2.pth'),
         '--out', str(out), '--cfg-options'] + demo_options(dcd_data))
-    assert 'demo_real_rain' in log
+    assert 'demo_rain_heldout_noref' in log
     metrics = json.loads(out.read_text())['metrics']
-    assert {'demo_rain/PSNR', 'demo_rain/SSIM', 'demo_real_rain/NIQE',
-            'demo_real_rain/BRISQUE'} <= set(metrics)
+    assert {'demo_rain_heldout/PSNR', 'demo_rain_heldout/SSIM',
+            'demo_rain_heldout/dRGB', 'demo_rain_heldout_noref/NIQE',
+            'demo_rain_heldout_noref/BRISQUE'} <= set(metrics)
 
 
 def test_infer_tool_runs_the_deraining_generator(trained_demo, dcd_data,
@@ -169,7 +172,7 @@ def test_infer_tool_runs_the_deraining_generator(trained_demo, dcd_data,
     work_dir, _ = trained_demo
     checkpoint = str(work_dir / 'iter_2.pth')
     src = tmp_path / 'rainy'
-    shutil.copytree(dcd_data / 'demo' / 'rain' / 'test' / 'input', src)
+    shutil.copytree(dcd_data / DEMO_ROOT / 'test' / 'input', src)
     rng = np.random.default_rng(0)
     cv2.imwrite(str(src / 'odd.png'),
                 rng.integers(0, 256, (37, 45, 3)).astype(np.uint8))

@@ -30,7 +30,8 @@ def test_default_demo_trains_tests_tables_and_grids(repo_root, tmp_path):
     done = _run(repo_root, tmp_path, args)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     out = done.stdout
-    assert 'data/demo is there' in out
+    assert 'data/demo/rain is there' in out
+    assert 'unpaired' not in out  # the restorer reads the paired set only
     assert '| method | demo_rain PSNR ↑ | demo_rain SSIM ↑ |' in out
     assert '| degraded input |' in out
     assert '| tiny DnCNN (demo), --iters 2 |' in out

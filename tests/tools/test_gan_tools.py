@@ -4,6 +4,7 @@ Each config runs for 2 iterations on a tiny generated tree in the CycleGAN
 layout (and, for the demo config, the demo data's layout)."""
 import glob
 import os.path as osp
+import subprocess
 import sys
 
 import cv2
@@ -16,26 +17,30 @@ from tests.helpers import (CPU_ONLY_ENV, free_port, write_image_folder,
 from tests.tools.test_train_test_tools import run_tool
 
 CYCLEGAN_CONFIGS = sorted(glob.glob('configs/cyclegan/*.py'))
+#: The demo data's unpaired rain set, under a test's data root.
+DEMO_ROOT = 'demo/unpaired/rain'
 
 
 @pytest.fixture(scope='module')
 def gan_data(tmp_path_factory):
     root = tmp_path_factory.mktemp('gan_data')
     write_unpaired_tree(root / 'unpaired', count=2, size=40)
-    # The demo layout: real/{rain,clean} unpaired, rain/test paired.
-    write_image_folder(root / 'demo' / 'real' / 'rain', 3, 72, seed=3)
-    write_image_folder(root / 'demo' / 'real' / 'clean', 3, 72, seed=4)
-    write_paired_folder(root / 'demo' / 'rain' / 'test', count=2, size=48,
-                        seed=5)
+    # The demo layout (data/demo/unpaired/rain): train/{rainy,clean}
+    # unpaired, test/{input,target} held-out pairs.
+    demo = root / 'demo' / 'unpaired' / 'rain'
+    write_image_folder(demo / 'train' / 'rainy', 3, 72, seed=3)
+    write_image_folder(demo / 'train' / 'clean', 3, 72, seed=4)
+    # NIQE (the demo's no-reference scores) needs 96×96 pixels.
+    write_paired_folder(demo / 'test', count=2, size=96, seed=5)
     return root
 
 
 def demo_options(root, max_iters=2, interval=2):
     return [
-        f'train_dataloader.dataset.data_root={root}/demo/real',
-        f'val_dataloader.dataset.data_root={root}/demo/rain/test',
-        f'test_dataloader.0.dataset.data_root={root}/demo/rain/test',
-        f'test_dataloader.1.dataset.data_root={root}/demo/real/rain',
+        f'train_dataloader.dataset.data_root={root}/{DEMO_ROOT}/train',
+        f'val_dataloader.dataset.data_root={root}/{DEMO_ROOT}/test',
+        f'test_dataloader.0.dataset.data_root={root}/{DEMO_ROOT}/test',
+        f'test_dataloader.1.dataset.data_root={root}/{DEMO_ROOT}/test/input',
         f'train_cfg.max_iters={max_iters}',
         f'train_cfg.val_interval={interval}',
         f'default_hooks.checkpoint.interval={interval}',
@@ -94,7 +99,7 @@ def test_cyclegan_config_trains_two_iterations(config, gan_data, repo_root,
         grids = glob.glob(str(tmp_path / '*' / 'vis_data' / 'vis_image' /
                               'val_2.png'))
         assert len(grids) == 1, log[-2000:]
-        assert cv2.imread(grids[0]).shape == (2 * 48, 3 * 48, 3)
+        assert cv2.imread(grids[0]).shape == (2 * 96, 3 * 96, 3)
 
 
 def test_amp_on_cpu_trains_a_gan(gan_data, repo_root, tmp_path):
@@ -151,7 +156,9 @@ def test_test_tool_scores_the_demo_gan(gan_data, repo_root, tmp_path):
         sys.executable, 'tools/test.py', config,
         str(tmp_path / 'iter_2.pth'), '--out', str(tmp_path / 'r.json'),
         '--cfg-options'] + demo_options(gan_data))
-    assert 'demo_rain/PSNR' in log and 'demo_real_rain/BRISQUE' in log
+    assert 'demo_rain_heldout/PSNR' in log and \
+        'demo_rain_heldout/dRGB' in log and \
+        'demo_rain_heldout_noref/BRISQUE' in log
     assert (tmp_path / 'r.json').is_file()
 
 
@@ -227,4 +234,18 @@ def test_gan_trains_with_two_cpu_processes(gan_data, repo_root, tmp_path):
     grids = glob.glob(str(tmp_path / '*' / 'vis_data' / 'vis_image' /
                           '*.png'))
     assert [osp.basename(g) for g in grids] == ['val_2.png'], log[-2000:]
-    assert cv2.imread(grids[0]).shape == (48, 3 * 48, 3)
+    assert cv2.imread(grids[0]).shape == (96, 3 * 96, 3)
+
+
+def test_parity_script_names_a_missing_official_checkout(repo_root, tmp_path):
+    """tools/parity/gan_step_vs_official.py imports the user's checkout of
+    the official code; a wrong path is one line and exit 2 (the comparison
+    itself needs that checkout: docs/models/cyclegan.md)."""
+    missing = tmp_path / 'no-checkout'
+    result = subprocess.run(
+        [sys.executable, 'tools/parity/gan_step_vs_official.py', '--method',
+         'cyclegan', '--official', str(missing)], cwd=repo_root,
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f'--official {missing}: no such directory' in result.stderr
+    assert 'Traceback' not in result.stderr

@@ -138,6 +138,21 @@ def test_two_runs_in_one_second_in_one_process(
     assert 'PSNR:' in log and 'Logging error' not in log
 
 
+def test_an_image_too_small_for_a_metric_is_named(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    """NIQE needs 96×96 pixels; the test split has 32×32 images: one line
+    naming the metric and the image, exit 2, no traceback."""
+    ckpt = tmp_path / 'tiny.pth'
+    save_model_of(TINY, ckpt)
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        TINY, ckpt, '--cfg-options', 'test_evaluator.1.type=NIQE'] +
+        tiny_options(paired_root), capsys, monkeypatch)
+    assert code == 2, log[-3000:]
+    assert 'NIQE cannot score ' in log and str(paired_root) in log
+    assert 'NIQE needs at least 96×96 pixels, got (32, 32)' in log
+    assert 'Traceback' not in log
+
+
 # --- 2. A NaN loss stops training --------------------------------------------
 
 

@@ -9,11 +9,12 @@ from .hybrid import (FDRNET_TEXT_BINS, HYBRID_LEVELS, RL_RESTORE_BINS,
                      RL_RESTORE_SCALES, add_hybrid_distortion,
                      hybrid_patches, patch_grid, sample_hybrid_params)
 from .noise import add_gaussian_noise, jpeg_compress
-from .rain import add_rain
+from .rain import add_rain, add_real_rain
 
 SYNTHESIZERS = {
     'haze': add_haze,
     'rain': add_rain,
+    'real_rain': add_real_rain,
     'blur': add_motion_blur,
 }
 
@@ -22,5 +23,6 @@ __all__ = [
     'depth_proxy', 'HYBRID_LEVELS', 'RL_RESTORE_BINS', 'FDRNET_TEXT_BINS',
     'RL_RESTORE_SCALES', 'add_hybrid_distortion', 'hybrid_patches',
     'sample_hybrid_params', 'patch_grid',
-    'add_gaussian_noise', 'jpeg_compress', 'add_rain', 'SYNTHESIZERS'
+    'add_gaussian_noise', 'jpeg_compress', 'add_rain', 'add_real_rain',
+    'SYNTHESIZERS'
 ]

@@ -9,8 +9,8 @@ from typing import Tuple
 
 import numpy as np
 
-from toolbox.degradations.filtering import (correlate, line_kernel,
-                                            max_filter)
+from toolbox.degradations.filtering import (correlate, gaussian_blur,
+                                            line_kernel, max_filter)
 
 #: The 3-tap binomial smoothing of a streak's cross-section (what
 #: ``cv2.GaussianBlur(..., (3, 3), 0)`` uses).
@@ -53,4 +53,61 @@ def add_rain(image: np.ndarray,
     layer = (layer * rng.uniform(*intensity))[..., None]
     clean = image.astype(np.float64) / 255.0
     rainy = 1.0 - (1.0 - clean) * (1.0 - layer)
+    return np.clip(np.round(rainy * 255.0), 0, 255).astype(np.uint8)
+
+
+def add_real_rain(image: np.ndarray,
+                  rng: np.random.Generator,
+                  layers: Tuple[int, int] = (2, 3),
+                  veil: Tuple[float, float] = (0.08, 0.25),
+                  splash_density: Tuple[float, float] = (0.0, 0.002)
+                  ) -> np.ndarray:
+    """Rain as photographs show it: streaks at several depths, the veil of
+    rain accumulated along the line of sight, and splashes.
+
+    The model of the rain-rendering literature in three parts (Garg &
+    Nayar 2006 for streak appearance; Yang et al., CVPR 2017, JORDER's
+    ``O = α(B + Σ S_t) + (1 − α)A`` for accumulation; Li et al., CVPR 2019,
+    heavy rain = streaks + veiling): ``layers`` streak layers share the
+    wind direction (±5°) and go from far (short, thin, dense, faint,
+    defocused) to near (long, sparse, bright); the veil blends towards a
+    grey-blue airlight, more at the top of the frame (farther); splashes
+    are sparse small bright blobs, more in the lower half.
+
+    Args:
+        image: ``H×W×3`` uint8 RGB.
+        rng: random generator.
+        layers: range of the number of streak layers.
+        veil: range of the veil's strength at the top of the frame.
+        splash_density: range of the fraction of pixels seeding a splash.
+    """
+    h, w = image.shape[:2]
+    clean = image.astype(np.float64) / 255.0
+    # Veil first: it is the rain far away, behind the streaks.
+    strength = rng.uniform(*veil)
+    rows = np.linspace(1.0, 0.6, h)[:, None, None]
+    airlight = rng.uniform(0.75, 0.95) + np.array([-0.03, 0.0, 0.03])
+    alpha = strength * rows
+    rainy = clean * (1.0 - alpha) + airlight * alpha
+    wind = rng.uniform(-30.0, 30.0)
+    count = int(rng.integers(layers[0], layers[1] + 1))
+    streaks = np.zeros((h, w))
+    for depth in np.linspace(1.0, 0.0, count):  # 1 = far, 0 = near
+        length = int(round(rng.uniform(5, 9) + (1 - depth) * rng.uniform(
+            10, 22)))
+        density = rng.uniform(0.004, 0.010) * (0.5 + depth)
+        layer = rain_layer(h, w, rng, density, length,
+                           wind + rng.uniform(-5.0, 5.0),
+                           thickness=1 if depth > 0.4 else int(
+                               rng.integers(1, 3)))
+        if depth > 0.5:  # far streaks are out of focus
+            layer = gaussian_blur(layer, 0.8)
+        brightness = rng.uniform(0.25, 0.45) + (1 - depth) * rng.uniform(
+            0.2, 0.45)
+        streaks = 1.0 - (1.0 - streaks) * (1.0 - brightness * layer)
+    seeds = rng.random((h, w)) < rng.uniform(*splash_density)
+    seeds &= rng.random((h, w)) < np.linspace(0.3, 1.0, h)[:, None]
+    splashes = gaussian_blur(max_filter(seeds.astype(np.float64), 2), 0.7)
+    streaks = np.maximum(streaks, 0.8 * np.clip(splashes * 2.0, 0, 1))
+    rainy = 1.0 - (1.0 - rainy) * (1.0 - streaks[..., None])
     return np.clip(np.round(rainy * 255.0), 0, 255).astype(np.uint8)

@@ -1,3 +1,4 @@
 """Image-quality metrics: numpy functions, MMEngine metrics, tables."""
 from . import functional  # noqa: F401
-from .metrics import BRISQUE, NIQE, PIQE, PSNR, SSIM  # noqa: F401
+from .metrics import (BRISQUE, NIQE, PIQE, PSNR, SSIM,  # noqa: F401
+                      ColourShift)

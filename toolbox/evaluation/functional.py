@@ -113,6 +113,21 @@ def psnr(img: np.ndarray, ref: np.ndarray, crop_border: int = 0,
     return float(10.0 * np.log10(255.0**2 / mse))
 
 
+def colour_shift(img: np.ndarray, ref: np.ndarray, crop_border: int = 0,
+                 convert_to: Optional[str] = None,
+                 round_y: bool = False) -> float:
+    """Global colour cast in grey levels: the mean over R, G, B of
+    ``|mean(img_c) − mean(ref_c)|``. Zero for any rearrangement of the
+    pixels, so it isolates the tone and colour errors that an unpaired
+    translation makes (PSNR mixes them with structure).
+
+    Args: as :func:`psnr` (``convert_to`` measures one channel).
+    """
+    img, ref = _prepare(img, ref, crop_border, convert_to, round_y)
+    axes = tuple(range(img.ndim - 1)) if img.ndim == 3 else None
+    return float(np.mean(np.abs(img.mean(axis=axes) - ref.mean(axis=axes))))
+
+
 def _ssim_channel(x: np.ndarray, y: np.ndarray) -> float:
     """Wang et al.'s ``ssim.m`` on one channel: 11×11 Gaussian (σ=1.5),
     K1=0.01, K2=0.03, L=255, 'valid' filtering, mean of the SSIM map."""

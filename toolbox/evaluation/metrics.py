@@ -71,6 +71,15 @@ class SSIM(_FullReferenceMetric):
     function = staticmethod(functional.ssim)
 
 
+@METRICS.register_module()
+class ColourShift(_FullReferenceMetric):
+    """Mean global colour cast (grey levels, lower is better) over the test
+    set, key ``dRGB``; see :func:`functional.colour_shift`."""
+
+    metric_name = 'dRGB'
+    function = staticmethod(functional.colour_shift)
+
+
 class _NoReferenceMetric(BaseMetric):
     """Shared code of BRISQUE, NIQE and PIQE: mean over the predictions.
 
@@ -106,9 +115,16 @@ class _NoReferenceMetric(BaseMetric):
                 raise KeyError(f'{self.metric_name}: sample '
                                f'{sample.get("img_path")} has no pred_img')
             pred = sample_to_image(sample['pred_img'], self.round_to_uint8)
-            self.results.append(
-                type(self).function(pred, self.crop_border, self.convert_to,
-                                    self.round_y, **self.options))
+            try:
+                score = type(self).function(pred, self.crop_border,
+                                            self.convert_to, self.round_y,
+                                            **self.options)
+            except ValueError as error:  # e.g. an image too small for NIQE
+                from toolbox.engine.errors import UserError
+                raise UserError(f'{self.metric_name} cannot score '
+                                f'{sample.get("img_path", "an image")}: '
+                                f'{error}') from error
+            self.results.append(score)
 
     def compute_metrics(self, results: list) -> dict:
         return {self.metric_name: float(np.mean(results))}

@@ -19,7 +19,7 @@ from toolbox.evaluation.results import plain_number, split_metric_key
 #: Whether a higher value is better, per metric name.
 HIGHER_IS_BETTER = {
     'PSNR': True, 'SSIM': True, 'BRISQUE': False, 'NIQE': False,
-    'PIQE': False
+    'PIQE': False, 'dRGB': False
 }
 #: Formats of :func:`render_table` (and :func:`format_table`, plus 'text').
 FORMATS = ('md', 'csv', 'latex')

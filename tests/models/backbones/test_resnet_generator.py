@@ -260,3 +260,33 @@ def test_init_type_none_keeps_default_and_init_cfg_overrides():
         init_cfg=dict(type='Constant', val=0.5, layer='Conv2d'))
     net.init_weights()
     assert (net.model[1].weight == 0.5).all()
+
+
+@pytest.mark.parametrize('antialias', [False, True])
+def test_global_residual_starts_as_the_identity(antialias):
+    """The demo configs' option: tanh(atanh(x) + h), the last conv at zero,
+    so the untrained generator returns its input (to the atanh clamp), at
+    sizes the network rounds up too; layers and keys are unchanged, and
+    training moves it away from the identity."""
+    torch.manual_seed(0)
+    plain = ResnetGenerator(base_channels=8, num_blocks=1,
+                            antialias=antialias)
+    net = ResnetGenerator(base_channels=8, num_blocks=1, antialias=antialias,
+                          global_residual=True)
+    net.init_weights()
+    assert list(net.state_dict()) == list(plain.state_dict())
+    x = torch.rand(2, 3, 30, 34) * 2 - 1
+    out = net(x)
+    assert out.shape == (2, 3, 32, 36)
+    assert (out[..., :30, :34] - x).abs().max() < 2e-3
+    out, feats = net(x, layers=[0, 4])
+    assert [f.shape[1] for f in feats] == net.feature_channels([0, 4])
+    # Without the option, the same zeroed last conv gives tanh(0) = 0.
+    plain.load_state_dict(net.state_dict())
+    assert plain(x).abs().max() == 0
+    # The last conv gets a gradient, and one step changes the output.
+    net(x).abs().mean().backward()
+    assert net.model[-2].weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        net.model[-2].weight -= 0.1 * net.model[-2].weight.grad.sign()
+    assert (net(x)[..., :30, :34] - x).abs().max() > 1e-2

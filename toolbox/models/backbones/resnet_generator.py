@@ -25,6 +25,7 @@ CycleGAN / CUT / DCD-GAN code (a raw state dict, e.g.
 from typing import List, Optional, Sequence, Union
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
@@ -71,6 +72,17 @@ class ResnetBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv_block(x)
+
+
+def _pre_tanh(image: torch.Tensor, size) -> torch.Tensor:
+    """``atanh`` of ``image`` (in [-1, 1]), padded (replicate, bottom and
+    right) to ``size`` where the network rounds sizes up to a multiple of 4.
+    Clamped inside ±(1 − 1e-3) (±3.8 before tanh): a pixel at exactly ±1
+    would be infinite before tanh; the identity start is within 1e-3."""
+    bottom, right = size[0] - image.shape[-2], size[1] - image.shape[-1]
+    if bottom or right:
+        image = F.pad(image, (0, right, 0, bottom), mode='replicate')
+    return torch.atanh(image.clamp(-1 + 1e-3, 1 - 1e-3))
 
 
 @BACKBONES.register_module()
@@ -126,6 +138,13 @@ class ResnetGenerator(BaseModule):
             ``init_type=None`` keeps PyTorch's default initialisation.
         init_cfg: MMEngine ``init_cfg``, applied after ``init_type`` (so
             ``dict(type='Pretrained', ...)`` overrides it).
+        global_residual: not in CycleGAN, CUT or DCD-GAN (off in the paper
+            configs). The output becomes ``tanh(atanh(x) + h)``, ``h`` the
+            last conv's output, and that conv starts at zero, so the
+            untrained generator is the identity: a short run spends its
+            iterations on the translation, not on learning to copy the
+            image (the demo configs; docs/models/resnet_generator.md).
+            Layers, their indices and ``state_dict`` keys are unchanged.
     """
 
     def __init__(self,
@@ -140,8 +159,10 @@ class ResnetGenerator(BaseModule):
                  antialias_up: Optional[bool] = None,
                  init_type: Optional[str] = 'normal',
                  init_gain: float = 0.02,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None):
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 global_residual: bool = False):
         super().__init__(init_cfg=init_cfg)
+        self.global_residual = global_residual
         if num_blocks < 0:
             raise ValueError(f'num_blocks must be >= 0, got {num_blocks}')
         if antialias_up is None:
@@ -231,12 +252,16 @@ class ResnetGenerator(BaseModule):
         if not layers:
             if encode_only:
                 raise ValueError('encode_only=True needs `layers`')
-            return self.model(x)
-        layers = self._check_layers(layers)
-        wanted, last = set(layers), max(layers)
-        stop = last + 1 if encode_only else len(self.model)
+            if not self.global_residual:
+                return self.model(x)
+        layers = self._check_layers(layers or [])
+        wanted = set(layers)
+        stop = max(layers) + 1 if encode_only else len(self.model)
         found = {}
+        image = x
         for i in range(stop):
+            if self.global_residual and i == len(self.model) - 1:
+                x = x + _pre_tanh(image, x.shape[-2:])
             x = self.model[i](x)
             if i in wanted:
                 following = self.model[i + 1] if i + 1 < stop else None
@@ -248,13 +273,20 @@ class ResnetGenerator(BaseModule):
                 else:
                     found[i] = x
         feats = [found[i] for i in layers]
-        return feats if encode_only else (x, feats)
+        if encode_only:
+            return feats
+        return (x, feats) if layers else x
 
     def init_weights(self):
         """Apply ``init_type`` (CycleGAN's initialisation), then
         ``init_cfg`` if any. The Runner calls this before training."""
-        if not self._is_init and self.init_type is not None:
+        first = not self._is_init
+        if first and self.init_type is not None:
             init_gan_weights(self, self.init_type, self.init_gain)
+        if first and self.global_residual:
+            last_conv = self.model[-2]
+            nn.init.zeros_(last_conv.weight)
+            nn.init.zeros_(last_conv.bias)
         super().init_weights()
 
     def load_official_state_dict(self, state_dict: dict) -> None:

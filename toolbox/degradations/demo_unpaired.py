@@ -1,0 +1,151 @@
+"""The demo's unpaired rain set: enough distinct content for a
+discriminator not to learn its clean domain by heart.
+
+Layout written under ``<out>/unpaired/rain``::
+
+    train/rainy/<name>.png          rainy crops (domain A)
+    train/clean/<name>.png          clean crops (domain B), other content
+    test/{input,target}/<name>.png  held-out rainy crops and their clean
+                                    versions (scored with PSNR/SSIM; the
+                                    inputs alone with NIQE/BRISQUE/PIQE)
+
+Content (:func:`content_plan`): crops of scikit-image's four colour
+photographs at scales 1 to 1/3, and dead-leaves images
+(:mod:`toolbox.degradations.dead_leaves`) coloured with those photographs'
+pixels. Each photograph's right ``HELD_OUT`` part is kept for the test
+crops and never used in training; training crops are dealt alternately to
+the rainy and the clean domain, so no clean crop is the clean version of a
+rainy one. Rain is :func:`~toolbox.degradations.rain.add_real_rain`
+(streaks at several depths, veil, splashes), one seeded draw per image
+(from the seed and the image's name, so the output does not depend on the
+order of the work).
+"""
+import os
+import os.path as osp
+from typing import Dict, Iterator, List, Tuple
+
+import cv2
+import numpy as np
+
+from toolbox.degradations.dead_leaves import dead_leaves
+from toolbox.degradations.filtering import gaussian_blur, resize_bicubic
+from toolbox.degradations.folder_synthesis import item_rng
+from toolbox.degradations.rain import add_real_rain
+from toolbox.progress import progress_bar
+
+PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
+#: Fraction of each photograph's width (its right side) kept for testing.
+HELD_OUT = 0.3
+#: Share of dead-leaves images among the training crops.
+DEAD_LEAVES_SHARE = 0.4
+
+
+def resize_area(image: np.ndarray, size: int) -> np.ndarray:
+    """Downscale a square uint8 RGB crop to ``size×size``: Gaussian
+    anti-aliasing (σ = 0.5·√(f² − 1) for a factor ``f``), then bicubic."""
+    factor = image.shape[0] / size
+    channels = []
+    for c in range(3):
+        plane = image[..., c].astype(np.float64)
+        if factor > 1:
+            plane = gaussian_blur(plane, 0.5 * np.sqrt(factor**2 - 1))
+        channels.append(resize_bicubic(plane, size, size))
+    return np.clip(np.round(np.stack(channels, -1)), 0, 255).astype(
+        np.uint8)
+
+
+def _photos() -> Dict[str, np.ndarray]:
+    from skimage import data  # imported here: only the demo needs it
+    return {name: getattr(data, name)()[..., :3] for name in PHOTOS}
+
+
+def _region(photo: np.ndarray, held_out: bool) -> np.ndarray:
+    split = int(round(photo.shape[1] * (1 - HELD_OUT)))
+    return photo[:, split:] if held_out else photo[:, :split]
+
+
+def photo_crop(region: np.ndarray, size: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """A random square crop of ``region`` at a random scale (window side
+    from ``size`` to 3·``size``, at most the region's), resized to
+    ``size``, flipped at random."""
+    h, w = region.shape[:2]
+    largest = min(h, w, 3 * size)
+    side = int(rng.integers(min(size, largest), largest + 1))
+    top = int(rng.integers(0, h - side + 1))
+    left = int(rng.integers(0, w - side + 1))
+    crop = resize_area(region[top:top + side, left:left + side], size)
+    return crop[:, ::-1] if rng.random() < 0.5 else crop
+
+
+def content_plan(count: int) -> List[str]:
+    """Names of ``count`` crops for one domain, ``DEAD_LEAVES_SHARE`` of
+    them dead leaves, the rest cycling through the photographs: both
+    domains get the same mixture (other content would be a difference
+    between the domains for the generator to learn)."""
+    names, photos = [], 0
+    for i in range(count):
+        if (i * DEAD_LEAVES_SHARE) % 1 + DEAD_LEAVES_SHARE >= 1:
+            names.append(f'leaves_{i:04d}')
+        else:
+            names.append(f'{PHOTOS[photos % len(PHOTOS)]}_{i:04d}')
+            photos += 1
+    return names
+
+
+def _jobs(num_train: int, num_test: int) -> Iterator[Tuple[str, str]]:
+    for domain in ('rainy', 'clean'):
+        for name in content_plan(num_train):
+            yield domain, name
+    for i in range(num_test):
+        yield 'test', f'{PHOTOS[i % len(PHOTOS)]}_{i:04d}'
+
+
+def _write(path: str, rgb: np.ndarray) -> None:
+    if not cv2.imwrite(path, np.ascontiguousarray(rgb[..., ::-1])):
+        raise OSError(f'Could not write {path}')
+
+
+def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
+                       num_train: int = 600, num_test: int = 60,
+                       progress: bool = True) -> Dict[str, int]:
+    """Write ``<out>/unpaired/rain``; return the number of files per part.
+
+    ``num_train`` images per domain, ``num_test`` held-out pairs. The same
+    arguments give byte-identical files.
+    """
+    photos = _photos()
+    train_regions = {n: _region(p, False) for n, p in photos.items()}
+    test_regions = {n: _region(p, True) for n, p in photos.items()}
+    # Dead leaves take their colours from the training regions only.
+    palette_rng = np.random.default_rng([seed, 1])
+    pixels = np.concatenate([r.reshape(-1, 3) for r in
+                             train_regions.values()])
+    palette = pixels[palette_rng.integers(len(pixels), size=20000)].astype(
+        np.float64)
+    root = osp.join(out, 'unpaired', 'rain')
+    folders = {'rainy': 'train/rainy', 'clean': 'train/clean',
+               'input': 'test/input', 'target': 'test/target'}
+    for folder in folders.values():
+        os.makedirs(osp.join(root, folder), exist_ok=True)
+    counts: Dict[str, int] = {}
+    jobs = list(_jobs(num_train, num_test))
+    for part, name in progress_bar(jobs, desc='unpaired rain',
+                                   enabled=progress):
+        rng = item_rng(seed, f'unpaired/rain/{part}/{name}')
+        if name.startswith('leaves_'):
+            clean = dead_leaves(size, rng, palette)
+        else:
+            regions = test_regions if part == 'test' else train_regions
+            clean = photo_crop(regions[name.rsplit('_', 1)[0]], size, rng)
+        if part == 'clean':
+            outputs = {'clean': clean}
+        elif part == 'rainy':
+            outputs = {'rainy': add_real_rain(clean, rng)}
+        else:
+            outputs = {'input': add_real_rain(clean, rng), 'target': clean}
+        for key, image in outputs.items():
+            _write(osp.join(root, folders[key], f'{name}.png'), image)
+            label = f'unpaired/rain/{folders[key]}'
+            counts[label] = counts.get(label, 0) + 1
+    return counts
