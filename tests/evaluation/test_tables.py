@@ -75,3 +75,9 @@ def test_console_table_of_one_run_uses_the_same_renderer():
         'rain      30.0000  0.9000',
         'haze      inf            ',
     ]
+
+
+def test_colour_cast_column_is_lower_is_better():
+    from toolbox.evaluation.tables import render_table
+    table = render_table([dict(name='a', metrics={'set/dRGB': 1.5})], 'md')
+    assert '| method | set dRGB ↓ |' in table

@@ -16,10 +16,10 @@ from typing import Dict, List, Optional, Sequence
 
 from toolbox.evaluation.results import plain_number, split_metric_key
 
-#: Whether a higher value is better, per metric name.
+#: Whether a higher value is better, per metric name (upper case).
 HIGHER_IS_BETTER = {
     'PSNR': True, 'SSIM': True, 'BRISQUE': False, 'NIQE': False,
-    'PIQE': False, 'dRGB': False
+    'PIQE': False, 'DRGB': False
 }
 #: Formats of :func:`render_table` (and :func:`format_table`, plus 'text').
 FORMATS = ('md', 'csv', 'latex')
