@@ -153,6 +153,18 @@ def test_an_image_too_small_for_a_metric_is_named(
     assert 'Traceback' not in log
 
 
+def test_an_override_value_keeps_its_spaces(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    """``--cfg-options "+work_dir=<dir>/a b"`` trains into ``a b``, not
+    ``ab`` (MMEngine's DictAction removes every space)."""
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--cfg-options', f'+work_dir={tmp_path}/a b'] +
+        tiny_options(paired_root), capsys, monkeypatch)
+    assert code == 0, log[-3000:]
+    assert (tmp_path / 'a b' / 'iter_2.pth').is_file()
+    assert not (tmp_path / 'ab').exists()
+
+
 # --- 2. A NaN loss stops training --------------------------------------------
 
 

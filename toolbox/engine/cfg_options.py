@@ -40,6 +40,16 @@ class CfgOptionsAction(DictAction):
                              f'is not of the form {EXPECTED_FORM}')
         super().__call__(parser, namespace, values, option_string)
 
+    @staticmethod
+    def _parse_iterable(val: str):
+        """MMEngine's parsing, except that a single value keeps its inner
+        spaces (MMEngine removes every space: ``work_dir=work_dirs/a b``
+        became ``work_dirs/ab``). Lists and tuples parse as in MMEngine."""
+        single = val.strip().strip('\'"').strip()
+        if single and single[0] not in '([' and ',' not in single:
+            return DictAction._parse_int_float_bool(single)
+        return DictAction._parse_iterable(val)
+
 
 def add_cfg_options_argument(parser: argparse.ArgumentParser,
                              example: str = 'train_dataloader.batch_size=4'
