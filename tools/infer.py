@@ -37,6 +37,9 @@ def parse_args():
     parser.add_argument('--input', required=True, help='image or folder')
     parser.add_argument('--output', required=True,
                         help='output image, or folder for a folder input')
+    parser.add_argument('--into-input', action='store_true',
+                        help='allow --output to be the input folder (or a '
+                        'folder inside it) or the input file')
     parser.add_argument('--tile', type=int, default=None,
                         help='restore in overlapping tiles of this size '
                         '(bounds memory on large images)')
@@ -82,7 +85,8 @@ def main():
         count = restore_path(model, args.input, args.output, args.tile,
                              args.tile_overlap, bad_files=bad,
                              tile_blend=args.tile_blend,
-                             tile_batch=args.tile_batch)
+                             tile_batch=args.tile_batch,
+                             into_input=args.into_input)
     except ValueError as error:  # a bad value of the user's (--tile ...)
         if debug_requested():
             raise

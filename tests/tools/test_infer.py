@@ -77,3 +77,24 @@ def test_infer_folder_with_official_checkpoint(tmp_path, repo_root):
     assert missing.returncode != 0
     assert 'no_such_weights.pth' in missing.stderr
     assert 'Traceback' not in missing.stderr
+
+    # Writing into the input folder (or over an input file) is refused
+    # before anything is restored, unless --into-input says so.
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    for output in (src, src / 'restored', src / 'a.png'):
+        source = src / 'a.png' if output.suffix else src
+        refused = run_infer(repo_root, str(config), '--checkpoint',
+                            str(checkpoint), '--input', str(source),
+                            '--output', str(output), '--cfg-options',
+                            'model.generator.n_feat=8')
+        assert refused.returncode == 2, refused.stderr[-2000:]
+        assert f'--output {output}' in refused.stderr
+        assert '--into-input' in refused.stderr
+        assert 'Traceback' not in refused.stderr
+    assert {p.name: p.read_bytes() for p in src.iterdir()} == before
+    allowed = run_infer(repo_root, str(config), '--checkpoint',
+                        str(checkpoint), '--input', str(src), '--output',
+                        str(src / 'restored'), '--into-input',
+                        '--cfg-options', 'model.generator.n_feat=8')
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert (src / 'restored' / 'a.png').is_file()

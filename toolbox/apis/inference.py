@@ -180,13 +180,33 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
     return pred.cpu().numpy()
 
 
+def _refuse_writing_into_input(src: str, dst: str, jobs) -> None:
+    """A :class:`~toolbox.engine.errors.UserError` when ``dst`` is the
+    input folder or inside it, or an output would replace an input."""
+    from toolbox.engine.errors import UserError
+    hint = ('choose another --output, or pass --into-input to write there '
+            'anyway')
+    if osp.isdir(src):
+        root, out = osp.realpath(src), osp.realpath(dst)
+        if out == root or out.startswith(root + os.sep):
+            raise UserError(f'--output {dst} is inside the input folder '
+                            f'{src}: the restored images would mix with '
+                            f'(and may overwrite) the originals; {hint}')
+    inputs = {osp.realpath(path) for path, _ in jobs}
+    for _, out in jobs:
+        if osp.realpath(out) in inputs:
+            raise UserError(f'--output {dst} would overwrite the input '
+                            f'{out}; {hint}')
+
+
 def restore_path(model: torch.nn.Module, src: str, dst: str,
                  tile: Optional[int] = None,
                  tile_overlap: int = DEFAULT_TILE_OVERLAP,
                  progress: bool = True,
                  bad_files: Optional[list] = None,
                  tile_blend: float = DEFAULT_TILE_BLEND,
-                 tile_batch: int = DEFAULT_TILE_BATCH) -> int:
+                 tile_batch: int = DEFAULT_TILE_BATCH,
+                 into_input: bool = False) -> int:
     """Restore an image file, or every image in a folder (recursively).
 
     A folder ``src`` is written to the folder ``dst`` with the same relative
@@ -199,7 +219,10 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
     Without it the first such image raises
     :class:`~toolbox.datasets.transforms.loading.ImageReadError`. The
     output is checked before anything runs: a folder input needs a folder
-    (not a file) as ``dst``, a file input an extension OpenCV writes.
+    (not a file) as ``dst``, a file input an extension OpenCV writes, and
+    ``dst`` may not be (or lie inside) the input folder, nor be the input
+    file, unless ``into_input`` (the originals would be overwritten, or
+    restored again by the next run).
     """
     import cv2
     from toolbox.progress import progress_bar
@@ -228,6 +251,8 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
                 f'{", ".join(IMG_EXTENSIONS)} (or a folder, ending with /)')
     else:
         raise FileNotFoundError(f'Input image or folder not found: {src}')
+    if not into_input:
+        _refuse_writing_into_input(src, dst, jobs)
     written = 0
     for path, out in progress_bar(jobs, desc='restoring', unit='img',
                                   enabled=progress and len(jobs) > 1):
