@@ -43,3 +43,22 @@ def test_cli_with_workers(tmp_path, repo_root):
         value = read_lmdb_image(db, key)
         assert value.shape == expected.shape == meta[key], key
         assert np.array_equal(value, expected), key
+
+
+def test_a_symlink_loop_is_listed_once(tmp_path, repo_root):
+    """``ln -s .. D/loop/up`` inside the input folder: each image is packed
+    once (the loop used to multiply 6 images into 246 keys), with a warning
+    naming the link."""
+    src = write_image_folder(tmp_path / 'D', count=4, size=16)
+    write_image_folder(src / 'loop', count=2, size=16, seed=1)
+    os.symlink('..', src / 'loop' / 'up')
+    result = subprocess.run(
+        [sys.executable, 'tools/create_lmdb.py', '--input', str(src),
+         '--output', str(tmp_path / 'd.lmdb')],
+        cwd=repo_root, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 0, result.stderr
+    assert '6 images' in result.stdout
+    assert len(read_meta_info(str(tmp_path / 'd.lmdb'))) == 6
+    assert f'{src}/loop/up is a link to a folder already listed' in \
+        result.stderr

@@ -3,6 +3,7 @@ import os
 import os.path as osp
 import re
 import struct
+import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp',
@@ -14,12 +15,27 @@ META_FILE = 'meta_info.txt'
 def scan_images(folder: str,
                 suffixes: Sequence[str] = IMG_EXTENSIONS) -> Dict[str, str]:
     """Images under ``folder`` (recursively), keyed by their path relative to
-    ``folder`` without the extension (``'scene1/0001'``), sorted by key."""
+    ``folder`` without the extension (``'scene1/0001'``), sorted by key.
+
+    Symbolic links to folders are followed, each folder once: a link back
+    to a folder already listed (a loop such as ``ln -s .. D/loop/up``, or
+    a second link to one folder) is skipped with a warning naming it,
+    instead of listing the same images again under longer names.
+    """
     if not osp.isdir(folder):
         raise FileNotFoundError(f'Image folder not found: {folder}')
     found = {}
     suffixes = tuple(s.lower() for s in suffixes)
-    for root, _, files in os.walk(folder, followlinks=True):
+    seen = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        stat = os.stat(root)
+        if (stat.st_dev, stat.st_ino) in seen:
+            warnings.warn(f'{root} is a link to a folder already listed '
+                          f'({osp.realpath(root)}): skipped')
+            dirs[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        dirs.sort()
         for name in files:
             if name.lower().endswith(suffixes):
                 path = osp.join(root, name)
