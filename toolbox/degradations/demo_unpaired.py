@@ -93,6 +93,33 @@ def content_plan(count: int) -> List[str]:
     return names
 
 
+class ContentSource:
+    """The clean image of every item of the set: a dead-leaves image or a
+    photograph crop (training or held-out region), drawn from the item's
+    generator."""
+
+    def __init__(self, seed: int, size: int):
+        photos = _photos()
+        self.size = size
+        self.regions = {held_out: {n: _region(p, held_out)
+                                   for n, p in photos.items()}
+                        for held_out in (False, True)}
+        # Dead leaves take their colours from the training regions only.
+        pixels = np.concatenate([r.reshape(-1, 3) for r in
+                                 self.regions[False].values()])
+        picks = np.random.default_rng([seed, 1]).integers(len(pixels),
+                                                          size=20000)
+        self.palette = pixels[picks].astype(np.float64)
+
+    def clean(self, part: str, name: str,
+              rng: np.random.Generator) -> np.ndarray:
+        """``part``: 'rainy', 'clean' or 'test'; ``name``: the item's."""
+        if name.startswith('leaves_'):
+            return dead_leaves(self.size, rng, self.palette)
+        region = self.regions[part == 'test'][name.rsplit('_', 1)[0]]
+        return photo_crop(region, self.size, rng)
+
+
 def _jobs(num_train: int, num_test: int) -> Iterator[Tuple[str, str]]:
     for domain in ('rainy', 'clean'):
         for name in content_plan(num_train):
@@ -114,15 +141,7 @@ def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
     ``num_train`` images per domain, ``num_test`` held-out pairs. The same
     arguments give byte-identical files.
     """
-    photos = _photos()
-    train_regions = {n: _region(p, False) for n, p in photos.items()}
-    test_regions = {n: _region(p, True) for n, p in photos.items()}
-    # Dead leaves take their colours from the training regions only.
-    palette_rng = np.random.default_rng([seed, 1])
-    pixels = np.concatenate([r.reshape(-1, 3) for r in
-                             train_regions.values()])
-    palette = pixels[palette_rng.integers(len(pixels), size=20000)].astype(
-        np.float64)
+    content = ContentSource(seed, size)
     root = osp.join(out, 'unpaired', 'rain')
     folders = {'rainy': 'train/rainy', 'clean': 'train/clean',
                'input': 'test/input', 'target': 'test/target'}
@@ -133,11 +152,7 @@ def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
     for part, name in progress_bar(jobs, desc='unpaired rain',
                                    enabled=progress):
         rng = item_rng(seed, f'unpaired/rain/{part}/{name}')
-        if name.startswith('leaves_'):
-            clean = dead_leaves(size, rng, palette)
-        else:
-            regions = test_regions if part == 'test' else train_regions
-            clean = photo_crop(regions[name.rsplit('_', 1)[0]], size, rng)
+        clean = content.clean(part, name, rng)
         if part == 'clean':
             outputs = {'clean': clean}
         elif part == 'rainy':
