@@ -5,11 +5,13 @@
 
 Each file comes from ``tools/test.py CONFIG CKPT --out r.json [--name ROW]``;
 rows are runs, columns test set × metric with the metric's direction.
+Files with the same name are runs of one row (seeds: ``--name`` alike):
+the row shows each metric's mean ± standard deviation over them.
 """
 import argparse
 
 from toolbox.engine.errors import add_debug_argument, run_tool
-from toolbox.evaluation.results import load_results
+from toolbox.evaluation.results import load_results, merge_runs
 from toolbox.evaluation.tables import FORMATS, render_table
 from toolbox.fileio import atomic_write_bytes
 
@@ -22,8 +24,8 @@ def main():
     parser.add_argument('--out', help='also write the table here')
     add_debug_argument(parser)
     args = parser.parse_args()
-    table = render_table(load_results(args.results), args.format,
-                         args.metrics)
+    records = merge_runs(load_results(args.results))
+    table = render_table(records, args.format, args.metrics)
     print(table, end='')
     if args.out:
         atomic_write_bytes(table.encode(), args.out)

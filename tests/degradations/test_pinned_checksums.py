@@ -20,9 +20,11 @@ import pytest
 from toolbox.degradations import (add_gaussian_blur, add_gaussian_noise,
                                   add_haze, add_hybrid_distortion,
                                   add_motion_blur, add_rain, jpeg_compress)
+from toolbox.degradations.blur import add_nonuniform_blur
 from toolbox.degradations.dead_leaves import dead_leaves
 from toolbox.degradations.folder_synthesis import item_rng
 from toolbox.degradations.hybrid import hybrid_patches
+from toolbox.degradations.haze import add_real_haze
 from toolbox.degradations.rain import add_real_rain
 
 NUMPY = 'NumPy Generator draws (numpy version)'
@@ -66,6 +68,9 @@ CASES = {
     'dead_leaves': (lambda img: dead_leaves(40, rng(), img.reshape(-1, 3)),
                     [NUMPY, FILTER]),
     'motion_blur': (lambda img: add_motion_blur(img, rng()), [NUMPY, FILTER]),
+    'real_haze': (lambda img: add_real_haze(img, rng()), [NUMPY, FILTER]),
+    'nonuniform_blur': (lambda img: add_nonuniform_blur(img, rng()),
+                        [NUMPY, FILTER]),
     'gaussian_blur': (lambda img: add_gaussian_blur(img, 1.5), [FILTER]),
     'noise': (lambda img: add_gaussian_noise(img, 15.0, rng()), [NUMPY]),
     'jpeg': (lambda img: jpeg_compress(img, 30), [JPEG]),
@@ -90,6 +95,10 @@ PINNED = {
         'a4351ae19ae3cdf7a366f410e2da129208301061ab8c439093c9679191ae8872',
     'motion_blur':
         '4564f9f588bdde01b3b99d877a606cc2ea1642fe164645e6726299ede06f6efa',
+    'real_haze':
+        '99511334c5dbec41f62d38ea67520683912f1521ae646ff129ab157bd1b275ae',
+    'nonuniform_blur':
+        '611f71e76e801220202fd81e3875b81b49c9a3e90e0fa55a2f3615c7bb68281b',
     'gaussian_blur':
         'c8693a8ead8ff41554b87530470802143a77c0356484e5e7ed27d689a228f39d',
     'noise':

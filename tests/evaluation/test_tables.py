@@ -81,3 +81,32 @@ def test_colour_cast_column_is_lower_is_better():
     from toolbox.evaluation.tables import render_table
     table = render_table([dict(name='a', metrics={'set/dRGB': 1.5})], 'md')
     assert '| method | set dRGB ↓ |' in table
+
+
+def test_runs_of_one_name_merge_into_mean_and_spread(tmp_path, repo_root):
+    from toolbox.evaluation.results import merge_runs
+    records = [
+        dict(name='DA', metrics={'rain/PSNR': 30.0, 'rain/PIQE': 40.0}),
+        dict(name='KT', metrics={'rain/PSNR': 29.0}),
+        dict(name='DA', metrics={'rain/PSNR': 31.0, 'rain/PIQE': 44.0}),
+        dict(name='DA', metrics={'rain/PSNR': 32.0, 'rain/PIQE': 42.0}),
+    ]
+    merged = merge_runs(records)
+    assert [r['name'] for r in merged] == ['DA', 'KT']
+    assert merged[0]['runs'] == 3
+    assert merged[0]['metrics']['rain/PSNR'] == pytest.approx(31.0)
+    assert merged[0]['spread']['rain/PSNR'] == pytest.approx(1.0)  # ddof 1
+    assert merged[0]['spread']['rain/PIQE'] == pytest.approx(2.0)
+    assert merged[1] is records[1]
+    lines = render_table(merged, 'md').split('\n')
+    assert lines[2] == '| DA (3 runs) | 31.00 ± 1.00 | 42.00 ± 2.00 |'
+    assert lines[3] == '| KT | 29.00 | – |'
+    # tools/make_table.py merges files of the same name the same way.
+    paths = []
+    for i, record in enumerate(records):
+        paths.append(tmp_path / f'{i}.json')
+        paths[-1].write_text(json.dumps(record))
+    done = subprocess.run([sys.executable, 'tools/make_table.py', *map(
+        str, paths)], cwd=repo_root, capture_output=True, text=True,
+        check=True)
+    assert '| DA (3 runs) | 31.00 ± 1.00 | 42.00 ± 2.00 |' in done.stdout

@@ -85,3 +85,40 @@ def test_unknown_device_is_a_user_error(repo_root, tmp_path, monkeypatch,
     assert "--device tpu: use 'auto', 'cpu', 'cuda'" in capsys.readouterr(
     ).err
     assert not (tmp_path / 'data').exists()
+
+
+def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
+                                                         monkeypatch):
+    """Train(seeds=...) trains once per seed in <config>_seed<k>; the row
+    of its tests is the mean ± spread of the seeds, one results file per
+    seed (make_table.py merges them alike)."""
+    import torch
+
+    from toolbox.apis import demo
+    write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
+    write_paired_folder(tmp_path / 'data/demo/rain/test', count=2, size=40,
+                        seed=1)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(demo.CHAINS, 'seeded', demo.Chain(
+        'seeded', '1 min', 'docs', (
+            demo.Train('demo/tiny_restorer.py', seeds=(0, 1)),
+            demo.Evaluate('demo/tiny_restorer.py', 'tiny', 'tiny'))))
+    settings = demo.DemoSettings(
+        config_root=os.path.join(repo_root, 'configs'), work_root='work',
+        iters=2)
+    result = demo.run_chain('seeded', settings)
+    weights = [torch.load(f'work/tiny_restorer_seed{k}/iter_2.pth',
+                          map_location='cpu', weights_only=False)
+               ['state_dict'] for k in (0, 1)]
+    key = next(k for k in weights[0] if k.endswith('weight'))
+    assert not torch.equal(weights[0][key], weights[1][key])  # two seeds
+    assert [r['name'] for r in result['records']] == [
+        'degraded input', 'tiny, --iters 2', 'tiny, --iters 2']
+    psnr = [r['metrics']['demo_rain/PSNR'] for r in result['records'][1:]]
+    assert psnr[0] != psnr[1]
+    mean, spread = (psnr[0] + psnr[1]) / 2, abs(psnr[0] - psnr[1]) / 2**.5
+    row = next(line for line in result['table'].splitlines()
+               if line.startswith('| tiny'))
+    assert row.startswith(f'| tiny, --iters 2 (2 runs) | {mean:.2f} ± '
+                          f'{spread:.2f} |')
+    assert len(os.listdir('work/demo/seeded/results')) == 3

@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import write_image_folder, write_paired_folder
+from tests.helpers import write_image_folder
 from tests.tools.test_train_test_tools import run_tool
 
 DA_CONFIGS = sorted(glob.glob('configs/uniremoval/da_*.py'))
@@ -31,18 +31,11 @@ def kt_checkpoint(path, net_cfg):
 @pytest.fixture(scope='module')
 def da_data(tmp_path_factory):
     root = tmp_path_factory.mktemp('da_data')
+    # The paper configs read real/<label> and real/clear; the demo configs
+    # data/demo/real_like/adapt/<label> and .../clear (data_root below).
     for seed, name in enumerate(LABELS + ('clear', )):
         write_image_folder(root / 'real' / name, 2, 72, seed=seed)
-        write_image_folder(root / 'demo' / 'real' /
-                           ('clean' if name == 'clear' else name), 2, 72,
-                           seed=seed)
-    for seed, label in enumerate(LABELS):
-        write_paired_folder(root / 'demo' / label / 'test', count=1,
-                            size=48, seed=10 + seed)
-        # The demo configs take their clear images from the paired
-        # training targets.
-        write_image_folder(root / 'demo' / label / 'train' / 'target', 2,
-                           72, seed=20 + seed)
+        write_image_folder(root / 'demo' / name, 2, 72, seed=seed)
     return root
 
 

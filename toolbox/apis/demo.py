@@ -40,6 +40,9 @@ DATA_PARTS = {
     'unpaired': (osp.join(DEMO_DATA, 'unpaired', 'rain'),
                  'toolbox.degradations.demo_unpaired', 'make_unpaired_rain',
                  'the unpaired rain set'),
+    'real_like': (osp.join(DEMO_DATA, 'real_like'),
+                  'toolbox.degradations.demo_real_like', 'make_real_like',
+                  'the real-world-like adaptation and test sets'),
 }
 #: Images of each test set shown in the grid.
 GRID_IMAGES = 3
@@ -50,9 +53,13 @@ class Train:
     """Train ``config`` (a path under ``configs/``) unless its final
     checkpoint exists. ``options`` are ``--cfg-options`` applied wherever
     the chain loads this config; a value ``'{<config name>}'`` stands for
-    the final checkpoint of that earlier training step."""
+    the final checkpoint of that earlier training step. ``seeds``: train
+    once per seed (``randomness.seed``), in ``<config name>_seed<k>``; the
+    tests of such a training give one row with each metric's mean ± spread
+    (:func:`~toolbox.evaluation.results.merge_runs`)."""
     config: str
     options: Mapping[str, object] = field(default_factory=dict)
+    seeds: Tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,9 @@ _DA_VARIANTS = OrderedDict((
     ('_bda_eicl', ('KT + BDA + EICL', None)),
     ('', ('KT + BDA + EICL + EFCL', 'DA')),
 ))
+#: Each DA row is three fine-tunings of the one KT student: the table
+#: shows the spread of the seeds next to the differences between rows.
+_DA_SEEDS = (0, 1, 2)
 
 #: The demo chains, by name (``tools/demo.py --method``); durations are
 #: those measured on 2 CPU cores (the method pages).
@@ -153,13 +163,15 @@ CHAINS: Dict[str, Chain] = {
     'da': Chain(
         "Uni-Removal domain adaptation of the KT student to the "
         "real-world-like demo sets, Table V's rows (KT, + BDA, + EICL, "
-        "+ EFCL; teachers and KT first, or reused): "
+        "+ EFCL, three seeds each; teachers and KT first, or reused), "
+        "scored on held-out real-world-like test sets: "
         'configs/uniremoval/da_mprnet{_bda,_bda_eicl,}_demo.py',
         'about 10 min after KT: 3 x 100 iterations',
         'docs/methods/uniremoval.md',
         _TEACHERS + (_KT, ) + tuple(
             Train(f'uniremoval/da_mprnet{variant}_demo.py',
-                  {'model.student_checkpoint': '{kt_mprnet_demo}'})
+                  {'model.student_checkpoint': '{kt_mprnet_demo}'},
+                  seeds=_DA_SEEDS)
             for variant in _DA_VARIANTS) + (
             # A KT checkpoint holds no discriminator: the student loads,
             # the unused discriminator stays random (as the docs' command).
@@ -167,7 +179,8 @@ CHAINS: Dict[str, Chain] = {
                      config='uniremoval/da_mprnet_demo.py', strict=False),
         ) + tuple(
             Evaluate(f'uniremoval/da_mprnet{variant}_demo.py', row, column)
-            for variant, (row, column) in _DA_VARIANTS.items())),
+            for variant, (row, column) in _DA_VARIANTS.items()),
+        data=('paired', 'real_like')),
     'cyclegan': Chain(
         'CycleGAN translates unpaired rainy crops into clean ones, scored '
         'on held-out pairs: configs/cyclegan/cyclegan_demo.py',
@@ -328,6 +341,8 @@ class DemoRun:
         self.settings = settings
         self.out_dir = osp.join(settings.work_root, 'demo', name)
         self.checkpoints: Dict[str, str] = {}  # config name -> final ckpt
+        # config name -> the final checkpoint of each seed (Train.seeds)
+        self.runs: Dict[str, List[str]] = {}
         self.options = {_name(s.config): dict(s.options)
                         for s in self.chain.steps if isinstance(s, Train)}
         self.console_log = osp.join(self.out_dir, 'console.log')
@@ -356,9 +371,11 @@ class DemoRun:
                   f'{self.console_log}', file=sys.stderr, flush=True)
             raise
 
-    def load(self, config: str, work_dir: str):
+    def load(self, config: str, work_dir: str,
+             extra: Optional[dict] = None):
         """The config as ``tools/train.py``/``test.py`` load it, with the
-        chain's options (placeholders resolved) and ``--iters``."""
+        chain's options (placeholders resolved), ``extra`` options and
+        ``--iters``."""
         from toolbox.engine.errors import UserError
         from toolbox.engine.runner_setup import load_config
         options = {}
@@ -371,6 +388,7 @@ class DemoRun:
                                     f'of {missing}, which this chain has '
                                     'not trained') from None
             options[key] = value
+        options.update(extra or {})
         args = SimpleNamespace(cfg_options=options, launcher='none',
                                work_dir=work_dir, trust_checkpoint=False)
         cfg = load_config(osp.join(self.settings.config_root, config), args)
@@ -408,17 +426,32 @@ class DemoRun:
             self.say(f'      {sum(counts.values())} images written')
 
     def train(self, step: Train) -> None:
-        from toolbox.engine.train_test import train_from_config
         name = _name(step.config)
-        work_dir = osp.join(self.settings.work_root, name)
-        cfg = self.load(step.config, work_dir)
+        if not step.seeds:
+            self.checkpoints[name] = self._train_one(
+                step, osp.join(self.settings.work_root, name),
+                self._step_label('train', step.config))
+            return
+        finals = []
+        for seed in step.seeds:
+            finals.append(self._train_one(
+                step, osp.join(self.settings.work_root, f'{name}_seed{seed}'),
+                self._step_label('train', step.config) + f' (seed {seed})',
+                {'randomness.seed': seed}))
+        self.runs[name] = finals
+        self.checkpoints[name] = finals[0]  # the grid shows the first seed
+
+    def _train_one(self, step: Train, work_dir: str, label: str,
+                   extra: Optional[dict] = None) -> str:
+        """Train one run of ``step`` into ``work_dir`` (or reuse its final
+        checkpoint); return that checkpoint."""
+        from toolbox.engine.train_test import train_from_config
+        cfg = self.load(step.config, work_dir, extra)
         final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
-        label = self._step_label('train', step.config)
         if osp.isfile(final) and not self.settings.retrain:
             self.say(f'{label}: reusing {final} (trained earlier; '
                      '--retrain trains again)')
-            self.checkpoints[name] = final
-            return
+            return final
         self.say(f'{label}: configs/{step.config}, '
                  f'{cfg.train_cfg.max_iters} iterations -> {work_dir}')
         start = time.time()
@@ -427,14 +460,20 @@ class DemoRun:
                               hooks=[_ProgressHook(label)])
         if not osp.isfile(final):
             raise RuntimeError(f'training {step.config} wrote no {final}')
-        self.checkpoints[name] = final
         self.say(f'{" " * len(label)}  done in {time.time() - start:.0f} s')
+        return final
 
-    def test(self, step: Evaluate) -> Dict[str, float]:
-        """The metrics of the step, keyed ``'<test set>/<METRIC>'``."""
+    def checkpoints_of(self, step: Evaluate) -> List[str]:
+        """The final checkpoints a test step scores: one, or one per seed
+        of its training."""
+        name = _name(step.trained)
+        return self.runs.get(name, [self.checkpoints[name]])
+
+    def test(self, step: Evaluate, checkpoint: str) -> Dict[str, float]:
+        """The metrics of ``checkpoint`` under the step's config, keyed
+        ``'<test set>/<METRIC>'``."""
         from toolbox.engine.train_test import evaluate_checkpoint
         config = step.config or step.trained
-        checkpoint = self.checkpoints[_name(step.trained)]
         cfg = self.load(config, osp.join(self.settings.work_root,
                                          _name(config)))
         cfg.experiment_name = (f'{_name(config)}_test_'
@@ -530,30 +569,36 @@ class DemoRun:
     # -------------------------------------------------------------- run
     def run(self) -> dict:
         """Run every step; print and write the table and the grid."""
-        from toolbox.evaluation.results import write_results
+        from toolbox.evaluation.results import merge_runs, write_results
         from toolbox.evaluation.tables import render_table
         steps = self.chain.steps
-        self._total = len(steps)
+        seeds = {_name(s.config): len(s.seeds) for s in steps
+                 if isinstance(s, Train) and s.seeds}
+        self._total = sum(
+            seeds.get(_name(s.config if isinstance(s, Train) else s.trained),
+                      1) for s in steps)
         start = time.time()
         self.say(f'demo "{self.name}": {self.chain.summary}\n'
                  f'expected time: {self.chain.duration} on 2 CPU cores; '
                  f'outputs: {self.out_dir}/')
         self.prepare_data()
-        rows: Dict[str, dict] = OrderedDict()
+        # (row, run): the record of one run of a row; tests of one row
+        # (e.g. one teacher per test set) fill one record per run.
+        rows: Dict[Tuple[str, int], dict] = OrderedDict()
         for step in steps:
             if isinstance(step, Train):
                 self.train(step)
-            else:
-                config = step.config or step.trained
-                row = step.row
-                if self.settings.iters is not None:  # say it in the table
-                    row = f'{row}, --iters {self.settings.iters}'
-                record = rows.setdefault(row, dict(
+                continue
+            config = step.config or step.trained
+            row = step.row
+            if self.settings.iters is not None:  # say it in the table
+                row = f'{row}, --iters {self.settings.iters}'
+            for run, checkpoint in enumerate(self.checkpoints_of(step)):
+                record = rows.setdefault((row, run), dict(
                     name=row, config=[], checkpoint=[], metrics={}))
-                record['metrics'].update(self.test(step))
+                record['metrics'].update(self.test(step, checkpoint))
                 record['config'].append(f'configs/{config}')
-                record['checkpoint'].append(
-                    self.checkpoints[_name(step.trained)])
+                record['checkpoint'].append(checkpoint)
         self.say('scoring the degraded inputs with the same metrics')
         records = [self.input_record()] + list(rows.values())
         result_files = []
@@ -564,7 +609,7 @@ class DemoRun:
             path = osp.join(self.out_dir, 'results', f'{index}.json')
             write_results(record, path)
             result_files.append(path)
-        table = render_table(records, 'md')
+        table = render_table(merge_runs(records), 'md')
         from toolbox.fileio import atomic_write_text
         atomic_write_text(table, osp.join(self.out_dir, 'table.md'))
         self.say('making the image grid')

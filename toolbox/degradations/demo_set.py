@@ -29,6 +29,7 @@ import numpy as np
 
 from toolbox.degradations.blur import add_motion_blur
 from toolbox.degradations.folder_synthesis import item_rng as folder_item_rng
+from toolbox.degradations.folder_synthesis import write_rgb
 from toolbox.degradations.haze import add_haze
 from toolbox.degradations.hybrid import add_hybrid_distortion
 from toolbox.degradations.rain import add_rain
@@ -88,10 +89,6 @@ def split_patches(patches, rng, num_train: int, num_test: int) -> Dict:
                 real=picked[num_train + num_test:])
 
 
-def _write(path: str, rgb: np.ndarray) -> None:
-    if not cv2.imwrite(path, np.ascontiguousarray(rgb[..., ::-1])):
-        raise OSError(f'Could not write {path}')
-
 
 def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
                   num_train: int = 24, num_test: int = 6,
@@ -143,19 +140,19 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
                                                     HYBRID_LEVEL)
             else:
                 degraded = SYNTHETIC[degradation](clean, item_rng)
-            _write(osp.join(folder, 'input', f'{name}.png'), degraded)
-            _write(osp.join(folder, 'target', f'{name}.png'), clean)
+            write_rgb(osp.join(folder, 'input', f'{name}.png'), degraded)
+            write_rgb(osp.join(folder, 'target', f'{name}.png'), clean)
             part = f'{degradation}/{split}'
         elif kind == 'real':
             folder = osp.join(out, 'real', degradation)
             os.makedirs(folder, exist_ok=True)
-            _write(osp.join(folder, f'{name}.png'),
+            write_rgb(osp.join(folder, f'{name}.png'),
                    REAL_LIKE[degradation](clean, item_rng))
             part = f'real/{degradation}'
         else:
             folder = osp.join(out, 'real', 'clean')
             os.makedirs(folder, exist_ok=True)
-            _write(osp.join(folder, f'{name}.png'), clean)
+            write_rgb(osp.join(folder, f'{name}.png'), clean)
             part = 'real/clean'
         counts[part] = counts.get(part, 0) + 1
     return counts

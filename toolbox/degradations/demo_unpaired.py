@@ -24,12 +24,11 @@ import os
 import os.path as osp
 from typing import Dict, Iterator, List, Tuple
 
-import cv2
 import numpy as np
 
 from toolbox.degradations.dead_leaves import dead_leaves
 from toolbox.degradations.filtering import gaussian_blur, resize_bicubic
-from toolbox.degradations.folder_synthesis import item_rng
+from toolbox.degradations.folder_synthesis import item_rng, write_rgb
 from toolbox.degradations.rain import add_real_rain
 from toolbox.progress import progress_bar
 
@@ -128,10 +127,6 @@ def _jobs(num_train: int, num_test: int) -> Iterator[Tuple[str, str]]:
         yield 'test', f'{PHOTOS[i % len(PHOTOS)]}_{i:04d}'
 
 
-def _write(path: str, rgb: np.ndarray) -> None:
-    if not cv2.imwrite(path, np.ascontiguousarray(rgb[..., ::-1])):
-        raise OSError(f'Could not write {path}')
-
 
 def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
                        num_train: int = 600, num_test: int = 60,
@@ -160,7 +155,7 @@ def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
         else:
             outputs = {'input': add_real_rain(clean, rng), 'target': clean}
         for key, image in outputs.items():
-            _write(osp.join(root, folders[key], f'{name}.png'), image)
+            write_rgb(osp.join(root, folders[key], f'{name}.png'), image)
             label = f'unpaired/rain/{folders[key]}'
             counts[label] = counts.get(label, 0) + 1
     return counts

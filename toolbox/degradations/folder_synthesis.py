@@ -31,7 +31,9 @@ def item_rng(seed: int, key: str) -> np.random.Generator:
                                                        'little')])
 
 
-def _write(path: str, rgb: np.ndarray) -> None:
+def write_rgb(path: str, rgb: np.ndarray) -> None:
+    """Write a uint8 RGB image (its folder made if needed); an
+    :class:`OSError` naming ``path`` if OpenCV cannot."""
     os.makedirs(osp.dirname(path), exist_ok=True)
     if not cv2.imwrite(path, np.ascontiguousarray(rgb[..., ::-1])):
         raise OSError(f'Could not write {path}')
@@ -107,8 +109,8 @@ def synthesize_folder(clean_dir: str, out_dir: str, kind: str,
             pairs = ((name, SYNTHESIZERS[kind](crop, item_rng(seed, name)),
                       crop) for name, crop in crops)
         for name, degraded, target in pairs:
-            _write(osp.join(out_dir, 'input', name + '.png'), degraded)
-            _write(osp.join(out_dir, 'target', name + '.png'), target)
+            write_rgb(osp.join(out_dir, 'input', name + '.png'), degraded)
+            write_rgb(osp.join(out_dir, 'target', name + '.png'), target)
             written += 1
     return dict(pairs=written)
 
@@ -183,7 +185,7 @@ def synthesize_side_by_side(pairs_dir: str, out_dir: str, kind: str = 'none',
                 bins=bins[blur_bins.replace('-', '_')])
         elif kind != 'none':
             degraded = SYNTHESIZERS[kind](degraded, item_rng(seed, key))
-        _write(osp.join(out_dir, 'input', key + '.png'), degraded)
-        _write(osp.join(out_dir, 'target', key + '.png'), clean)
+        write_rgb(osp.join(out_dir, 'input', key + '.png'), degraded)
+        write_rgb(osp.join(out_dir, 'target', key + '.png'), clean)
         written += 1
     return dict(pairs=written)

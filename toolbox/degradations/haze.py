@@ -58,3 +58,25 @@ def add_haze(image: np.ndarray,
     t = np.exp(-b * depth)[..., None]
     hazy = image.astype(np.float64) / 255.0 * t + a * (1.0 - t)
     return np.clip(np.round(hazy * 255.0), 0, 255).astype(np.uint8)
+
+
+def add_real_haze(image: np.ndarray,
+                  rng: np.random.Generator,
+                  beta: Tuple[float, float] = (1.0, 2.2),
+                  airlight: Tuple[float, float] = (0.65, 0.95),
+                  tint: float = 0.06,
+                  noise: Tuple[float, float] = (1.0, 3.0)) -> np.ndarray:
+    """Haze as photographs show it, beyond :func:`add_haze`'s model: a
+    denser veil, an atmospheric light with a colour cast (each channel
+    scaled by up to ``±tint``: bluish or yellowish haze) and sensor noise
+    (σ in ``noise`` grey levels), which the low contrast of a hazy photo
+    makes visible. Depth from :func:`depth_proxy`.
+    """
+    h, w = image.shape[:2]
+    depth = depth_proxy(h, w, rng, image)
+    b = rng.uniform(*beta)
+    a = rng.uniform(*airlight) * (1.0 + rng.uniform(-tint, tint, 3))
+    t = np.exp(-b * depth)[..., None]
+    hazy = image.astype(np.float64) / 255.0 * t + np.clip(a, 0, 1) * (1 - t)
+    hazy = hazy * 255.0 + rng.normal(0, rng.uniform(*noise), hazy.shape)
+    return np.clip(np.round(hazy), 0, 255).astype(np.uint8)

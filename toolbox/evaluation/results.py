@@ -3,10 +3,14 @@
 A results file is
 ``{"name": ..., "config": ..., "checkpoint": ..., "metrics": {"<test set>/<METRIC>": value}}``
 (a key without ``/`` belongs to a single, unnamed test set).
+Several files with the same ``name`` are runs of one row (seeds):
+:func:`merge_runs` makes them one row with each metric's mean and spread.
 :mod:`toolbox.evaluation.tables` lays them out: one run on the console,
 several runs as a paper table (``tools/make_table.py``).
 """
 import json
+import math
+from collections import OrderedDict
 from typing import Dict, List, Sequence
 
 from toolbox.fileio import atomic_write_text
@@ -60,5 +64,38 @@ def load_results(paths: Sequence[str]) -> List[dict]:
     return records
 
 
+def merge_runs(records: Sequence[dict]) -> List[dict]:
+    """One record per ``name``, in first-seen order: a name given once
+    stays as it is; runs of one name (e.g. three seeds) become one record
+    whose ``metrics`` are the means over the runs that have the metric,
+    with ``spread`` the sample standard deviation of each and ``runs`` the
+    number of records merged. A spread over one value is 0.
+    """
+    groups: Dict[str, List[dict]] = OrderedDict()
+    for record in records:
+        groups.setdefault(record['name'], []).append(record)
+    merged = []
+    for name, group in groups.items():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        values: Dict[str, List[float]] = OrderedDict()
+        for record in group:
+            for key, value in record['metrics'].items():
+                values.setdefault(key, []).append(float(value))
+        means, spreads = OrderedDict(), OrderedDict()
+        for key, column in values.items():
+            mean = sum(column) / len(column)
+            means[key] = mean
+            spreads[key] = math.sqrt(
+                sum((v - mean)**2 for v in column) /
+                (len(column) - 1)) if len(column) > 1 else 0.0
+        merged.append(dict(
+            name=name, config=[r.get('config') for r in group],
+            checkpoint=[r.get('checkpoint') for r in group],
+            metrics=means, spread=spreads, runs=len(group)))
+    return merged
+
+
 __all__ = ['split_metric_key', 'plain_number', 'results_record',
-           'write_results', 'load_results']
+           'write_results', 'load_results', 'merge_runs']

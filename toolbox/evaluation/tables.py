@@ -7,6 +7,9 @@ rows = test sets and columns = metrics (what ``tools/test.py`` prints);
 out with rows = runs (methods, ablations) named by each file's ``name`` and
 columns = test set × metric, each headed with the metric's direction (↑
 higher is better, ↓ lower is better), as ``tools/make_table.py`` writes.
+A row merged from several runs (:func:`~toolbox.evaluation.results.
+merge_runs`) shows each value as ``mean ± standard deviation`` and its
+number of runs after its name.
 """
 import csv
 import io
@@ -129,12 +132,19 @@ def table_columns(records: Sequence[dict],
     return columns
 
 
-def _paper_cell(value) -> str:
+def _number(value: float, digits: int) -> str:
+    if math.isinf(value):
+        return 'inf'
+    return f'{value:.{digits}f}'
+
+
+def _paper_cell(value, spread=None) -> str:
     if value is None:
         return '–'
-    if isinstance(value, float) and math.isinf(value):
-        return 'inf'
-    return f'{value:.4f}' if abs(value) < 10 else f'{value:.2f}'
+    digits = 4 if abs(value) < 10 else 2
+    if spread is None:
+        return _number(value, digits)
+    return f'{_number(value, digits)} ± {_number(spread, digits)}'
 
 
 def render_table(records: Sequence[dict], fmt: str = 'md',
@@ -142,7 +152,8 @@ def render_table(records: Sequence[dict], fmt: str = 'md',
     """Render runs as a table in ``fmt`` (``'md'``, ``'csv'``, ``'latex'``).
 
     ``records`` are results files' contents
-    (:func:`toolbox.evaluation.results.load_results`). ``metrics`` keeps
+    (:func:`toolbox.evaluation.results.load_results`), rows merged from
+    several runs included (``spread``, ``runs``). ``metrics`` keeps
     only those metric names (case-insensitive); a run without a column's
     value shows ``–``.
     """
@@ -156,9 +167,13 @@ def render_table(records: Sequence[dict], fmt: str = 'md',
     rows = []
     for record in records:
         values: Dict = record['metrics']
-        rows.append([record['name']] + [
-            _paper_cell(values.get(f'{s}/{m}' if s else m))
-            for s, m in columns
+        spread: Dict = record.get('spread') or {}
+        name = record['name']
+        if record.get('runs', 1) > 1:
+            name = f"{name} ({record['runs']} runs)"
+        rows.append([name] + [
+            _paper_cell(values.get(key), spread.get(key))
+            for key in (f'{s}/{m}' if s else m for s, m in columns)
         ])
     return format_table(header, rows, fmt)
 
