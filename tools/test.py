@@ -6,10 +6,11 @@ the results file that ``tools/make_table.py`` lays out as paper tables.
 import argparse
 import os.path as osp
 
-from toolbox.engine.errors import run_tool
+from toolbox.engine.errors import UserError, run_tool
 from toolbox.engine.runner_setup import add_common_arguments, load_config
 from toolbox.engine.train_test import evaluate_checkpoint
-from toolbox.evaluation.results import results_record, write_results
+from toolbox.evaluation.results import (name_single_set, results_record,
+                                        write_results)
 from toolbox.evaluation.tables import print_metrics_table
 
 
@@ -20,6 +21,10 @@ def parse_args():
     parser.add_argument('--out', help='write the metrics to this JSON file')
     parser.add_argument(
         '--name', help='row name of this run in tables (default: config name)')
+    parser.add_argument(
+        '--set-name', help='name of the test set in the metric keys, for '
+        'a config with one test set (its keys are PSNR, SSIM... otherwise; '
+        'several sets are named by their datasets already)')
     parser.add_argument(
         '--non-strict', action='store_true',
         help='load the tensors of the checkpoint that fit and keep the '
@@ -36,6 +41,11 @@ def main():
                                   strict=not args.non_strict)
     if metrics is None:  # not rank 0
         return
+    if args.set_name:
+        try:
+            metrics = name_single_set(metrics, args.set_name)
+        except ValueError as error:
+            raise UserError(f'--set-name {args.set_name}: {error}') from None
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     print_metrics_table(metrics, title=name)
     if args.out:

@@ -490,13 +490,14 @@ class DemoRun:
     def _prefixed(self, cfg, metrics: Dict[str, float]) -> Dict[str, float]:
         # One test set: the loop leaves its name out of the keys; the
         # chain's table needs it (several configs, several sets).
-        from toolbox.evaluation.results import plain_number
+        from toolbox.evaluation.results import name_single_set, plain_number
+        metrics = {k: plain_number(v) for k, v in metrics.items()}
         loaders = cfg.test_dataloader
         if isinstance(loaders, (list, tuple)) and len(loaders) > 1:
-            return {k: plain_number(v) for k, v in metrics.items()}
+            return metrics
         loader = loaders[0] if isinstance(loaders, (list, tuple)) else loaders
-        name = loader['dataset'].get('name') or 'set0'
-        return {f'{name}/{k}': plain_number(v) for k, v in metrics.items()}
+        return name_single_set(metrics, loader['dataset'].get('name') or
+                               'set0')
 
     def input_record(self) -> dict:
         """The degraded inputs' row over every test set of the chain."""

@@ -29,6 +29,20 @@ def plain_number(value):
     return value
 
 
+def name_single_set(metrics: Dict[str, float],
+                    set_name: str) -> Dict[str, float]:
+    """The metrics of a run on one test set with its keys prefixed
+    ``'<set_name>/'`` (MMEngine leaves one set's name out of the keys; a
+    table with several configs needs it). Keys that already name a set
+    are a ``ValueError``: the run had several sets, named already."""
+    named = [k for k in metrics if '/' in k]
+    if named:
+        raise ValueError(
+            f'the test sets are named already ({", ".join(named[:3])}): a '
+            'set name applies to a config with one test set')
+    return {f'{set_name}/{k}': v for k, v in metrics.items()}
+
+
 def results_record(name: str, config: str, checkpoint: str,
                    metrics: Dict[str, float]) -> dict:
     """The dictionary written to a results file."""
@@ -97,5 +111,6 @@ def merge_runs(records: Sequence[dict]) -> List[dict]:
     return merged
 
 
-__all__ = ['split_metric_key', 'plain_number', 'results_record',
+__all__ = ['split_metric_key', 'plain_number', 'name_single_set',
+           'results_record',
            'write_results', 'load_results', 'merge_runs']

@@ -1,0 +1,32 @@
+"""tools/test.py --name/--set-name: a one-set config's keys name the set,
+so its row sits under the same columns as a config with several sets."""
+import json
+
+from tests.tools.test_reliability import (TINY, paired_root,  # noqa: F401
+                                          run_inprocess, save_model_of,
+                                          tiny_options)
+
+
+def test_set_name_prefixes_the_keys_of_a_single_set(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):  # noqa: F811
+    ckpt = tmp_path / 'tiny.pth'
+    save_model_of(TINY, ckpt)
+    out = tmp_path / 'r.json'
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        TINY, ckpt, '--name', 'teacher', '--set-name', 'rain1400', '--out',
+        out, '--cfg-options'] + tiny_options(paired_root), capsys,
+        monkeypatch)
+    assert code == 0, log[-3000:]
+    record = json.loads(out.read_text())
+    assert record['name'] == 'teacher'
+    assert set(record['metrics']) == {'rain1400/PSNR', 'rain1400/SSIM'}
+
+
+def test_set_name_is_refused_for_named_sets():
+    """Several sets carry their datasets' names already: a set name for
+    them is refused (tools/test.py turns it into a one-line error)."""
+    import pytest
+
+    from toolbox.evaluation.results import name_single_set
+    with pytest.raises(ValueError, match='named already .*rain/PSNR'):
+        name_single_set({'rain/PSNR': 30.0, 'haze/PSNR': 20.0}, 'x')
