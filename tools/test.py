@@ -22,7 +22,7 @@ def parse_args():
     parser.add_argument(
         '--name', help='row name of this run in tables (default: config name)')
     parser.add_argument(
-        '--set-name', help='name of the test set in the metric keys, for '
+        '--test-set', help='name of the test set in the metric keys, for '
         'a config with one test set (its keys are PSNR, SSIM... otherwise; '
         'several sets are named by their datasets already)')
     parser.add_argument(
@@ -41,11 +41,11 @@ def main():
                                   strict=not args.non_strict)
     if metrics is None:  # not rank 0
         return
-    if args.set_name:
+    if args.test_set:
         try:
-            metrics = name_single_set(metrics, args.set_name)
+            metrics = name_single_set(metrics, args.test_set)
         except ValueError as error:
-            raise UserError(f'--set-name {args.set_name}: {error}') from None
+            raise UserError(f'--test-set {args.test_set}: {error}') from None
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     print_metrics_table(metrics, title=name)
     if args.out:

@@ -1,4 +1,4 @@
-"""tools/test.py --name/--set-name: a one-set config's keys name the set,
+"""tools/test.py --name/--test-set (as tools/iqa.py's): a one-set config's keys name the set,
 so its row sits under the same columns as a config with several sets."""
 import json
 
@@ -13,7 +13,7 @@ def test_set_name_prefixes_the_keys_of_a_single_set(
     save_model_of(TINY, ckpt)
     out = tmp_path / 'r.json'
     code, log = run_inprocess(repo_root, 'tools/test.py', [
-        TINY, ckpt, '--name', 'teacher', '--set-name', 'rain1400', '--out',
+        TINY, ckpt, '--name', 'teacher', '--test-set', 'rain1400', '--out',
         out, '--cfg-options'] + tiny_options(paired_root), capsys,
         monkeypatch)
     assert code == 0, log[-3000:]
