@@ -1,5 +1,6 @@
-"""tools/test.py --name/--test-set (as tools/iqa.py's): a one-set config's keys name the set,
-so its row sits under the same columns as a config with several sets."""
+"""tools/test.py --name/--test-set (the option of tools/iqa.py): a one-set
+config's keys name the set, so its row sits under the same columns as a
+config with several sets."""
 import json
 
 from tests.tools.test_reliability import (TINY, paired_root,  # noqa: F401
