@@ -2,6 +2,9 @@
 
 Prints one row per test set and one column per metric, and optionally writes
 the results file that ``tools/make_table.py`` lays out as paper tables.
+``python tools/test.py CONFIG --inputs [--out r.json]`` scores the degraded
+inputs of the config's test sets instead, through the same pipelines and
+metrics (a table's "degraded input" row, default name ``degraded input``).
 """
 import argparse
 import os.path as osp
@@ -17,7 +20,11 @@ from toolbox.evaluation.tables import print_metrics_table
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='checkpoint file (not with --inputs)')
+    parser.add_argument(
+        '--inputs', action='store_true',
+        help='score the degraded inputs of the test sets, no model')
     parser.add_argument('--out', help='write the metrics to this JSON file')
     parser.add_argument(
         '--name', help='row name of this run in tables (default: config name)')
@@ -34,11 +41,31 @@ def parse_args():
     return parser.parse_args()
 
 
+def input_metrics(cfg) -> dict:
+    """The degraded inputs' metrics, keyed as the test loop keys a
+    model's (one set: no set name in the keys)."""
+    from toolbox.engine.input_scores import score_inputs
+    from toolbox.evaluation.results import plain_number
+    scores = score_inputs(cfg)
+    if len(scores) == 1:
+        return {metric: plain_number(value)
+                for metric, value in next(iter(scores.values())).items()}
+    return {f'{test_set}/{metric}': plain_number(value)
+            for test_set, values in scores.items()
+            for metric, value in values.items()}
+
+
 def main():
     args = parse_args()
+    if args.inputs == bool(args.checkpoint):
+        raise UserError('give a checkpoint, or --inputs to score the '
+                        'degraded inputs (not both)')
     cfg = load_config(args.config, args)
-    metrics = evaluate_checkpoint(cfg, args.checkpoint, 'tools/test.py',
-                                  strict=not args.non_strict)
+    if args.inputs:
+        metrics = input_metrics(cfg)
+    else:
+        metrics = evaluate_checkpoint(cfg, args.checkpoint, 'tools/test.py',
+                                      strict=not args.non_strict)
     if metrics is None:  # not rank 0
         return
     if args.test_set:
@@ -46,7 +73,8 @@ def main():
             metrics = name_single_set(metrics, args.test_set)
         except ValueError as error:
             raise UserError(f'--test-set {args.test_set}: {error}') from None
-    name = args.name or osp.splitext(osp.basename(args.config))[0]
+    name = args.name or ('degraded input' if args.inputs else
+                         osp.splitext(osp.basename(args.config))[0])
     print_metrics_table(metrics, title=name)
     if args.out:
         write_results(

@@ -27,11 +27,14 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 # MPRNet's deraining evaluation (Deraining/evaluate_PSNR_SSIM.m): PSNR and
 # SSIM on the Y channel of MATLAB's rgb2ycbcr, rounded to uint8.
+# Validation follows MPRNet's deraining convention (Y channel of the
+# rounded YCbCr). The test is Table IV's: the teacher's Rain1400 column
+# is the students' (kt_mprnet.py: RGB), so one column holds one metric.
 val_evaluator = [
     dict(type='PSNR', convert_to='y', round_y=True),
     dict(type='SSIM', convert_to='y', round_y=True),
 ]
-test_evaluator = val_evaluator
+test_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
 
 default_hooks = dict(
     logger=dict(interval=50),

@@ -31,3 +31,26 @@ def test_set_name_is_refused_for_named_sets():
     from toolbox.evaluation.results import name_single_set
     with pytest.raises(ValueError, match='named already .*rain/PSNR'):
         name_single_set({'rain/PSNR': 30.0, 'haze/PSNR': 20.0}, 'x')
+
+
+def test_inputs_row_scores_the_degraded_inputs(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):  # noqa: F811
+    """--inputs: the input row through the config's own test sets and
+    metrics, without a model; the same PSNR tools/iqa.py computes."""
+    import numpy as np
+
+    from toolbox.evaluation.folder_scoring import mean_scores, score_folder
+    out = tmp_path / 'inputs.json'
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        TINY, '--inputs', '--test-set', 'rain', '--out', out,
+        '--cfg-options'] + tiny_options(paired_root), capsys, monkeypatch)
+    assert code == 0, log[-3000:]
+    record = json.loads(out.read_text())
+    assert record['name'] == 'degraded input'
+    scores = mean_scores(score_folder(
+        str(paired_root / 'test' / 'input'), ['psnr'],
+        ref_folder=str(paired_root / 'test' / 'target'), progress=False))
+    assert np.isclose(record['metrics']['rain/PSNR'], scores['psnr'])
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        TINY, 'x.pth', '--inputs'], capsys, monkeypatch)
+    assert code == 2 and 'not both' in log
