@@ -19,8 +19,9 @@ from tests.helpers import write_paired_folder
 from toolbox.engine.input_check import missing_inputs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', 'fdrnet', '*.py'))
-                 if osp.basename(p) != 'tables.py')
+CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', 'fdrnet',
+                                              '*.py'))
+                 if osp.basename(p) != 'tables.py')  # the tables' spec
 
 
 def fake_tree(root):
