@@ -91,3 +91,35 @@ def test_eicl_uses_restored_clear_as_positives_and_inputs_as_negatives():
         neg = sum(math.exp(cos(r[i], n)) for n in d)
         total += -math.log(pos / (pos + neg))
     assert abs(float(value) - 2.0 * total / 2) < 1e-5
+
+
+def test_ratio_form_against_a_hand_computation_and_free_of_tau():
+    """form='ratio' (the other reading of Eq. 2): mean cosine distance to
+    the positives over mean distance to the allowed negatives; τ does not
+    enter, so τ = 1e-6 keeps it the size of the distances."""
+    torch.manual_seed(2)
+    anchor = torch.randn(2, 5, dtype=torch.float64)
+    positives = torch.randn(3, 5, dtype=torch.float64)
+    negatives = torch.randn(4, 5, dtype=torch.float64)
+    neg_mask = torch.tensor([[1, 1, 0, 1], [0, 1, 1, 1]], dtype=torch.bool)
+    loss, valid = extended_info_nce(anchor, positives, negatives, 1e-6,
+                                    negative_mask=neg_mask, form='ratio')
+    assert valid.all()
+    for i in range(2):
+        pos = sum(1 - cos(anchor[i], p) for p in positives) / 3
+        neg = sum(1 - cos(anchor[i], n) for j, n in enumerate(negatives)
+                  if neg_mask[i, j]) / 3
+        assert abs(float(loss[i]) - pos / (neg + 1e-7)) < 1e-6
+    same, _ = extended_info_nce(anchor, positives, negatives, 1.0,
+                                negative_mask=neg_mask, form='ratio')
+    assert torch.equal(loss, same)
+    # Through the module; InfoNCE at τ = 1e-6 is orders of magnitude larger
+    # on the same inputs.
+    x, p, n = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4), \
+        torch.randn(3, 3, 4, 4)
+    ratio = ContrastiveLoss(temperature=1e-6, form='ratio').contrast(x, p, n)
+    nce = ContrastiveLoss(temperature=1e-6).contrast(x, p, n)
+    assert 0 < float(ratio) < 3 and float(nce) > 1e3
+    import pytest
+    with pytest.raises(ValueError, match="form must be one of"):
+        ContrastiveLoss(form='ratios')

@@ -4,7 +4,14 @@ EX-MGCL (domain adaptation).
 Zhang et al., "Uni-Removal: A Semi-Supervised Framework for Simultaneously
 Addressing Multiple Degradations in Real-World Images", 2023:
 
-* Eq. (2), the common contrastive loss (InfoNCE)::
+The bodies of Eqs. (2), (7) and (9) are missing from the paper's text
+(only their numbers and the surrounding sentences survive): the formulas
+below are **reconstructions**, from the sentences ("the common contrastive
+loss", a temperature τ, positives pulled and negatives pushed) and the
+losses the paper cites. Eq. (2) has a second reading, ``form='ratio'``
+(:func:`contrast_similarities`).
+
+* Eq. (2), the common contrastive loss (InfoNCE; reconstructed)::
 
     L_CL(o, p, {n_j}) = -log( exp(s(φ(o), φ(p)) / τ)
                               / (exp(s(φ(o), φ(p)) / τ)
@@ -20,7 +27,8 @@ Addressing Multiple Degradations in Real-World Images", 2023:
 * Eq. (5), ``L_MGCL = λ_f · L_FCL + λ_i · L_ICL``: the two losses below carry
   λ_f and λ_i as their ``loss_weight`` (0.5 and 0.1), and the model adds them.
 * Eq. (9), the extended loss of the domain-adaptation stage, with a batch
-  of weakly correlated positives ``{p_k}`` in place of the one positive::
+  of weakly correlated positives ``{p_k}`` in place of the one positive
+  (reconstructed likewise)::
 
     L_EX(o, {p_k}, {n_j}) = -log( Σ_k exp(s(o, p_k) / τ)
                                   / (Σ_k exp(s(o, p_k) / τ)
@@ -88,23 +96,43 @@ def _check_mask(mask: Optional[torch.Tensor], shape, what: str):
 MASKED_LOGIT = -1e12
 
 
+#: The readings of Eq. (2) (``form=``): the InfoNCE reconstruction, and
+#: the ratio of distances of contrastive regularisation.
+FORMS = ('info_nce', 'ratio')
+#: Keeps the ratio form finite when every negative equals the anchor.
+RATIO_EPS = 1e-7
+
+
 def contrast_similarities(pos_sim: torch.Tensor,
                           neg_sim: torch.Tensor,
                           temperature: float,
                           positive_mask: Optional[torch.Tensor] = None,
-                          negative_mask: Optional[torch.Tensor] = None):
+                          negative_mask: Optional[torch.Tensor] = None,
+                          form: str = 'info_nce'):
     """Eqs. (2) and (9) from similarities; returns ``(loss N, valid N)``.
 
+    ``form='info_nce'`` (default, the reconstruction the configs use):
     ``loss_i = -log(Σ_k e^{p_ik/τ} / (Σ_k e^{p_ik/τ} + Σ_j e^{n_ij/τ}))``
     over the positives ``k`` and negatives ``j`` the masks allow, computed
     as ``softplus(LSE_j(n_ij/τ) - LSE_k(p_ik/τ))``, which stays accurate
     when the loss is tiny. Every logit is taken relative to the anchor's
     largest positive similarity *before* dividing by τ (see the module
-    docstring). ``valid`` marks anchors with at least one positive and one
-    negative; the loss of the others is 0.
+    docstring).
+
+    ``form='ratio'``: the other reading, the contrastive regularisation of
+    AECR-Net (Wu et al., CVPR 2021), a ratio of distances with cosine
+    distance ``1 − s``: ``loss_i = mean_k(1 − p_ik) / (mean_j(1 − n_ij) +
+    ε)``. It has no exponent, so τ plays no role: its size stays that of
+    the distances (≤ 2 / ε-bounded), where InfoNCE at τ = 1e-6 grows like
+    ``max_j(n_ij − p_i)/τ``.
+
+    ``valid`` marks anchors with at least one positive and one negative;
+    the loss of the others is 0.
     """
     if temperature <= 0:
         raise ValueError(f'temperature must be > 0, got {temperature}')
+    if form not in FORMS:
+        raise ValueError(f'form must be one of {FORMS}, got {form!r}')
     positive_mask = _check_mask(positive_mask, pos_sim.shape,
                                 'positive_mask')
     negative_mask = _check_mask(negative_mask, neg_sim.shape,
@@ -114,6 +142,10 @@ def contrast_similarities(pos_sim: torch.Tensor,
     if negative_mask is None:
         negative_mask = torch.ones_like(neg_sim, dtype=torch.bool)
     valid = positive_mask.any(dim=1) & negative_mask.any(dim=1)
+    if form == 'ratio':
+        loss = _masked_mean(1.0 - pos_sim, positive_mask) / (
+            _masked_mean(1.0 - neg_sim, negative_mask) + RATIO_EPS)
+        return torch.where(valid, loss, torch.zeros_like(loss)), valid
     masked_pos = pos_sim.masked_fill(~positive_mask, -2.0)  # s ≥ -1
     reference = masked_pos.max(dim=1, keepdim=True).values.detach()
     pos_logits = ((pos_sim - reference) / temperature).masked_fill(
@@ -125,11 +157,18 @@ def contrast_similarities(pos_sim: torch.Tensor,
     return torch.where(valid, loss, torch.zeros_like(loss)), valid
 
 
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of each row over the entries ``mask`` allows (0 for none)."""
+    mask = mask.to(values.dtype)
+    return (values * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
+
 def info_nce(anchor: torch.Tensor,
              positive: torch.Tensor,
              negatives: torch.Tensor,
              temperature: float,
-             negative_mask: Optional[torch.Tensor] = None):
+             negative_mask: Optional[torch.Tensor] = None,
+             form: str = 'info_nce'):
     """Eq. (2) per anchor, on vectors; returns ``(loss N, has_negative N)``.
 
     Args:
@@ -144,7 +183,8 @@ def info_nce(anchor: torch.Tensor,
     # one implementation for Eqs. (2) and (9).
     eye = torch.eye(anchor.shape[0], dtype=torch.bool, device=anchor.device)
     return extended_info_nce(anchor, positive, negatives, temperature,
-                             positive_mask=eye, negative_mask=negative_mask)
+                             positive_mask=eye, negative_mask=negative_mask,
+                             form=form)
 
 
 def extended_info_nce(anchor: torch.Tensor,
@@ -152,9 +192,11 @@ def extended_info_nce(anchor: torch.Tensor,
                       negatives: torch.Tensor,
                       temperature: float,
                       positive_mask: Optional[torch.Tensor] = None,
-                      negative_mask: Optional[torch.Tensor] = None):
+                      negative_mask: Optional[torch.Tensor] = None,
+                      form: str = 'info_nce'):
     """Eq. (9), the extended loss with a batch of weak positives, per
-    anchor; returns ``(loss N, valid N)``.
+    anchor; returns ``(loss N, valid N)`` (``form``: see
+    :func:`contrast_similarities`).
 
     Args:
         anchor: ``N×D`` vectors.
@@ -173,7 +215,7 @@ def extended_info_nce(anchor: torch.Tensor,
         pos_sim = anchor @ _normalized(positives).t()  # N×K
         neg_sim = anchor @ _normalized(negatives).t()  # N×M
         return contrast_similarities(pos_sim, neg_sim, temperature,
-                                     positive_mask, negative_mask)
+                                     positive_mask, negative_mask, form)
 
 
 def _as_list(x) -> List[torch.Tensor]:
@@ -213,6 +255,10 @@ class ContrastiveLoss(FrozenModuleHolder, nn.Module):
         detach_positive, detach_negatives: stop gradients through the
             positives / negatives (both True: the anchor alone is pulled and
             pushed; φ of detached inputs runs without autograd).
+        form: the reading of Eq. (2), whose body the paper's text lost:
+            ``'info_nce'`` (default, the common contrastive loss with τ)
+            or ``'ratio'`` (a ratio of distances, τ unused; see
+            :func:`contrast_similarities`).
     """
 
     def __init__(self,
@@ -223,8 +269,13 @@ class ContrastiveLoss(FrozenModuleHolder, nn.Module):
                  reduction: str = 'flatten',
                  grid_size: int = 4,
                  detach_positive: bool = True,
-                 detach_negatives: bool = True):
+                 detach_negatives: bool = True,
+                 form: str = 'info_nce'):
         super().__init__()
+        if form not in FORMS:
+            raise ValueError(f'{type(self).__name__}: form must be one of '
+                             f'{FORMS}, got {form!r}')
+        self.form = form
         if temperature <= 0:
             raise ValueError(
                 f'{type(self).__name__}: temperature must be > 0, got '
@@ -333,10 +384,11 @@ class ContrastiveLoss(FrozenModuleHolder, nn.Module):
                                    positives, negatives_):
             if positive_mask is None:
                 per_anchor, valid = info_nce(a, p, n, self.temperature,
-                                             negative_mask)
+                                             negative_mask, self.form)
             else:
                 per_anchor, valid = extended_info_nce(
-                    a, p, n, self.temperature, positive_mask, negative_mask)
+                    a, p, n, self.temperature, positive_mask, negative_mask,
+                    self.form)
             if valid.any():
                 total = total + weight * per_anchor[valid].mean()
             else:
@@ -532,4 +584,4 @@ class ExtendedImageContrastiveLoss(ImageContrastiveLoss):
 __all__ = ['ContrastiveLoss', 'FeatureContrastiveLoss',
            'ImageContrastiveLoss', 'ExtendedFeatureContrastiveLoss',
            'ExtendedImageContrastiveLoss', 'feature_vectors', 'info_nce',
-           'extended_info_nce', 'contrast_similarities']
+           'extended_info_nce', 'contrast_similarities', 'FORMS']
