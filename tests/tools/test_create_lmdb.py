@@ -207,3 +207,7 @@ def test_a_second_build_of_one_output_is_refused_while_the_first_runs(
     assert result.returncode == 0, result.stderr
     assert_holds_exactly(out, folder)
     assert not lock.exists()  # a build that ends removes it
+    result = run_create_lmdb(repo_root, '--input', folder, '--output', out)
+    assert result.returncode == 2  # one line, no traceback
+    assert result.stderr.startswith(f'tools/create_lmdb.py: error: {out} '
+                                    'exists; pass --overwrite to rebuild it')

@@ -53,6 +53,7 @@ __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
            'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
            'DottedKeyWarning', 'LMDBError', 'check_lmdb', 'verify_lmdb',
            'BadImagesError', 'BAD_REPORT_SUFFIX', 'StalePartialError',
+           'OutputExistsError',
            'LOCK_SUFFIX', 'PARTIAL_SUFFIX', 'SOURCE_FILE']
 
 
@@ -90,6 +91,10 @@ PARTIAL_SUFFIX = '.partial'
 LOCK_SUFFIX = '.lock'
 #: Inside ``X.lmdb.partial``: the source folder the partial is a build of.
 SOURCE_FILE = 'source.json'
+
+
+class OutputExistsError(FileExistsError):
+    """The database exists and ``overwrite`` was not given."""
 
 
 class StalePartialError(ValueError):
@@ -235,7 +240,7 @@ def _build(input_dir, output, compress_level, workers, commit_every,
     """:func:`create_lmdb`'s work, under the lock."""
     import lmdb
     if osp.exists(output) and not overwrite:
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{output} exists; pass --overwrite to rebuild it (the old '
             'database stays usable until the new one is complete)')
     images = scan_images(input_dir, IMG_EXTENSIONS)

@@ -55,13 +55,16 @@ def is_user_error(error: BaseException) -> bool:
     by a non-finite loss
     (:class:`~toolbox.engine.non_finite.NonFiniteLossError`); an output
     or work dir another run holds (:class:`~toolbox.locking.LockHeldError`)
-    or a partial LMDB of another source
-    (:class:`~toolbox.datasets.lmdb_utils.StalePartialError`).
+    a partial LMDB of another source, or an LMDB that exists without
+    ``--overwrite``
+    (:class:`~toolbox.datasets.lmdb_utils.StalePartialError`,
+    :class:`~toolbox.datasets.lmdb_utils.OutputExistsError`).
     """
     from toolbox.engine.checkpoint import (CheckpointMismatchError,
                                            NotACheckpointError,
                                            UntrustedCheckpointError)
     from toolbox.datasets.lmdb_utils import (BadImagesError, LMDBError,
+                                             OutputExistsError,
                                              StalePartialError)
     from toolbox.datasets.transforms.loading import (ImageReadError,
                                                      SizeMismatchError)
@@ -74,7 +77,7 @@ def is_user_error(error: BaseException) -> bool:
                   CheckpointMismatchError, UntrustedCheckpointError,
                   NotACheckpointError, LMDBError, BadImagesError,
                   ImageReadError, SizeMismatchError, SyntaxError,
-                  LockHeldError, StalePartialError)
+                  LockHeldError, StalePartialError, OutputExistsError)
     return isinstance(error, user_types) or _registry_miss(error)
 
 
