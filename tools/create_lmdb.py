@@ -11,8 +11,9 @@ X.lmdb.bad_files.txt next to it). Rerun the same command after an
 interruption: it resumes from the partial database, re-packing the images
 changed since; a partial database of another folder is refused (discarded
 with --overwrite). X.lmdb appears only once complete. A build holds
-X.lmdb.lock: a second build of the same output meanwhile is refused. --verify checks every key of a database against its
-meta_info.txt and lists the bad ones (exit 1 if any). meta_info.txt follows
+X.lmdb.lock: a second build of the same output meanwhile is refused.
+--verify checks every key of a database against its meta_info.txt and
+lists the bad ones (exit 1 if any). meta_info.txt follows
 BasicSR (``<key>.png (h,w,c) level``); a key with a dot is read by the
 toolbox but not by BasicSR or MMEditing (they cut at the first dot): the
 tool warns.
