@@ -8,9 +8,12 @@ Every image is fully decoded and checked (the folder loader's rule) before
 it is packed; files that do not decode are listed at the end and X.lmdb is
 not finalised, unless --skip-bad is given (then they are listed in
 X.lmdb.bad_files.txt next to it). Rerun the same command after an
-interruption: it resumes from the partial database. X.lmdb appears only
-once complete. --verify checks every key of a database against its
-meta_info.txt and lists the bad ones (exit 1 if any). meta_info.txt follows
+interruption: it resumes from the partial database, re-packing the images
+changed since; a partial database of another folder is refused (discarded
+with --overwrite). X.lmdb appears only once complete. A build holds
+X.lmdb.lock: a second build of the same output meanwhile is refused.
+--verify checks every key of a database against its meta_info.txt and
+lists the bad ones (exit 1 if any). meta_info.txt follows
 BasicSR (``<key>.png (h,w,c) level``); a key with a dot is read by the
 toolbox but not by BasicSR or MMEditing (they cut at the first dot): the
 tool warns.
@@ -39,7 +42,10 @@ def parse_args():
     parser.add_argument('--workers', type=int, default=1,
                         help='processes encoding images')
     parser.add_argument('--commit-every', type=int, default=500)
-    parser.add_argument('--overwrite', action='store_true')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='replace an existing X.lmdb (once the new one is complete), and '
+        'discard an X.lmdb.partial left by a build of another folder')
     parser.add_argument(
         '--skip-bad', action='store_true',
         help='leave images that do not decode out of the database (listed '

@@ -5,6 +5,7 @@ Tools run in this process (``runpy``) where they can, to keep the suite
 fast: a subprocess costs seconds of imports on a loaded 2-core machine.
 """
 import io
+import os
 import os.path as osp
 import runpy
 import sys
@@ -342,6 +343,63 @@ def test_resume_with_a_longer_schedule_follows_the_config(
     assert lr(resumed, 'iter_4.pth') < lr(resumed, 'iter_2.pth')
     assert lr(resumed, 'iter_4.pth') == pytest.approx(
         lr(straight, 'iter_4.pth'), rel=1e-3)
+
+
+# --- 5b. One training per work dir -------------------------------------------
+
+#: Holds a lock as a training run does, until it is killed.
+HOLD_LOCK = """
+import sys
+from toolbox.locking import exclusive_lock
+with exclusive_lock(sys.argv[1], 'held'):
+    print('held', flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_second_training_into_one_work_dir_is_refused(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    """Issue 28, defect 6: two trainings into one --work-dir at once
+    overwrote each other's checkpoints and last_checkpoint. While a run
+    holds ``<work_dir>/.lock`` a second ``tools/train.py`` stops at once
+    (exit 2), naming the work dir and the holder's pid; a lock left by a
+    killed run does not block the next one."""
+    import signal
+    import subprocess
+
+    from tests.helpers import CPU_ONLY_ENV
+    work_dir = tmp_path / 'w'
+    work_dir.mkdir()
+    lock = work_dir / '.lock'
+    env = dict(os.environ, **CPU_ONLY_ENV, OMP_NUM_THREADS='1')
+    holder = subprocess.Popen([sys.executable, '-c', HOLD_LOCK, str(lock)],
+                              cwd=repo_root, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    args = [TINY, '--work-dir', work_dir, '--cfg-options'] + tiny_options(
+        paired_root)
+    try:
+        assert holder.stdout.readline().strip() == 'held'
+        result = subprocess.run(
+            [sys.executable, 'tools/train.py'] + [str(a) for a in args],
+            cwd=repo_root, capture_output=True, text=True, timeout=300,
+            env=env)
+        assert result.returncode == 2, result.stdout + result.stderr[-3000:]
+        assert (f'tools/train.py: error: work dir {work_dir} is in use by '
+                f'another training run (pid {holder.pid} on ') in \
+            result.stderr
+        assert f'lock {lock})' in result.stderr
+        assert 'pass another --work-dir' in result.stderr
+        assert 'Traceback' not in result.stderr
+        assert os.listdir(work_dir) == ['.lock']  # nothing written
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=60)
+    assert lock.exists()  # left behind by the killed run, unlocked
+    code, log = run_inprocess(repo_root, 'tools/train.py', args, capsys,
+                              monkeypatch)
+    assert code == 0, log[-3000:]
+    assert (work_dir / 'iter_2.pth').is_file()
+    assert not lock.exists()  # released and removed at the end
 
 
 # --- 6. A misspelled override is an error ------------------------------------

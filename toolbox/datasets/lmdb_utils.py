@@ -19,7 +19,18 @@ Crash safety: :func:`create_lmdb` builds into ``X.lmdb.partial`` and renames
 it to ``X.lmdb`` only when complete, so ``X.lmdb`` is never half-written.
 Images are committed in transactions of ``commit_every``; rerunning after a
 crash reopens the partial database and skips the keys it already holds.
+
+A partial database is bound to its source: it records the source folder
+(``source.json``) and, per key, the identity of the file packed under it
+(relative name, size, ``mtime_ns``, PNG level). A rerun resumes only a
+partial of the same folder and reuses only the keys whose file is
+unchanged; a partial of another folder is refused
+(:class:`StalePartialError`), or discarded with a warning under
+``overwrite``. The whole build holds a lock on ``X.lmdb.lock``
+(:func:`toolbox.locking.exclusive_lock`): a second build of the same
+output at the same time is refused.
 """
+import json
 import os
 import os.path as osp
 import shutil
@@ -34,12 +45,16 @@ from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, LMDBError,
                                       check_lmdb, is_lmdb, lmdb_keys,
                                       read_meta_info, scan_images,
                                       strip_image_extension)
+from toolbox.fileio import atomic_write_text
+from toolbox.locking import exclusive_lock
 from toolbox.progress import progress_bar
 
 __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
            'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
            'DottedKeyWarning', 'LMDBError', 'check_lmdb', 'verify_lmdb',
-           'BadImagesError', 'BAD_REPORT_SUFFIX']
+           'BadImagesError', 'BAD_REPORT_SUFFIX', 'StalePartialError',
+           'OutputExistsError',
+           'LOCK_SUFFIX', 'PARTIAL_SUFFIX', 'SOURCE_FILE']
 
 
 class DottedKeyWarning(UserWarning):
@@ -70,6 +85,21 @@ class BadImagesError(ValueError):
 #: Where ``create_lmdb(..., skip_bad=True)`` lists the files it left out:
 #: next to the database, ``X.lmdb`` + this suffix.
 BAD_REPORT_SUFFIX = '.bad_files.txt'
+#: The database under construction: ``X.lmdb`` + this suffix.
+PARTIAL_SUFFIX = '.partial'
+#: The lock a build holds, next to the database: ``X.lmdb`` + this suffix.
+LOCK_SUFFIX = '.lock'
+#: Inside ``X.lmdb.partial``: the source folder the partial is a build of.
+SOURCE_FILE = 'source.json'
+
+
+class OutputExistsError(FileExistsError):
+    """The database exists and ``overwrite`` was not given."""
+
+
+class StalePartialError(ValueError):
+    """``X.lmdb.partial`` is an interrupted build of another folder (or of
+    one it does not record); the message names both and the way on."""
 
 
 def _encode(job):
@@ -100,6 +130,72 @@ def _existing_keys(env) -> set:
                 for k in txn.cursor().iternext(keys=True, values=False)}
 
 
+def _identity(path: str, input_dir: str, level: int) -> tuple:
+    """What a resume compares to reuse a packed key: the file's name
+    relative to the source folder, its size and ``mtime_ns``, and the PNG
+    level it was packed with.
+
+    Size and modification time, not a content hash: a hash would read every
+    byte of the source again on each resume (on a large or network-mounted
+    data set, much of the time a resume is meant to save), while an edited,
+    replaced or re-exported file gets a new mtime (and almost always a new
+    size). A file rewritten with its old size *and* its old mtime restored
+    (``cp -p``, ``rsync -t`` of other content) would pass: rsync's quick
+    check has the same blind spot, and the source folder itself is checked
+    separately (``source.json``). The file is stat'ed before it is read, so
+    a change while it is packed shows as a new identity at the next resume.
+    """
+    stat = os.stat(path)
+    rel = osp.relpath(path, input_dir).replace(os.sep, '/')
+    return (rel, stat.st_size, stat.st_mtime_ns, level)
+
+
+def _claim_partial(partial: str, source: str, overwrite: bool) -> None:
+    """Make ``partial`` a build of ``source``: keep one of ``source``
+    (resume), start one, or discard (``overwrite``) or refuse one of
+    another folder."""
+    record_path = osp.join(partial, SOURCE_FILE)
+    if osp.isdir(partial):
+        recorded = _recorded_source(record_path)
+        if recorded == source:
+            return
+        if not is_lmdb(partial):
+            # Nothing was packed yet (killed before the first commit).
+            shutil.rmtree(partial)
+        elif overwrite:
+            warnings.warn(
+                f'{partial} is an interrupted build of '
+                f'{recorded or "a folder it does not record"}, not of '
+                f'{source}: discarded (--overwrite); building {source} from '
+                'scratch', stacklevel=3)
+            shutil.rmtree(partial)
+        else:
+            if recorded:
+                of, way = recorded, (
+                    f'rerun with --input {recorded} to finish that build, or '
+                    f'pass --overwrite to discard it and build {source}')
+            else:
+                of, way = ('a folder it does not record (an older toolbox '
+                           'built it)'), (
+                    f'pass --overwrite to discard it and build {source}')
+            raise StalePartialError(
+                f'{partial} holds an interrupted build of {of}, not of '
+                f'{source}: resuming it would store that build\'s images '
+                f'under the keys of this one. To proceed, {way}.')
+    os.makedirs(partial, exist_ok=True)
+    # Recorded before the first image is packed: a partial that holds
+    # images always says what they are images of.
+    atomic_write_text(json.dumps({'source': source}) + '\n', record_path)
+
+
+def _recorded_source(record_path: str) -> Optional[str]:
+    try:
+        with open(record_path) as f:
+            return json.load(f).get('source')
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
                 workers: int = 1, commit_every: int = 500,
                 overwrite: bool = False, progress: bool = True,
@@ -116,14 +212,35 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
     the database is finalised without them and they are listed in
     ``X.lmdb.bad_files.txt`` next to it.
 
+    A rerun resumes ``X.lmdb.partial`` when it is a build of the same
+    folder, re-packing the files changed since; a partial of another
+    folder raises :class:`StalePartialError`, or is discarded with a
+    warning when ``overwrite``. The build holds ``X.lmdb.lock`` throughout.
+
     Returns the number of images in the finished database.
+
+    Raises:
+        LockHeldError: another build of ``output`` is running.
     """
-    import lmdb
     output = output.rstrip('/')
     if not output.endswith('.lmdb'):
         raise ValueError(f'LMDB output folders end with .lmdb, got {output}')
+    os.makedirs(osp.dirname(osp.abspath(output)), exist_ok=True)
+    lock = output + LOCK_SUFFIX
+    with exclusive_lock(
+            lock, f'{output} is being built by another run ({{holder}}; '
+            'lock {lock}): two builds of one database would mix their '
+            'images. Wait for it to end, or choose another --output.'):
+        return _build(input_dir, output, compress_level, workers,
+                      commit_every, overwrite, progress, map_size, skip_bad)
+
+
+def _build(input_dir, output, compress_level, workers, commit_every,
+           overwrite, progress, map_size, skip_bad) -> int:
+    """:func:`create_lmdb`'s work, under the lock."""
+    import lmdb
     if osp.exists(output) and not overwrite:
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{output} exists; pass --overwrite to rebuild it (the old '
             'database stays usable until the new one is complete)')
     images = scan_images(input_dir, IMG_EXTENSIONS)
@@ -140,18 +257,25 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
             'MMEditing 0.x cut a meta_info.txt line at its first dot '
             f'({dotted[0].split(".")[0]!r}) and will not find these images. '
             'Rename them if those toolboxes must read this database.',
-            DottedKeyWarning, stacklevel=2)
-    partial = output + '.partial'
+            DottedKeyWarning, stacklevel=3)
+    partial = output + PARTIAL_SUFFIX
+    identities = {k: _identity(p, input_dir, compress_level)
+                  for k, p in images.items()}
     if map_size is None:
-        total = sum(osp.getsize(p) for p in images.values())
+        total = sum(identity[1] for identity in identities.values())
         map_size = max(10 * total, 1 << 26)
-    os.makedirs(osp.dirname(osp.abspath(partial)), exist_ok=True)
+    _claim_partial(partial, osp.realpath(input_dir), overwrite)
     env = lmdb.open(partial, map_size=map_size)
     done = _existing_keys(env)
     meta_path = osp.join(partial, META_FILE + '.partial')
-    shapes = dict(_read_partial_meta(meta_path))
+    # Reused: the keys the database holds whose file has not changed since
+    # it was last packed (the key's last line: an earlier one may describe
+    # a value since replaced); every other image is (re-)packed.
+    packed = dict(_read_partial_meta(meta_path))
+    shapes = {key: shape for key, (shape, identity) in packed.items()
+              if key in done and identities.get(key) == identity}
     jobs = [(k, p, compress_level) for k, p in images.items()
-            if k not in done or k not in shapes]
+            if k not in shapes]
     bar = progress_bar(total=len(images), initial=len(images) - len(jobs),
                        desc=f'lmdb {osp.basename(output)}', enabled=progress)
     pool = Pool(workers) if workers > 1 else None
@@ -167,10 +291,10 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
                 continue
             batch.append(item[:3])
             if len(batch) >= commit_every:
-                _commit(env, batch, shapes, meta_path)
+                _commit(env, batch, shapes, meta_path, identities)
                 bar.update(len(batch))
                 batch = []
-        _commit(env, batch, shapes, meta_path)
+        _commit(env, batch, shapes, meta_path, identities)
         bar.update(len(batch))
     finally:
         bar.close()
@@ -189,10 +313,15 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
             f'build the database without them (listed in {report}).')
     bad_paths = {path for path, _ in bad}
     kept = [k for k, p in images.items() if p not in bad_paths]
+    # Keys packed by an earlier run whose file is gone, or no longer
+    # decodes (--skip-bad): the finished database holds the listed keys
+    # only.
+    _delete_keys(partial, map_size, done - set(kept))
     with open(osp.join(partial, META_FILE), 'w') as f:
         for key in kept:
             f.write(meta_info_line(key, shapes[key], compress_level) + '\n')
     os.remove(meta_path)
+    os.remove(osp.join(partial, SOURCE_FILE))
     if osp.exists(output):
         shutil.rmtree(output)
     os.replace(partial, output)
@@ -206,19 +335,40 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
     return len(kept)
 
 
+def _delete_keys(db_path: str, map_size: int, keys) -> None:
+    if not keys:
+        return
+    import lmdb
+    env = lmdb.open(db_path, map_size=map_size)
+    try:
+        with env.begin(write=True) as txn:
+            for key in keys:
+                txn.delete(key.encode('ascii'))
+    finally:
+        env.close()
+
+
 def _read_partial_meta(path: str) -> Iterator[Tuple[str, tuple]]:
+    """``(key, (shape, identity))`` of each committed image, in the order
+    committed (a later line of a key, re-packed, wins). A line that does
+    not parse (cut by a crash, or of an older toolbox's format without the
+    file's identity) is skipped: its image is packed again."""
     if not osp.isfile(path):
         return
     with open(path) as f:
         for line in f:
-            fields = line.split()
-            if len(fields) == 2:
-                yield fields[0], tuple(int(v) for v in fields[1].split(','))
+            try:
+                entry = json.loads(line)
+                yield entry['key'], (tuple(entry['shape']),
+                                     tuple(entry['file']))
+            except (ValueError, KeyError, TypeError):
+                continue
 
 
-def _commit(env, batch, shapes, meta_path) -> None:
-    """Write one transaction, then record its shapes (after the commit, so
-    the side file never lists a key the database lacks)."""
+def _commit(env, batch, shapes, meta_path, identities) -> None:
+    """Write one transaction, then record each image's shape and its
+    file's identity (after the commit, so the side file never lists a key
+    the database lacks)."""
     if not batch:
         return
     with env.begin(write=True) as txn:
@@ -227,7 +377,8 @@ def _commit(env, batch, shapes, meta_path) -> None:
     with open(meta_path, 'a') as f:
         for key, _, shape in batch:
             shapes[key] = shape
-            f.write(f'{key} {",".join(map(str, shape))}\n')
+            f.write(json.dumps({'key': key, 'shape': list(shape),
+                                'file': list(identities[key])}) + '\n')
         f.flush()
         os.fsync(f.fileno())
 

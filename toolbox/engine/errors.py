@@ -53,22 +53,31 @@ def is_user_error(error: BaseException) -> bool:
     do not decode (``ImageReadError``, ``BadImagesError``) or do not pair
     (``SizeMismatchError``); a run stopped
     by a non-finite loss
-    (:class:`~toolbox.engine.non_finite.NonFiniteLossError`).
+    (:class:`~toolbox.engine.non_finite.NonFiniteLossError`); an output
+    or work dir another run holds (:class:`~toolbox.locking.LockHeldError`)
+    a partial LMDB of another source, or an LMDB that exists without
+    ``--overwrite``
+    (:class:`~toolbox.datasets.lmdb_utils.StalePartialError`,
+    :class:`~toolbox.datasets.lmdb_utils.OutputExistsError`).
     """
     from toolbox.engine.checkpoint import (CheckpointMismatchError,
                                            NotACheckpointError,
                                            UntrustedCheckpointError)
-    from toolbox.datasets.lmdb_utils import BadImagesError, LMDBError
+    from toolbox.datasets.lmdb_utils import (BadImagesError, LMDBError,
+                                             OutputExistsError,
+                                             StalePartialError)
     from toolbox.datasets.transforms.loading import (ImageReadError,
                                                      SizeMismatchError)
     from toolbox.engine.non_finite import NonFiniteLossError
     from toolbox.engine.resume_schedule import ScheduleChangedError
+    from toolbox.locking import LockHeldError
     user_types = (NonFiniteLossError, ScheduleChangedError, UserError,
                   FileNotFoundError, IsADirectoryError,
                   NotADirectoryError, PermissionError,
                   CheckpointMismatchError, UntrustedCheckpointError,
                   NotACheckpointError, LMDBError, BadImagesError,
-                  ImageReadError, SizeMismatchError, SyntaxError)
+                  ImageReadError, SizeMismatchError, SyntaxError,
+                  LockHeldError, StalePartialError, OutputExistsError)
     return isinstance(error, user_types) or _registry_miss(error)
 
 

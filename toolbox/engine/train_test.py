@@ -12,6 +12,8 @@ from typing import Dict, Iterator, Optional, Sequence
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
+from toolbox.engine.work_dir_lock import work_dir_lock
+
 
 @contextlib.contextmanager
 def _run_scope() -> Iterator[None]:
@@ -51,7 +53,10 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     Every missing input (data, teacher checkpoints, ``load_from``) is
     listed on stderr and the process exits with status 2, naming ``tool``
     (:func:`~toolbox.engine.input_check.exit_if_inputs_missing`). ``hooks``
-    are registered on the Runner besides the config's own.
+    are registered on the Runner besides the config's own. The run holds
+    the work dir's lock (:func:`~toolbox.engine.work_dir_lock.
+    work_dir_lock`): a second training into the same work dir at the same
+    time raises :class:`~toolbox.locking.LockHeldError`.
     """
     from mmengine.runner import Runner
 
@@ -61,7 +66,9 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
                                              take_compile_options)
     exit_if_inputs_missing(cfg, tool, stage='train')
     compile_options = take_compile_options(cfg)
-    with _run_scope():
+    # Held from before the Runner writes anything into the work dir until
+    # its last checkpoint is saved.
+    with work_dir_lock(cfg), _run_scope():
         runner = Runner.from_cfg(cfg)
         compile_networks(runner.model, compile_options, runner.logger)
         for hook in hooks:
