@@ -32,11 +32,31 @@ def test_gan_loss_terms_are_checked(tmp_path):
 
 def test_no_checkpoint_of_non_finite_weights(tmp_path):
     state = dict(w=torch.tensor([1.0, float('nan')]), n=torch.tensor(3))
-    with pytest.raises(NonFiniteLossError, match='not written'):
+    with pytest.raises(NonFiniteLossError) as error:
         NonFiniteLossHook().before_save_checkpoint(
-            fake_runner(tmp_path), dict(state_dict=state))
+            fake_runner(tmp_path), dict(state_dict=state, meta=dict(iter=5)))
+    # The iteration the checkpoint would be named after, in one sentence.
+    assert str(error.value) == (
+        'the weights at iteration 5 are not finite (1 tensors, e.g. w): '
+        'training stopped without writing their checkpoint; no earlier '
+        'checkpoint was written. Lower the learning rate '
+        '(optim_wrapper.optimizer.lr) or clip gradients '
+        '(optim_wrapper.clip_grad).')
     NonFiniteLossHook().before_save_checkpoint(
         fake_runner(tmp_path), dict(state_dict=dict(w=torch.ones(2))))
+
+
+def test_the_advice_names_a_gan_configs_optimisers(tmp_path):
+    runner = fake_runner(tmp_path)
+    runner.cfg = dict(optim_wrapper=dict(
+        generators=dict(optimizer=dict(type='Adam')),
+        discriminators=dict(optimizer=dict(type='Adam'))))
+    with pytest.raises(NonFiniteLossError) as error:
+        NonFiniteLossHook().after_train_iter(
+            runner, 0, outputs=dict(loss_gan=torch.tensor(float('nan'))))
+    assert ('(optim_wrapper.generators.optimizer.lr, '
+            'optim_wrapper.discriminators.optimizer.lr)') in str(error.value)
+    assert 'optim_wrapper.optimizer.lr' not in str(error.value)
 
 
 def test_default_runtime_registers_the_hook():

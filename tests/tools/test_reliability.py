@@ -177,7 +177,7 @@ def test_nan_loss_stops_training_before_a_bad_checkpoint(
         ['optim_wrapper.optimizer.lr=1e6'], capsys, monkeypatch)
     assert code == 2, log[-3000:]
     assert 'non-finite loss at iteration 2: loss = nan, loss_l1 = nan' in log
-    assert 'no checkpoint was written before it' in log
+    assert 'no earlier checkpoint was written' in log
     assert 'Traceback' not in log
     assert not list(tmp_path.glob('*.pth'))
 
@@ -454,6 +454,9 @@ def test_user_errors_exit_2_with_one_message(
     bad_config.write_text('model = dict(\n')
     unknown_type = tmp_path / 'unknown.py'
     unknown_type.write_text("model = dict(type='Restorerr')\n")
+    no_model = tmp_path / 'no_model.py'
+    no_model.write_text(f"_base_ = ['{repo_root}/configs/_base_/"
+                        "default_runtime.py']\n")
     text = tmp_path / 'notes.pth'
     text.write_text('not weights\n')
     image = write_paired_folder(tmp_path / 'imgs', count=1, size=16)
@@ -465,8 +468,15 @@ def test_user_errors_exit_2_with_one_message(
          f'config {bad_config} does not parse, line 1'),
         ('tools/test.py', ['missing.py', tiny_checkpoint],
          'config file not found: missing.py'),
+        ('tools/train.py', [no_model], f'{no_model} defines no model'),
+        ('tools/train.py', [CYCLEGAN, '--work-dir', tmp_path / 'g',
+                            '--cfg-options', 'model.gan_loss.gan_type=lsgann'],
+         "gan_type must be one of ('lsgan', 'vanilla', 'hinge'), got "
+         "'lsgann'; did you mean 'lsgan'?"),
         ('tools/infer.py', [unknown_type, '--checkpoint', tiny_checkpoint] +
-         infer + [tmp_path / 'o.png'], 'Restorerr is not in the'),
+         infer + [tmp_path / 'o.png'],
+         'Restorerr is not in the toolbox::model registry. Did you mean '
+         'Restorer?'),
         ('tools/infer.py', [TINY, '--checkpoint', text] + infer +
          [tmp_path / 'o.png'], f'{text} is not a checkpoint'),
         ('tools/infer.py', [TINY, '--checkpoint', tiny_checkpoint] + infer +

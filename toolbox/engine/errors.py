@@ -31,6 +31,23 @@ class UserError(Exception):
     """
 
 
+class OptionValueError(UserError, ValueError):
+    """A config option given a value outside its choices (a ``ValueError``
+    for code that catches those, a user error for the tools)."""
+
+
+def choice_error(owner: str, option: str, value,
+                 choices) -> OptionValueError:
+    """The error for ``option=value`` of ``owner`` not in ``choices``, with
+    the closest choice ("did you mean 'lsgan'?")."""
+    import difflib
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices],
+                                      n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ''
+    return OptionValueError(f'{owner}: {option} must be one of '
+                            f'{tuple(choices)}, got {value!r}{hint}')
+
+
 def _registry_miss(error: BaseException) -> bool:
     # MMEngine's Registry.build: "X is not in the toolbox::model registry".
     return isinstance(error, KeyError) and bool(
@@ -96,12 +113,41 @@ def add_debug_argument(parser) -> None:
         f'{DEBUG_ENV}=1)')
 
 
+def registry_hint(message: str) -> str:
+    """For MMEngine's "X is not in the <scope>::<name> registry": the
+    registered names closest to X (" Did you mean A or B?"), or ''."""
+    import difflib
+    match = re.search(r'(\S+) is not in the (?:\S+::)?(.+?) registry',
+                      message)
+    if not match:
+        return ''
+    import toolbox.registry as registries
+    wanted, kind = match.group(1).strip('`\'"'), match.group(2)
+    names = set()
+    for value in vars(registries).values():
+        if getattr(value, 'name', None) == kind and hasattr(value,
+                                                            'module_dict'):
+            value.import_from_location()
+            registry = value
+            while registry is not None:  # the MMEngine parents' names too
+                names |= set(registry.module_dict)
+                registry = registry.parent
+    close = difflib.get_close_matches(wanted, sorted(names), n=3, cutoff=0.6)
+    return f' Did you mean {" or ".join(close)}?' if close else ''
+
+
 def format_user_error(error: BaseException, tool: str) -> str:
     """``<tool>: error: <message>``, with the way to see the traceback."""
     message = str(error)
     if isinstance(error, KeyError) and len(error.args) == 1 and isinstance(
             error.args[0], str):
         message = error.args[0]  # str(KeyError) adds quotes
+    if _registry_miss(error):
+        # The hint right after MMEngine's first sentence, before its advice.
+        head, dot, rest = message.partition(' registry. ')
+        hint = registry_hint(message)
+        message = (f'{head} registry.{hint} {rest}' if dot else
+                   message + hint)
     if isinstance(error, SyntaxError) and error.filename not in (None,
                                                                  '<unknown>'):
         message = f'{error.filename}, line {error.lineno}: {error.msg}'
@@ -131,6 +177,7 @@ def run_tool(main: Callable[[], Optional[int]], tool: str) -> None:
         sys.exit(status)
 
 
-__all__ = ['UserError', 'is_user_error', 'run_tool', 'add_debug_argument',
+__all__ = ['UserError', 'OptionValueError', 'choice_error',
+           'is_user_error', 'run_tool', 'add_debug_argument',
            'debug_requested', 'format_user_error', 'DEBUG_ENV',
            'USER_ERROR_STATUS']

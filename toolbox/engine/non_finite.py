@@ -156,9 +156,8 @@ class NonFiniteLossHook(Hook):
                               for name, value in bad.items())
             raise NonFiniteLossError(
                 f'non-finite loss at iteration {runner.iter + 1}: {terms}. '
-                f'Training stopped; {self._last_good(runner)}. Lower the '
-                'learning rate (optim_wrapper.optimizer.lr) or clip '
-                'gradients (optim_wrapper.clip_grad), or pass --cfg-options '
+                f'Training stopped; {self._last_good(runner)}. '
+                f'{self._advice(runner)}, or pass --cfg-options '
                 "default_hooks.non_finite.on_non_finite=skip to skip such "
                 'steps instead.')
 
@@ -166,11 +165,16 @@ class NonFiniteLossHook(Hook):
         """Refuse to write a checkpoint whose weights are not finite."""
         bad = non_finite_parameters(checkpoint.get('state_dict', {}))
         if bad:
+            # The iteration the checkpoint would be named after (MMEngine
+            # counts it in the checkpoint's meta; runner.iter lags by one
+            # during an iteration-based save).
+            iteration = (checkpoint.get('meta') or {}).get('iter',
+                                                           runner.iter)
             raise NonFiniteLossError(
-                f'the weights at iteration {runner.iter} are not finite '
-                f'({len(bad)} tensors, e.g. {", ".join(bad[:3])}); the '
-                f'checkpoint was not written. {self._last_good(runner)}. '
-                'Lower the learning rate or clip gradients.')
+                f'the weights at iteration {iteration} are not finite '
+                f'({len(bad)} tensors, e.g. {", ".join(bad[:3])}): training '
+                'stopped without writing their checkpoint; '
+                f'{self._last_good(runner)}. {self._advice(runner)}.')
 
     def after_train(self, runner) -> None:
         if self.on_non_finite == 'skip' and (self.skipped_steps or
@@ -188,7 +192,22 @@ class NonFiniteLossHook(Hook):
                 path = file.read().strip()
             if path:
                 return f'the last good checkpoint is {path}'
-        return 'no checkpoint was written before it'
+        return 'no earlier checkpoint was written'
+
+    @staticmethod
+    def _advice(runner) -> str:
+        """What to lower, with the config keys of this run's optimisers
+        (a GAN has one wrapper per network: optim_wrapper.<name>....)."""
+        wrapper = (getattr(runner, 'cfg', None) or {}).get('optim_wrapper')
+        prefixes = ['optim_wrapper']
+        if isinstance(wrapper, dict) and 'optimizer' not in wrapper:
+            named = [f'optim_wrapper.{k}' for k, v in wrapper.items()
+                     if isinstance(v, dict) and 'optimizer' in v]
+            prefixes = named or prefixes
+        rates = ', '.join(f'{p}.optimizer.lr' for p in prefixes)
+        clips = ', '.join(f'{p}.clip_grad' for p in prefixes)
+        return (f'Lower the learning rate ({rates}) or clip gradients '
+                f'({clips})')
 
 
 __all__ = ['NonFiniteLossHook', 'NonFiniteLossError', 'non_finite_terms',

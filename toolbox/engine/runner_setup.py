@@ -10,7 +10,7 @@ from toolbox.engine.checkpoint import (install_safe_checkpoint_loader,
 from toolbox.engine.cfg_options import (add_cfg_options_argument,
                                         merge_cfg_options, read_config)
 from toolbox.engine.distributed import setup_distributed
-from toolbox.engine.errors import add_debug_argument
+from toolbox.engine.errors import UserError, add_debug_argument
 
 
 def add_common_arguments(parser) -> None:
@@ -46,6 +46,10 @@ def load_config(path: str, args) -> Config:
     install_safe_checkpoint_loader()
     cfg = read_config(path)
     merge_cfg_options(cfg, args.cfg_options)
+    if not isinstance(cfg.get('model'), dict):
+        raise UserError(
+            f'{path} defines no model (a `model = dict(type=...)`, e.g. '
+            "configs/demo/tiny_restorer.py's): nothing to train or test")
     cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toolbox.engine.errors import choice_error
 from toolbox.registry import LOSSES
 
 Predictions = Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -78,12 +79,10 @@ class GANLoss(nn.Module):
                  hinge_generator: str = 'standard'):
         super().__init__()
         if gan_type not in GAN_TYPES:
-            raise ValueError(
-                f'gan_type must be one of {GAN_TYPES}, got {gan_type!r}')
+            raise choice_error('GANLoss', 'gan_type', gan_type, GAN_TYPES)
         if hinge_generator not in HINGE_GENERATOR_FORMS:
-            raise ValueError(f'hinge_generator must be one of '
-                             f'{HINGE_GENERATOR_FORMS}, got '
-                             f'{hinge_generator!r}')
+            raise choice_error('GANLoss', 'hinge_generator', hinge_generator,
+                               HINGE_GENERATOR_FORMS)
         self.gan_type = gan_type
         self.real_label, self.fake_label = real_label, fake_label
         self.loss_weight = loss_weight
