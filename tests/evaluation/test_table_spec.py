@@ -131,6 +131,12 @@ def test_input_rows_are_scored_by_the_tools():
     assert run.command == ('python tools/iqa.py data/rtts --metrics brisque '
                            '--name Hazy --test-set rtts --out '
                            'w/inputs/rtts.json')
+    # A one-set config's inputs: the set named in the keys, as its model's.
+    run = plan_run(dict(config='configs/f/demo.py', inputs=True,
+                        test_set='demo_hybrid'), 'degraded input', 'w')
+    assert run.command == ('python tools/test.py configs/f/demo.py --inputs '
+                           '--name "degraded input" --test-set demo_hybrid '
+                           '--out w/inputs/demo_demo_hybrid.json')
 
 
 def test_uniremoval_table_iv_puts_the_teachers_under_the_student_columns(

@@ -31,7 +31,9 @@ folder:
   model whose network fits, e.g. a KT student tested with a DA config);
 * ``config`` + ``inputs=True``: the degraded inputs of the config's test
   sets, scored by ``tools/test.py CONFIG --inputs`` through the config's
-  own pipelines and metrics into ``inputs/<config name>.json``;
+  own pipelines and metrics into ``inputs/<config name>.json``
+  (``..._<test_set>.json`` with ``test_set``, for a one-set config as
+  above);
 * ``folder`` (+ ``ref``, ``metrics``, ``test_set``): an input folder
   scored by ``tools/iqa.py`` into ``inputs/<test_set>.json``.
 
@@ -161,9 +163,12 @@ def plan_run(run: dict, label: str, work_dir: str) -> Run:
         return Run(out, command)
     if run.get('inputs'):
         name = osp.splitext(osp.basename(run['config']))[0]
+        name = f'{name}_{test_set}' if test_set else name
         out = osp.join(work_dir, 'inputs', f'{name}.json')
         return Run(out, f'python tools/test.py {run["config"]} --inputs '
-                   f'--name {_quote(label)} --out {out}')
+                   f'--name {_quote(label)}' +
+                   (f' --test-set {test_set}' if test_set else '') +
+                   f' --out {out}')
     checkpoint = osp.join(work_dir, run['checkpoint'])
     # Named by the config too: one checkpoint is tested by several configs
     # (the KT student on the synthetic and on the real-world test sets).
