@@ -7,6 +7,11 @@ _base_ = [
     '../_base_/datasets/gopro.py', '../_base_/schedules/fdrnet_adam_step.py'
 ]
 crop_size = 63
+# Table 3: "the SSIM is computed in the same way with SRN". SRN's release
+# (jiangsutx/SRN-Deblur) only writes the deblurred images; it has no
+# PSNR/SSIM code to follow, so the toolbox's default, Wang's ssim.m on RGB
+# (11x11 Gaussian), is kept: an assumption
+# (docs/methods/fdrnet.md#how-each-table-measures).
 train_pipeline = [
     dict(type='LoadImageFromFile', key='img'),
     dict(type='LoadImageFromFile', key='gt'),

@@ -6,6 +6,18 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/fdrnet.py',
     '../_base_/datasets/didmdn.py', '../_base_/schedules/fdrnet_adam_step.py'
 ]
+# Table 4: "the SSIM is computed in the same way with SPANET". SPANet's test
+# (stevewongv/SPANet, main.py run_test) calls skimage's
+# compare_ssim(pred, gt, multichannel=True) on float32 images in [0, 1]
+# (the prediction clipped, not rounded) without data_range, which
+# scikit-image of the time set to 2, its range of float images: L = 510 on
+# the 8-bit scale (docs/methods/fdrnet.md#how-each-table-measures).
+val_evaluator = [
+    dict(type='PSNR'),
+    dict(type='SSIM', variant='skimage', data_range=510,
+         round_to_uint8=False),
+]
+test_evaluator = val_evaluator
 default_hooks = dict(
     logger=dict(interval=100),
     checkpoint=dict(interval=9000, max_keep_ckpts=3, save_best='PSNR',

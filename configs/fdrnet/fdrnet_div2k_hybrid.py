@@ -18,6 +18,18 @@ _base_ = [
 # transposes). 9,000 iterations of 28 patches are about one epoch.
 train_dataloader = dict(batch_size=28,
                         sampler=dict(type='InfiniteSampler', shuffle=True))
+# Table 1 states "the SSIM is computed in the same way with OP-Attention":
+# its test script (sg-nm/Operation-wise-attention-network, test.py) calls
+# skimage's compare_ssim(output, target, data_range=1, multichannel=True) on
+# the network's float output clipped to [0, 1], not rounded to 8 bits: a 7x7
+# uniform window with sample covariance, the mean over R, G, B (the same
+# for each test level). PSNR as everywhere else
+# (docs/methods/fdrnet.md#how-each-table-measures).
+val_evaluator = [
+    dict(type='PSNR'),
+    dict(type='SSIM', variant='skimage', round_to_uint8=False),
+]
+test_evaluator = val_evaluator
 default_hooks = dict(
     logger=dict(interval=100),
     checkpoint=dict(interval=9000, max_keep_ckpts=3,

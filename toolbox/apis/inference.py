@@ -98,6 +98,7 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str,
                                            extract_state_dict,
                                            find_checkpoint,
                                            load_checkpoint_file,
+                                           load_refusable,
                                            load_state_dict_strictly)
     from toolbox.engine.checkpoint_formats import adapt_state_dict
     from toolbox.models.layers.norm import drop_untracked_norm_stats
@@ -125,7 +126,7 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str,
     problem = describe_mismatch(own, state)
     fitting = {k: v for k, v in state.items()
                if k in own and tuple(v.shape) == tuple(own[k].shape)}
-    network.load_state_dict(fitting, strict=False)
+    load_refusable(network, fitting, filename, strict=False)
     if problem:
         if logger is None:
             from mmengine.logging import MMLogger

@@ -569,7 +569,23 @@ def load_state_dict_strictly(network: nn.Module,
     if allow_extra_keys:
         state_dict = OrderedDict(
             (k, v) for k, v in state_dict.items() if k in own)
-    network.load_state_dict(state_dict, strict=True)
+    load_refusable(network, state_dict, source, what, strict=True)
+
+
+def load_refusable(network: nn.Module, state_dict: Mapping,
+                   source: str = 'the state dict',
+                   what: Optional[str] = None, strict: bool = True):
+    """``network.load_state_dict`` where a network's own check of the
+    values (a layer of it raising ``RuntimeError`` in
+    ``_load_from_state_dict``, e.g. FDR-Net's tied IGDNs given untied
+    ones) becomes a :class:`CheckpointMismatchError` naming ``source``."""
+    try:
+        return network.load_state_dict(state_dict, strict=strict)
+    except RuntimeError as error:
+        message = ' '.join(str(error).split())
+        raise CheckpointMismatchError(
+            (f'{what}: ' if what else '') + f'{source}: {message}'
+        ) from error
 
 
 # ---------------------------------------------------------------------------
@@ -647,5 +663,6 @@ __all__ = [
     'install_safe_checkpoint_loader', 'safe_checkpoint_loader_installed',
     'strip_prefix', 'extract_state_dict', 'find_checkpoint',
     'CheckpointMismatchError', 'describe_mismatch', 'load_weights',
-    'load_state_dict_strictly', 'freeze', 'FrozenModuleHolder'
+    'load_state_dict_strictly', 'load_refusable', 'freeze',
+    'FrozenModuleHolder'
 ]

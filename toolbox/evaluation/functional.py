@@ -128,43 +128,113 @@ def colour_shift(img: np.ndarray, ref: np.ndarray, crop_border: int = 0,
     return float(np.mean(np.abs(img.mean(axis=axes) - ref.mean(axis=axes))))
 
 
-def _ssim_channel(x: np.ndarray, y: np.ndarray) -> float:
-    """Wang et al.'s ``ssim.m`` on one channel: 11×11 Gaussian (σ=1.5),
-    K1=0.01, K2=0.03, L=255, 'valid' filtering, mean of the SSIM map."""
-    c1, c2 = (0.01 * 255)**2, (0.03 * 255)**2
-    kernel = cv2.getGaussianKernel(11, 1.5, cv2.CV_64F)
+#: ``variant`` of :func:`ssim`: Wang et al.'s ``ssim.m`` (the default) or
+#: scikit-image's ``structural_similarity`` with its defaults.
+SSIM_VARIANTS = ('matlab', 'skimage')
+#: Side of the sliding window of each variant.
+SSIM_WINDOW = {'matlab': 11, 'skimage': 7}
 
-    def filt(a):  # 'valid' part of the correlation with the window
-        out = cv2.sepFilter2D(a, cv2.CV_64F, kernel, kernel,
-                              borderType=cv2.BORDER_REFLECT)
-        return out[5:-5, 5:-5]
 
-    mu_x, mu_y = filt(x), filt(y)
-    sigma_x = filt(x * x) - mu_x**2
-    sigma_y = filt(y * y) - mu_y**2
-    sigma_xy = filt(x * y) - mu_x * mu_y
-    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)) / (
+def _ssim_map(x: np.ndarray, y: np.ndarray, mean_filter, cov_norm: float,
+              data_range: float) -> np.ndarray:
+    """The SSIM map of one channel from a window-mean filter that returns
+    the 'valid' part only (windows lying wholly inside the image)."""
+    c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
+    mu_x, mu_y = mean_filter(x), mean_filter(y)
+    sigma_x = cov_norm * (mean_filter(x * x) - mu_x**2)
+    sigma_y = cov_norm * (mean_filter(y * y) - mu_y**2)
+    sigma_xy = cov_norm * (mean_filter(x * y) - mu_x * mu_y)
+    return ((2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)) / (
         (mu_x**2 + mu_y**2 + c1) * (sigma_x + sigma_y + c2))
-    return float(ssim_map.mean())
+
+
+def _gaussian11_valid(a: np.ndarray) -> np.ndarray:
+    kernel = cv2.getGaussianKernel(11, 1.5, cv2.CV_64F)
+    out = cv2.sepFilter2D(a, cv2.CV_64F, kernel, kernel,
+                          borderType=cv2.BORDER_REFLECT)
+    return out[5:-5, 5:-5]
+
+
+def _uniform7_valid(a: np.ndarray) -> np.ndarray:
+    # The border rows are dropped, so the padding mode never matters:
+    # every value kept is the plain mean of a 7×7 block of the image.
+    out = cv2.boxFilter(a, cv2.CV_64F, (7, 7), normalize=True,
+                        borderType=cv2.BORDER_REFLECT)
+    return out[3:-3, 3:-3]
+
+
+def _ssim_channel(x: np.ndarray, y: np.ndarray, variant: str = 'matlab',
+                  data_range: float = 255.0) -> float:
+    """SSIM of one channel, the mean of the map over the valid windows.
+
+    ``'matlab'``: Wang et al.'s ``ssim.m``, 11×11 Gaussian (σ = 1.5),
+    population (co)variances. ``'skimage'``: scikit-image's
+    ``structural_similarity`` defaults, 7×7 uniform window, sample
+    (co)variances (× 49/48). Both K1 = 0.01, K2 = 0.03, ``L = data_range``.
+    """
+    if variant == 'matlab':
+        return float(_ssim_map(x, y, _gaussian11_valid, 1.0,
+                               data_range).mean())
+    n = SSIM_WINDOW['skimage']**2
+    return float(_ssim_map(x, y, _uniform7_valid, n / (n - 1),
+                           data_range).mean())
 
 
 def ssim(img: np.ndarray, ref: np.ndarray, crop_border: int = 0,
-         convert_to: Optional[str] = None, round_y: bool = False) -> float:
-    """Structural similarity as Wang et al.'s reference ``ssim.m``.
+         convert_to: Optional[str] = None, round_y: bool = False,
+         variant: str = 'matlab', data_range: float = 255.0) -> float:
+    """Structural similarity, in one of two published conventions.
 
-    No automatic downsampling (the 2009 ``ssim.m`` shrinks images larger
-    than 256 px; restoration papers and this toolbox do not); for RGB
-    (``convert_to=None``) the mean over the three channel SSIMs. Arguments
-    as in :func:`psnr`; images must be at least 11×11 after cropping.
+    ``variant='matlab'`` (default): Wang et al.'s reference ``ssim.m``:
+    11×11 Gaussian window (σ = 1.5, normalised), population variances and
+    covariance, K1 = 0.01, K2 = 0.03, L = 255, the mean of the SSIM map
+    over the 'valid' windows (those wholly inside the image). No automatic
+    downsampling (the 2009 ``ssim.m`` shrinks images larger than 256 px;
+    restoration papers and this toolbox do not).
+
+    ``variant='skimage'``: scikit-image's ``structural_similarity`` with
+    its defaults, as OP-Attention's and SPANet's test scripts call it
+    (``compare_ssim(a, b, multichannel=True)`` then, ``channel_axis=-1``
+    today): 7×7 **uniform** window (plain block means, no Gaussian
+    weights), **sample** variances and covariance (``use_sample_covariance
+    =True``: the window's sums divided by 48, not 49), K1 = 0.01,
+    K2 = 0.03, ``L = data_range``; scikit-image filters the whole image and
+    crops ``(7 − 1) // 2 = 3`` pixels from each side of the map before the
+    mean, which is the mean over the valid windows computed here.
+    scikit-image's ``data_range`` is the span of the values it is given:
+    1 for images in [0, 1], 255 for uint8, and 2 (its dtype range of
+    floats, [−1, 1]) when a float image is passed without ``data_range``;
+    here images are on the 8-bit scale, so those are ``data_range`` 255,
+    255 and 510 (SSIM does not change when the images and L are scaled
+    together).
+
+    Both: for RGB (``convert_to=None``) the mean over the three channels of
+    the per-channel SSIM (as scikit-image's multichannel mode does), the
+    channel SSIM of a single-channel image otherwise; float64 arithmetic.
+    Images must be at least 11×11 (``'matlab'``) or 7×7 (``'skimage'``)
+    after cropping.
+
+    Args:
+        img, ref, crop_border, convert_to, round_y: as :func:`psnr`.
+        variant: ``'matlab'`` or ``'skimage'``.
+        data_range: L of ``C1 = (K1·L)²``, ``C2 = (K2·L)²`` on the images'
+            8-bit scale (default 255).
     """
+    if variant not in SSIM_VARIANTS:
+        raise ValueError(f'SSIM variant must be one of {SSIM_VARIANTS}, got '
+                         f'{variant!r}')
+    if not data_range > 0:
+        raise ValueError(f'SSIM data_range must be > 0, got {data_range!r}')
     img, ref = _prepare(img, ref, crop_border, convert_to, round_y)
-    if min(img.shape[:2]) < 11:
-        raise ValueError(f'SSIM needs images of at least 11×11, got '
-                         f'{img.shape[:2]}')
+    window = SSIM_WINDOW[variant]
+    if min(img.shape[:2]) < window:
+        raise ValueError(f'SSIM ({variant}) needs images of at least '
+                         f'{window}×{window}, got {img.shape[:2]}')
     return float(
         np.mean([
             _ssim_channel(np.ascontiguousarray(img[..., c]),
-                          np.ascontiguousarray(ref[..., c]))
+                          np.ascontiguousarray(ref[..., c]), variant,
+                          float(data_range))
             for c in range(img.shape[2])
         ]))
 

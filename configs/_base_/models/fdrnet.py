@@ -18,7 +18,11 @@ model = dict(
         fd_fa_skip=True,          # FD-layer k -> FA-layer n-k+1 (Sec. 3.5)
         dual_residual=True,       # DuRN-style dual residual between phases
         global_residual=True,
-        gdn_cfg=dict(beta_min=1e-6, gamma_init=0.1)),
+        gdn_cfg=dict(beta_min=1e-6, gamma_init=0.1),
+        # Eq. (7) reuses Eq. (4)'s symbols w_ji, b_i: False gives each IGDN
+        # parameters of its own (the reading that gives Table 5's totals),
+        # True ties it to the GDN it mirrors (19,008 parameters fewer).
+        tie_igdn=False),
     # Training asks the network for its FDM outputs (one per phase); plain
     # forward (testing, inference) returns the image only.
     train_features=('fdm', ),

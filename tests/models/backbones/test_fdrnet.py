@@ -93,3 +93,111 @@ def test_gradients_reach_every_gdn():
         assert param.grad is not None, name
     raw = net.phases[1].lower.fd_layers[0].gdn.raw_weight
     assert raw.grad.abs().sum() > 0
+
+
+def test_tied_igdn_parameter_counts():
+    tied = FDRNet(tie_igdn=True)
+    # 3 FA-layers × 6 phases, C² + C = 1,056 each.
+    assert count(FDRNet()) - count(tied) == 19_008
+    assert count(tied) == 1_641_563
+    assert count(FDRNet(tie_igdn=True, num_aux_blocks=0)) == 1_191_275
+    # Nothing to tie without the FDM.
+    assert count(FDRNet(tie_igdn=True, lower_branch='resblocks')) == \
+        count(FDRNet(lower_branch='resblocks'))
+
+
+def test_tied_igdn_shares_the_mirrored_gdn_parameters():
+    net = FDRNet(**dict(TINY, num_fd_layers=3, tie_igdn=True))
+    branch = net.phases[1].lower
+    ids = {id(p) for p in net.parameters()}
+    for k, fa in enumerate(branch.fa_layers):
+        gdn = branch.fd_layers[2 - k].gdn
+        assert fa.igdn.raw_weight is gdn.raw_weight
+        assert fa.igdn.raw_bias is gdn.raw_bias
+        assert fa.igdn.inverse and not gdn.inverse
+        assert id(gdn.raw_weight) in ids
+    # Untied: every IGDN its own tensors.
+    untied = FDRNet(**dict(TINY, num_fd_layers=3)).phases[1].lower
+    assert untied.fa_layers[0].igdn.raw_weight is not \
+        untied.fd_layers[2].gdn.raw_weight
+
+
+def untied_copy_of(tied):
+    """An untied network computing what ``tied`` computes: each IGDN holds
+    a copy of the GDN values it is tied to."""
+    untied = FDRNet(**dict(TINY, num_fd_layers=3))
+    untied.load_state_dict(tied.state_dict())
+    return untied
+
+
+def test_tied_gradient_step_moves_gdn_and_igdn_together():
+    torch.manual_seed(0)
+    tied = FDRNet(**dict(TINY, num_fd_layers=3, tie_igdn=True))
+    # Off the initial values, so that every entry gets a gradient.
+    with torch.no_grad():
+        for p in tied.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    untied = untied_copy_of(tied)
+    x = torch.rand(2, 3, 8, 8)
+    target = torch.rand(2, 3, 8, 8)
+    for net in (tied, untied):
+        (net(x) - target).abs().mean().backward()
+    assert torch.allclose(tied(x), untied(x))
+    for phase_t, phase_u in zip(tied.phases, untied.phases):
+        for k in range(3):
+            gdn_t = phase_t.lower.fd_layers[2 - k].gdn
+            gdn_u = phase_u.lower.fd_layers[2 - k].gdn
+            igdn_u = phase_u.lower.fa_layers[k].igdn
+            # One tensor, used twice: its gradient is the sum of both uses.
+            for name in ('raw_weight', 'raw_bias'):
+                expected = getattr(gdn_u, name).grad + \
+                    getattr(igdn_u, name).grad
+                assert torch.allclose(getattr(gdn_t, name).grad, expected,
+                                      atol=1e-7)
+    before = {n: p.detach().clone() for n, p in tied.named_parameters()}
+    torch.optim.SGD(tied.parameters(), lr=0.5).step()
+    branch = tied.phases[0].lower
+    for k, fa in enumerate(branch.fa_layers):
+        gdn = branch.fd_layers[2 - k].gdn
+        assert torch.equal(fa.igdn.raw_weight, gdn.raw_weight)
+        assert torch.equal(fa.igdn.weight, gdn.weight)
+        assert torch.equal(fa.igdn.bias, gdn.bias)
+    name = 'phases.0.lower.fd_layers.2.gdn.raw_weight'
+    assert not torch.equal(before[name], dict(tied.named_parameters())[name])
+    # The step moved the shared tensor once (parameters() lists it once).
+    assert len(list(tied.parameters())) == len(before)
+
+
+def test_tied_checkpoints_and_untied_ones():
+    from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                           load_state_dict_strictly)
+    torch.manual_seed(0)
+    tied = FDRNet(**dict(TINY, num_fd_layers=3, tie_igdn=True)).eval()
+    x = torch.rand(1, 3, 8, 8)
+    # Tied → tied: same keys as untied, the shared values under both names.
+    state = tied.state_dict()
+    assert state.keys() == FDRNet(**dict(TINY, num_fd_layers=3)
+                                  ).state_dict().keys()
+    again = FDRNet(**dict(TINY, num_fd_layers=3, tie_igdn=True)).eval()
+    load_state_dict_strictly(again, state, 'tied.pth')
+    assert torch.equal(again(x), tied(x))
+    # Tied → untied: each IGDN starts from its GDN's values.
+    assert torch.allclose(untied_copy_of(tied).eval()(x), tied(x))
+    # Untied → tied: refused, whichever loader reads it.
+    untied = FDRNet(**dict(TINY, num_fd_layers=3))
+    # Equal values (both initialised as 0.1·I, b = 1) load losslessly ...
+    load_state_dict_strictly(
+        FDRNet(**dict(TINY, num_fd_layers=3, tie_igdn=True)),
+        untied.state_dict(), 'fresh.pth')
+    # ... values of their own (a trained untied network) do not.
+    with torch.no_grad():
+        untied.phases[1].lower.fa_layers[0].igdn.raw_weight.add_(0.01)
+    with pytest.raises(RuntimeError, match='tie_igdn=False'):
+        again.load_state_dict(untied.state_dict())
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'untied.pth: phases\.1\.lower\.fa_layers\.0\.'
+                       r'igdn\.raw_weight differs .*tie_igdn=False') as error:
+        load_state_dict_strictly(again, untied.state_dict(), 'untied.pth')
+    assert '\n' not in str(error.value)
+    # ... and the refused load changed nothing.
+    assert torch.equal(again(x), tied(x))

@@ -35,6 +35,9 @@ taken by default)::
   is the phase's residual.
 * Table 5's second row replaces the FD- and FA-layers by a plain chain of
   ResBlocks (``lower_branch='resblocks'``, ``num_lower_blocks`` of them).
+* Each IGDN has parameters of its own; ``tie_igdn=True`` makes it share
+  those of the GDN it mirrors (Eq. 7 reuses Eq. 4's symbols; see
+  :class:`FDRNet`).
 
 The defaults (32 channels, 6 phases, 3 FD-layers and 3 FA-layers per
 phase, 3 ResBlocks per process module, 3 auxiliary ResBlocks, channel
@@ -99,12 +102,20 @@ class FALayer(nn.Module):
 
 class DisentangleBranch(nn.Module):
     """FDM (FD-layers) then FAM (FA-layers in mirror order, joined to the
-    FD-layers by skip connections). Returns ``(output, FDM output)``."""
+    FD-layers by skip connections). Returns ``(output, FDM output)``.
+
+    ``tie_igdn=True``: FA-layer ``k``'s IGDN uses the very parameters
+    (the same ``nn.Parameter`` objects) of the GDN of FD-layer
+    ``n − 1 − k``, the one whose output reaches it by the skip connection
+    (see :class:`FDRNet`). The state dict then holds each shared tensor
+    under both names, with equal values; one whose IGDN values differ from
+    their GDN's (a checkpoint of the untied form) is refused.
+    """
 
     def __init__(self, channels: int, num_fd_layers: int = 3,
                  num_process_blocks: int = 3, reduction: int = 8,
                  kernel_size: int = 3, fd_fa_skip: bool = True,
-                 gdn_cfg: Optional[dict] = None):
+                 gdn_cfg: Optional[dict] = None, tie_igdn: bool = False):
         super().__init__()
         if num_fd_layers < 1:
             raise ValueError(f'FDRNet: num_fd_layers must be >= 1, got '
@@ -116,6 +127,44 @@ class DisentangleBranch(nn.Module):
             FALayer(channels, num_process_blocks, reduction, kernel_size,
                     gdn_cfg) for _ in range(num_fd_layers))
         self.fd_fa_skip = fd_fa_skip
+        self.tie_igdn = bool(tie_igdn)
+        if self.tie_igdn:
+            for fa, fd in self.tied_pairs():
+                # Assigning a Parameter registers that same object: one
+                # tensor, one gradient (the sum of both uses), one
+                # optimiser entry (parameters() lists it once).
+                fa.igdn.raw_weight = fd.gdn.raw_weight
+                fa.igdn.raw_bias = fd.gdn.raw_bias
+
+    def tied_pairs(self) -> List[Tuple[FALayer, FDLayer]]:
+        """``(FA-layer k, FD-layer n − 1 − k)`` for every ``k``: each
+        FA-layer with the FD-layer it mirrors."""
+        return [(fa, self.fd_layers[len(self.fd_layers) - 1 - k])
+                for k, fa in enumerate(self.fa_layers)]
+
+    def check_tied_state(self, state_dict, prefix: str) -> None:
+        """Refuse (``RuntimeError``) a state dict whose IGDN values differ
+        from the GDN values they are tied to: loading both into the one
+        shared tensor would keep whichever came last without a word."""
+        if not self.tie_igdn:
+            return
+        last = len(self.fd_layers) - 1
+        for k in range(len(self.fa_layers)):
+            for name in ('raw_weight', 'raw_bias'):
+                igdn = f'{prefix}fa_layers.{k}.igdn.{name}'
+                gdn = f'{prefix}fd_layers.{last - k}.gdn.{name}'
+                if igdn in state_dict and gdn in state_dict and \
+                        not torch.equal(state_dict[igdn], state_dict[gdn]):
+                    raise RuntimeError(
+                        f'{igdn} differs from {gdn}: the state dict is of '
+                        'an FDR-Net whose IGDNs have parameters of their '
+                        'own (tie_igdn=False), this one ties each IGDN to '
+                        'its GDN (tie_igdn=True); load it with '
+                        'model.generator.tie_igdn=False')
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        self.check_tied_state(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]:
         skips = []
@@ -201,6 +250,23 @@ class FDRNet(nn.Module):
         global_residual: add the input image to the output.
         gdn_cfg: extra arguments of every GDN/IGDN (``beta_min``,
             ``gamma_init``).
+        tie_igdn: whether each IGDN shares the parameters ``w``, ``b`` of
+            the GDN it mirrors (FA-layer ``k`` and FD-layer ``n − 1 − k``,
+            joined by the skip connection). Eq. (7) writes the inverse with
+            "the same symbols" ``w_ji``, ``b_i`` as Eq. (4) and calls it the
+            "inversion formula from Eq. 4", which can mean either the same
+            learned values or a transform of the same form. Default
+            ``False`` (own parameters), judged from the paper's counts: as
+            in learned image compression, where an IGDN has its own
+            parameters, the paper's wording names the form; and untied, the
+            defaults give both Table 5 totals (1.66M, 1.21M), tied they
+            give 1,641,563 and 1,191,275 (1.64M, 1.19M), and no setting of
+            phases, process module, auxiliary branch and attention
+            reduction gives both tied (docs/methods/fdrnet.md).
+            ``True`` removes ``C² + C`` parameters per FA-layer (19,008 for
+            the defaults); a checkpoint of the untied form is refused
+            (:class:`DisentangleBranch`), one of the tied form loads into
+            an untied model (each IGDN then starts from its GDN's values).
     """
 
     def __init__(self,
@@ -218,7 +284,8 @@ class FDRNet(nn.Module):
                  fd_fa_skip: bool = True,
                  dual_residual: bool = True,
                  global_residual: bool = True,
-                 gdn_cfg: Optional[dict] = None):
+                 gdn_cfg: Optional[dict] = None,
+                 tie_igdn: bool = False):
         super().__init__()
         if lower_branch not in LOWER_BRANCHES:
             raise ValueError(f'FDRNet: lower_branch must be one of '
@@ -242,13 +309,23 @@ class FDRNet(nn.Module):
             if lower_branch == 'fdm':
                 return DisentangleBranch(channels, num_fd_layers,
                                          num_process_blocks, reduction,
-                                         kernel_size, fd_fa_skip, gdn_cfg)
+                                         kernel_size, fd_fa_skip, gdn_cfg,
+                                         tie_igdn)
             return ResBlockBranch(channels, num_lower_blocks, kernel_size)
 
         self.phases = nn.ModuleList(
             FDRPhase(channels, lower(), num_aux_blocks, reduction,
                      kernel_size, dual_residual) for _ in range(num_phases))
         self.tail = same_conv(channels, out_channels, kernel_size, bias=True)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Check every phase before any tensor is copied, so that a refused
+        # state dict leaves the network as it was.
+        for index, phase in enumerate(self.phases):
+            if isinstance(phase.lower, DisentangleBranch):
+                phase.lower.check_tied_state(
+                    state_dict, f'{prefix}phases.{index}.lower.')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x: torch.Tensor, return_features: bool = False):
         """Restore ``x`` (``N×C×H×W``, any size); with ``return_features``
