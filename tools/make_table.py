@@ -21,7 +21,8 @@ adds the paper's values and our difference under each row
 import argparse
 
 from toolbox.engine.errors import UserError, add_debug_argument, run_tool
-from toolbox.evaluation.results import load_results, merge_runs
+from toolbox.evaluation.results import (MixedConventions, check_conventions,
+                                        load_results, merge_runs)
 from toolbox.evaluation.tables import FORMATS, render_table
 from toolbox.fileio import atomic_write_bytes
 
@@ -48,9 +49,9 @@ def parse_args():
 
 
 def spec_table(args) -> str:
-    from toolbox.evaluation.table_spec import (MixedConventions, SpecError,
-                                               fill_rows, get_table,
-                                               load_spec, missing_commands,
+    from toolbox.evaluation.table_spec import (SpecError, fill_rows,
+                                               get_table, load_spec,
+                                               missing_commands,
                                                render_spec_table)
     if args.results or args.metrics:
         raise UserError('--spec lays out the spec\'s own runs: give no '
@@ -86,8 +87,12 @@ def main():
     elif not args.results:
         raise UserError('give results files, or --spec and --table')
     else:
-        records = merge_runs(load_results(args.results))
-        table = render_table(records, args.format, args.metrics)
+        records = load_results(args.results)
+        try:
+            check_conventions(records, args.results)
+        except MixedConventions as error:
+            raise UserError(str(error)) from None
+        table = render_table(merge_runs(records), args.format, args.metrics)
     print(table, end='')
     if args.out:
         atomic_write_bytes(table.encode(), args.out)

@@ -68,17 +68,21 @@ def main():
                                       strict=not args.non_strict)
     if metrics is None:  # not rank 0
         return
+    from toolbox.engine.input_scores import metric_conventions
+    conventions = metric_conventions(cfg)
     if args.test_set:
         try:
             metrics = name_single_set(metrics, args.test_set)
         except ValueError as error:
             raise UserError(f'--test-set {args.test_set}: {error}') from None
+        conventions = name_single_set(conventions, args.test_set)
     name = args.name or ('degraded input' if args.inputs else
                          osp.splitext(osp.basename(args.config))[0])
     print_metrics_table(metrics, title=name)
     if args.out:
         write_results(
-            results_record(name, args.config, args.checkpoint, metrics),
+            results_record(name, args.config, args.checkpoint, metrics,
+                           conventions),
             args.out)
         print(f'results written to {args.out}')
 

@@ -54,3 +54,28 @@ def test_inputs_row_scores_the_degraded_inputs(
     code, log = run_inprocess(repo_root, 'tools/test.py', [
         TINY, 'x.pth', '--inputs'], capsys, monkeypatch)
     assert code == 2 and 'not both' in log
+
+
+def test_results_carry_conventions_and_a_table_never_mixes_them(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):  # noqa: F811
+    """tools/test.py writes how each metric was computed; make_table.py
+    refuses a column whose files computed it two ways (RGB and Y)."""
+    ckpt = tmp_path / 'tiny.pth'
+    save_model_of(TINY, ckpt)
+    rgb, y = tmp_path / 'rgb.json', tmp_path / 'y.json'
+    for out, extra in ((rgb, []), (y, ['test_evaluator.0.convert_to=y'])):
+        code, log = run_inprocess(repo_root, 'tools/test.py', [
+            TINY, ckpt, '--name', out.stem, '--test-set', 'rain', '--out',
+            out, '--cfg-options'] + tiny_options(paired_root) + extra,
+            capsys, monkeypatch)
+        assert code == 0, log[-3000:]
+    assert json.loads(rgb.read_text())['conventions'] == {
+        'rain/PSNR': 'PSNR RGB crop0',
+        'rain/SSIM': 'SSIM matlab-gaussian11 RGB crop0'}
+    assert json.loads(y.read_text())['conventions']['rain/PSNR'] == \
+        'PSNR Y crop0'
+    code, log = run_inprocess(repo_root, 'tools/make_table.py', [rgb, y],
+                              capsys, monkeypatch)
+    assert code == 2
+    assert (f"column rain/PSNR: {rgb} computes it as 'PSNR RGB crop0', {y} "
+            "as 'PSNR Y crop0'") in log

@@ -469,9 +469,11 @@ class DemoRun:
         name = _name(step.trained)
         return self.runs.get(name, [self.checkpoints[name]])
 
-    def test(self, step: Evaluate, checkpoint: str) -> Dict[str, float]:
-        """The metrics of ``checkpoint`` under the step's config, keyed
-        ``'<test set>/<METRIC>'``."""
+    def test(self, step: Evaluate, checkpoint: str
+             ) -> Tuple[Dict[str, float], Dict[str, str]]:
+        """The metrics of ``checkpoint`` under the step's config and their
+        conventions, keyed ``'<test set>/<METRIC>'``."""
+        from toolbox.engine.input_scores import metric_conventions
         from toolbox.engine.train_test import evaluate_checkpoint
         config = step.config or step.trained
         cfg = self.load(config, osp.join(self.settings.work_root,
@@ -485,7 +487,8 @@ class DemoRun:
             metrics = evaluate_checkpoint(cfg, checkpoint, 'tools/demo.py',
                                           strict=step.strict,
                                           hooks=[_ProgressHook(label)])
-        return self._prefixed(cfg, metrics)
+        return (self._prefixed(cfg, metrics),
+                self._prefixed(cfg, metric_conventions(cfg)))
 
     def _prefixed(self, cfg, metrics: Dict[str, float]) -> Dict[str, float]:
         # One test set: the loop leaves its name out of the keys; the
@@ -596,8 +599,11 @@ class DemoRun:
                 row = f'{row}, --iters {self.settings.iters}'
             for run, checkpoint in enumerate(self.checkpoints_of(step)):
                 record = rows.setdefault((row, run), dict(
-                    name=row, config=[], checkpoint=[], metrics={}))
-                record['metrics'].update(self.test(step, checkpoint))
+                    name=row, config=[], checkpoint=[], metrics={},
+                    conventions={}))
+                metrics, conventions = self.test(step, checkpoint)
+                record['metrics'].update(metrics)
+                record['conventions'].update(conventions)
                 record['config'].append(f'configs/{config}')
                 record['checkpoint'].append(checkpoint)
         self.say('scoring the degraded inputs with the same metrics')

@@ -75,4 +75,34 @@ def score_inputs(cfg: Config, stage: str = 'test'
     return scores
 
 
-__all__ = ['TestSet', 'build_test_sets', 'score_inputs']
+def metric_conventions(cfg: Config, stage: str = 'test') -> Dict[str, str]:
+    """``{metric key: convention}`` of a config's test metrics, keyed as
+    the test loop keys the metrics (``'<set>/<METRIC>'``; one set: no set
+    name), e.g. ``{'rain1400/SSIM': 'SSIM matlab-gaussian11 RGB crop0'}``.
+    Metrics without a ``convention`` are left out."""
+    from mmengine.registry import DefaultScope
+
+    from toolbox.engine.loops import _as_list, _split_evaluators
+    from toolbox.registry import METRICS
+    loaders = _as_list(cfg.get(f'{stage}_dataloader'))
+    evaluators = _split_evaluators(cfg.get(f'{stage}_evaluator'),
+                                   len(loaders))
+    names = [t.name for t in build_test_sets(cfg, stage)] \
+        if len(loaders) > 1 else ['']
+    conventions = OrderedDict()
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope',
+                                                      'toolbox')):
+        for name, metrics in zip(names, evaluators):
+            for metric_cfg in (metrics if isinstance(metrics, (list, tuple))
+                               else [metrics]):
+                metric = METRICS.build(metric_cfg)
+                convention = getattr(metric, 'convention', None)
+                if convention:
+                    key = metric.metric_name
+                    conventions[f'{name}/{key}' if name else key] = \
+                        convention
+    return conventions
+
+
+__all__ = ['TestSet', 'build_test_sets', 'score_inputs',
+           'metric_conventions']

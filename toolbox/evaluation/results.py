@@ -1,8 +1,10 @@
 """Results files of ``tools/test.py``: one run's metrics, as JSON.
 
 A results file is
-``{"name": ..., "config": ..., "checkpoint": ..., "metrics": {"<test set>/<METRIC>": value}}``
-(a key without ``/`` belongs to a single, unnamed test set).
+``{"name": ..., "config": ..., "checkpoint": ..., "metrics": {"<test set>/<METRIC>": value},
+"conventions": {"<test set>/<METRIC>": "PSNR Y crop4", ...}}``
+(a key without ``/`` belongs to a single, unnamed test set; ``conventions``
+says how each metric was computed, written by ``tools/test.py``).
 Several files with the same ``name`` are runs of one row (seeds):
 :func:`merge_runs` makes them one row with each metric's mean and spread.
 :mod:`toolbox.evaluation.tables` lays them out: one run on the console,
@@ -11,7 +13,7 @@ several runs as a paper table (``tools/make_table.py``).
 import json
 import math
 from collections import OrderedDict
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from toolbox.fileio import atomic_write_text
 
@@ -44,13 +46,20 @@ def name_single_set(metrics: Dict[str, float],
 
 
 def results_record(name: str, config: str, checkpoint: str,
-                   metrics: Dict[str, float]) -> dict:
-    """The dictionary written to a results file."""
-    return dict(
+                   metrics: Dict[str, float],
+                   conventions: Optional[Dict[str, str]] = None) -> dict:
+    """The dictionary written to a results file; ``conventions`` (metric
+    key → how it was computed, e.g. ``'PSNR Y crop4'``) lets a table refuse
+    to mix two conventions in one column."""
+    record = dict(
         name=name,
         config=config,
         checkpoint=checkpoint,
         metrics={k: plain_number(v) for k, v in metrics.items()})
+    if conventions:
+        record['conventions'] = {k: v for k, v in conventions.items()
+                                 if k in record['metrics']}
+    return record
 
 
 def write_results(record: dict, path: str) -> None:
@@ -76,6 +85,33 @@ def load_results(paths: Sequence[str]) -> List[dict]:
         record.setdefault('name', path)
         records.append(record)
     return records
+
+
+class MixedConventions(ValueError):
+    """Two results files put values of different conventions in one
+    column (e.g. PSNR on RGB and on Y)."""
+
+
+def check_convention(owners: Dict[str, tuple], record: dict,
+                     path: str) -> None:
+    """Record the conventions of ``record`` (read from ``path``) in
+    ``owners`` (column key → (convention, file)); a column given another
+    convention before is a :class:`MixedConventions` naming both files."""
+    for key, convention in (record.get('conventions') or {}).items():
+        owner = owners.setdefault(key, (convention, path))
+        if owner[0] != convention:
+            raise MixedConventions(
+                f'column {key}: {owner[1]} computes it as {owner[0]!r}, '
+                f'{path} as {convention!r}; rescore one of them with the '
+                'other convention')
+
+
+def check_conventions(records: Sequence[dict],
+                      paths: Sequence[str]) -> None:
+    """One convention per column over the results files ``paths``."""
+    owners: Dict[str, tuple] = {}
+    for record, path in zip(records, paths):
+        check_convention(owners, record, path)
 
 
 def merge_runs(records: Sequence[dict]) -> List[dict]:
@@ -113,4 +149,5 @@ def merge_runs(records: Sequence[dict]) -> List[dict]:
 
 __all__ = ['split_metric_key', 'plain_number', 'name_single_set',
            'results_record',
-           'write_results', 'load_results', 'merge_runs']
+           'write_results', 'load_results', 'merge_runs', 'MixedConventions',
+           'check_convention', 'check_conventions']

@@ -55,8 +55,9 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from toolbox.evaluation.results import (load_results, merge_runs,
-                                        split_metric_key)
+from toolbox.evaluation.results import (MixedConventions,
+                                        check_convention, load_results,
+                                        merge_runs, split_metric_key)
 from toolbox.evaluation.tables import (HIGHER_IS_BETTER, LABELS,
                                        format_table)
 
@@ -67,11 +68,6 @@ NOT_RUN = '—'
 class SpecError(ValueError):
     """A spec file that does not describe a table (names the file and
     the key)."""
-
-
-class MixedConventions(ValueError):
-    """Two results files put values of different conventions in one
-    column."""
 
 
 @dataclass
@@ -185,17 +181,6 @@ def plan_run(run: dict, label: str, work_dir: str) -> Run:
     return Run(pattern, command)
 
 
-def _check_conventions(column_owner: Dict[str, Tuple[str, str]],
-                       record: dict) -> None:
-    for key, convention in (record.get('conventions') or {}).items():
-        owner = column_owner.setdefault(key, (convention, record['_file']))
-        if owner[0] != convention:
-            raise MixedConventions(
-                f'column {key}: {owner[1]} computes it as {owner[0]!r}, '
-                f'{record["_file"]} as {convention!r}; rescore one of them '
-                'with the other convention')
-
-
 def fill_rows(table: dict, work_dir: str) -> List[FilledRow]:
     """Each row of ``table`` with the values its results files hold."""
     column_keys = [c[0] for c in table['columns']]
@@ -212,9 +197,8 @@ def fill_rows(table: dict, work_dir: str) -> List[FilledRow]:
                 continue
             records = load_results(files)
             for record, path in zip(records, files):
-                record['_file'] = path
                 record['name'] = 'run'  # merge the files of one run
-                _check_conventions(column_owner, record)
+                check_convention(column_owner, record, path)
             merged = merge_runs(records)[0]
             for key in column_keys:
                 if key in merged['metrics']:
