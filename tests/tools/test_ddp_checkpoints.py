@@ -10,6 +10,8 @@ on one genuine 2-process CPU (gloo) training run of the CycleGAN demo
 config on tiny generated data.
 """
 import json
+import os
+import subprocess
 import sys
 
 import pytest
@@ -22,6 +24,15 @@ from tests.tools.test_train_test_tools import assert_same_weights, run_tool
 CYCLEGAN = 'configs/cyclegan/cyclegan_demo.py'
 NETWORKS = ('generator_a2b', 'generator_b2a', 'discriminator_a',
             'discriminator_b')
+
+
+def run_status(repo_root, args, timeout=240):
+    """``(exit status, output)`` of a tool run in a subprocess."""
+    result = subprocess.run(
+        args, cwd=repo_root, capture_output=True, text=True,
+        timeout=timeout, env=dict(os.environ, PYTHONUNBUFFERED='1',
+                                  OMP_NUM_THREADS='1'))
+    return result.returncode, result.stdout + result.stderr
 
 
 def load(path):
@@ -111,3 +122,29 @@ def test_single_process_resume_of_a_ddp_gan_checkpoint_keeps_its_weights(
     # random initialisation.
     before = load(ddp_checkpoints[1])['state_dict']
     assert_same_weights(after['ddp'], before, atol=1e-2)
+
+
+def test_resume_from_a_checkpoint_that_fits_no_network_stops(
+        ddp_checkpoints, gan_data, repo_root, tmp_path):  # noqa: F811
+    """A file whose keys match no network: --resume exits 2 naming it and
+    the missing keys, before anything is trained (before: exit 0 and
+    training from random weights)."""
+    state = load(ddp_checkpoints[1])
+    state['state_dict'] = {f'net.{k}': v
+                           for k, v in state['state_dict'].items()}
+    foreign = tmp_path / 'foreign.pth'
+    torch.save(state, foreign)
+    work_dir = tmp_path / 'resumed'
+    code, log = run_status(repo_root, [
+        sys.executable, 'tools/train.py', CYCLEGAN, '--work-dir',
+        str(work_dir), '--resume', str(foreign), '--cfg-options'] +
+        one_more_iteration(gan_data))
+    assert code == 2, log[-3000:]
+    assert (f'tools/train.py: error: --resume: {foreign} does not fit '
+            'CycleGAN: 76 keys missing from the file '
+            '(generator_a2b.model.1.weight') in log, log[-3000:]
+    assert 'unexpected keys in the file (net.generator_a2b.' in log
+    assert ('leave discriminator_a, discriminator_b, generator_a2b, '
+            'generator_b2a at random initial weights') in log
+    assert 'Traceback' not in log
+    assert not list(work_dir.glob('*.pth'))

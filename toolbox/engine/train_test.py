@@ -50,16 +50,21 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
 
     Every missing input (data, teacher checkpoints, ``load_from``) is
     listed on stderr and the process exits with status 2, naming ``tool``
-    (:func:`~toolbox.engine.input_check.exit_if_inputs_missing`). ``hooks``
-    are registered on the Runner besides the config's own.
+    (:func:`~toolbox.engine.input_check.exit_if_inputs_missing`). A run that
+    resumes gets :class:`~toolbox.engine.resume_weights.ResumeWeightsHook`:
+    a checkpoint that would leave a network at random weights stops it.
+    ``hooks`` are registered on the Runner besides the config's own.
     """
     from mmengine.runner import Runner
 
     from toolbox.engine.distributed import finish_distributed
     from toolbox.engine.input_check import exit_if_inputs_missing
+    from toolbox.engine.resume_weights import ensure_resume_weights_hook
     from toolbox.engine.runner_setup import (compile_networks,
                                              take_compile_options)
     exit_if_inputs_missing(cfg, tool, stage='train')
+    if cfg.get('resume'):
+        ensure_resume_weights_hook(cfg)
     compile_options = take_compile_options(cfg)
     with _run_scope():
         runner = Runner.from_cfg(cfg)
