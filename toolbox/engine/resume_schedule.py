@@ -49,6 +49,7 @@ from mmengine.optim.scheduler.param_scheduler import (
     LinearParamScheduler, MultiStepParamScheduler, PolyParamScheduler,
     ReduceOnPlateauParamScheduler, StepParamScheduler)
 
+from toolbox.engine.resume_weights import resumed_file
 from toolbox.registry import HOOKS, PARAM_SCHEDULERS
 
 MODES = ('config', 'checkpoint', 'stop')
@@ -283,7 +284,6 @@ class ResumeScheduleHook(Hook):
                 reasons.setdefault(reason, []).append(label)
         if not reasons:
             return
-        from toolbox.engine.resume_weights import resumed_file
         why = '; '.join(f'{", ".join(labels)}: {reason}'
                         for reason, labels in reasons.items())
         raise ScheduleNotResumableError(

@@ -19,8 +19,13 @@ warning: they leave nothing at random. ``load_from`` without resuming stays
 MMEngine's non-strict loading (a partial initialisation on purpose).
 """
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
 
+from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                       describe_mismatch, strip_wrapper_keys,
+                                       unwrapped_state_dict)
+from toolbox.engine.checkpoint_formats import adapt_state_dict
 from toolbox.registry import HOOKS
 
 #: Buffers MMEngine's loader does not miss (batch norm's counter is made
@@ -45,10 +50,6 @@ def resume_mismatch(model, state_dict):
     model's top-level modules) those tensors belong to; and the file's keys
     the model does not have. Names are the unwrapped model's.
     """
-    from toolbox.engine.checkpoint import (describe_mismatch,
-                                           strip_wrapper_keys,
-                                           unwrapped_state_dict)
-    from toolbox.engine.checkpoint_formats import adapt_state_dict
     state, _ = adapt_state_dict(model, strip_wrapper_keys(state_dict))
     own = {k: v for k, v in unwrapped_state_dict(model).items()
            if k.rsplit('.', 1)[-1] not in _NOT_REQUIRED}
@@ -72,9 +73,6 @@ class ResumeWeightsHook(Hook):
         """Check the file before MMEngine loads its weights."""
         if not getattr(runner, '_resume', False):
             return  # load_from: non-strict on purpose
-        from mmengine.model import is_model_wrapper
-
-        from toolbox.engine.checkpoint import CheckpointMismatchError
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
         state = checkpoint.get('state_dict', checkpoint)
