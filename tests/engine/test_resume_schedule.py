@@ -131,3 +131,15 @@ def test_a_rate_that_reached_zero_cannot_follow_a_longer_schedule():
     # A schedule that ends where it did leaves a rate of 0 alone.
     scheduler, optim = resume(old, old, 4, 8)
     assert step(optim, scheduler) == 0
+
+
+def test_a_constant_factor_that_came_off_cannot_follow_a_longer_window():
+    """ConstantLR took its factor off at the checkpoint's end (step 3); the
+    config's longer window would take it off once more at step 7 (the
+    rate at twice its base), so the resume stops."""
+    old, _ = CASES['ConstantLR']
+    with pytest.raises(ScheduleNotResumableError,
+                       match=r'param_scheduler.0 \(ConstantLR\): the factor '
+                       r'0.5 of ConstantLR is no longer in the learning '
+                       r"rate at the checkpoint's step"):
+        resume(old, dict(old, end=8), 4, 8)

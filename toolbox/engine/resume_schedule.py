@@ -28,7 +28,9 @@ the resumed one's and, when they differ:
     and what to do: a scheduler that multiplies the rate (``LinearLR``,
     ``ConstantLR``, ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, and the
     annealing ones towards 0) still has steps to take while the rate it
-    would scale is 0 (it can never rise again).
+    would scale is 0 (it can never rise again); ``ConstantLR``'s factor is
+    in the rate where the config's window would not have it, or the other
+    way round (its window moved across the current step).
 ``on_change='checkpoint'``
     keeps the checkpoint's schedule (MMEngine's behaviour) and says so.
 ``on_change='stop'``
@@ -197,21 +199,46 @@ def _stays_at_zero(scheduler) -> bool:
     return False
 
 
-def unresumable_reason(scheduler, loop_end: Optional[int]) -> Optional[str]:
+def _factor_applied(last_step: int, total_iters: int) -> bool:
+    """Whether ``ConstantLR``'s factor is in the rate at ``last_step``: it
+    multiplies at step 0 and divides again at ``total_iters``."""
+    return 0 <= last_step < total_iters
+
+
+def unresumable_reason(scheduler, loop_end: Optional[int],
+                       resumed: Optional[dict] = None) -> Optional[str]:
     """Why the config's schedule, taken by ``scheduler``, cannot go on
-    from the resumed state (``None``: it can)."""
-    param = scheduler.param_name
-    values = [group[param] for group in scheduler.optimizer.param_groups]
-    if not (_steps_ahead(scheduler, loop_end) and _stays_at_zero(scheduler)
-            and any(value == 0 and base != 0 for value, base in zip(
-                values, scheduler.base_values))):
+    from the resumed state (``None``: it can). ``resumed``: the
+    checkpoint's ``last_step`` and ``total_iters``, before the config's
+    state was taken."""
+    if not _steps_ahead(scheduler, loop_end):
         return None
+    param = scheduler.param_name
+    name = _NAMES.get(param, param)
+    kind = type(scheduler).__name__
     unit = 'epoch' if scheduler.by_epoch else 'iteration'
-    return (f'the {_NAMES.get(param, param)} is 0 (the checkpoint\'s '
-            f'schedule brought it there) and {type(scheduler).__name__} '
-            'changes it by multiplying it, so it cannot rise again to follow '
-            f"the config's schedule (from {unit} {scheduler.begin} to "
-            f'{scheduler.end})')
+    window = f'from {unit} {scheduler.begin} to {scheduler.end}'
+    values = [group[param] for group in scheduler.optimizer.param_groups]
+    if _stays_at_zero(scheduler) and any(
+            value == 0 and base != 0
+            for value, base in zip(values, scheduler.base_values)):
+        return (f'the {name} is 0 (the checkpoint\'s schedule brought it '
+                f'there) and {kind} changes it by multiplying it, so it '
+                "cannot rise again to follow the config's schedule "
+                f'({window})')
+    if isinstance(scheduler, ConstantParamScheduler) and resumed and \
+            _factor_applied(resumed['last_step'],
+                            resumed['total_iters']) != _factor_applied(
+                                scheduler.last_step, scheduler.total_iters):
+        # The factor is in the rate or not by the checkpoint's window; the
+        # config's would take it off once more, or never.
+        state = 'is still' if _factor_applied(
+            resumed['last_step'], resumed['total_iters']) else 'is no longer'
+        return (f'the factor {scheduler.factor} of {kind} {state} in the '
+                f"{name} at the checkpoint's step, unlike the config's "
+                f'window ({window}) there; going on would leave the {name} '
+                'off its schedule by that factor for good')
+    return None
 
 
 @HOOKS.register_module()
@@ -270,16 +297,18 @@ class ResumeScheduleHook(Hook):
         progress, or stop where the schedule cannot go on from there."""
         changed = {}
         for label, scheduler, key, _, wanted in changes:
+            changed.setdefault(id(scheduler), (label, scheduler, dict(
+                last_step=scheduler.last_step,
+                total_iters=getattr(scheduler, 'total_iters', None))))
             setattr(scheduler, key, copy.deepcopy(wanted))
-            changed[id(scheduler)] = (label, scheduler)
         reasons = {}
-        for label, scheduler in changed.values():
+        for label, scheduler, resumed in changed.values():
             if not isinstance(scheduler, ReduceOnPlateauParamScheduler):
                 # Its steps inside the new window (begin may have moved).
                 scheduler.last_step = _window_step(scheduler)
             loop_end = runner.max_epochs if scheduler.by_epoch else \
                 runner.max_iters
-            reason = unresumable_reason(scheduler, loop_end)
+            reason = unresumable_reason(scheduler, loop_end, resumed)
             if reason:
                 reasons.setdefault(reason, []).append(label)
         if not reasons:
