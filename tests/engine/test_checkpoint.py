@@ -291,3 +291,53 @@ def test_load_weights_non_strict_on_purpose(tmp_path):
     before = wide.weight.clone()
     load_weights(wide, tmp_path / 'n.pth', strict=False)
     assert torch.equal(wide.weight, before)
+
+
+def test_wrapper_keys_come_out_before_a_model_and_after_a_network():
+    """Issue 28: what DDP adds to the keys (module. before a whole model,
+    <network>.module. per network, nested) goes; a network's own sub-module
+    named module, next to others, stays; _metadata follows the keys."""
+    from collections import OrderedDict
+    w = torch.ones(1)
+    state = OrderedDict([('module.g.module.conv.weight', w),
+                         ('module.d.module.fc.bias', w),
+                         ('module.h.module.x', w), ('module.h.other', w)])
+    state._metadata = OrderedDict([('', 1), ('module', 2), ('module.g', 3),
+                                   ('module.g.module', 4)])
+    clean = ckpt.strip_wrapper_keys(state)
+    assert list(clean) == ['g.conv.weight', 'd.fc.bias', 'h.module.x',
+                           'h.other']
+    assert clean._metadata == {'': 2, 'g': 4}
+    plain = {'generator.body.0.weight': w}
+    assert ckpt.strip_wrapper_keys(plain) == plain
+    # extract_state_dict (test.py, infer.py, teachers) cleans them too.
+    assert list(ckpt.extract_state_dict(
+        {'state_dict': {'generator_a2b.module.model.1.weight': w}},
+        prefix=None)) == ['generator_a2b.model.1.weight']
+
+
+def test_wrapped_networks_load_files_in_unwrapped_names():
+    """A model whose networks sit in wrappers (dist_test.sh) is compared and
+    loaded in the names of the unwrapped model, strictly and not."""
+    from torch import nn
+
+    from toolbox.engine.checkpoint import (CheckpointMismatchError,
+                                           load_fitting_tensors,
+                                           load_state_dict_strictly)
+    model = nn.Module()
+    model.gen = nn.DataParallel(nn.Conv2d(3, 3, 1))  # a wrapper on CPU too
+    model.disc = nn.Linear(2, 2)
+    assert list(ckpt.wrapper_key_map(model).items())[0] == (
+        'gen.weight', 'gen.module.weight')
+    source = nn.Module()
+    source.gen, source.disc = nn.Conv2d(3, 3, 1), nn.Linear(2, 2)
+    load_state_dict_strictly(model, source.state_dict(), 'plain.pth')
+    assert torch.equal(model.gen.module.weight, source.gen.weight)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'plain.pth does not fit Module: 2 keys '
+                       r'missing from the file \(disc.weight, disc.bias\)'):
+        load_state_dict_strictly(model, {'gen.weight': source.gen.weight,
+                                         'gen.bias': source.gen.bias},
+                                 'plain.pth')
+    assert load_fitting_tensors(model.gen, {'weight': source.gen.weight})[:2] \
+        == (1, 2)

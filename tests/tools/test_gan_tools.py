@@ -3,7 +3,9 @@
 Each config runs for 2 iterations on a tiny generated tree in the CycleGAN
 layout (and, for the demo config, the demo data's layout)."""
 import glob
+import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -145,6 +147,73 @@ def test_gan_resume_is_exact(gan_data, repo_root, tmp_path):
         assert a['param_schedulers'][name] == b['param_schedulers'][name]
     # The decay has started: the rate at iteration 4 is below the base.
     assert a['optimizer']['generators']['param_groups'][0]['lr'] < 2e-4
+
+
+def linear_decay_options(root, max_iters):
+    """The demo's LinearLR over the whole run (begin 0): the rate falls
+    from the first iteration to 0 at ``max_iters``; a checkpoint every 2
+    iterations, no validation."""
+    return [o for o in demo_options(root, max_iters, interval=2)
+            if not o.startswith(('param_scheduler.0.begin',
+                                 'train_cfg.val_interval'))] + [
+        'param_scheduler.0.begin=0', 'train_cfg.val_interval=100']
+
+
+def logged_rates(log, optimiser):
+    """``{iteration: learning rate}`` of an optimiser, from the train log."""
+    return {int(i): float(lr) for i, lr in re.findall(
+        rf'Iter\(train\) \[(\d+)/\d+\][^\n]* {optimiser}\.lr: (\S+)', log)}
+
+
+def test_gan_resume_with_a_longer_linear_decay(gan_data, repo_root,
+                                               tmp_path):
+    """Issue 28, defect 3: a run whose LinearLR decays to 0 at iteration 4,
+    resumed at 2 with max_iters and end 8, decays linearly from its rate at
+    2 to 0 at 8 (before: total_iters kept 3, the rate reached 0 at 3, then
+    ZeroDivisionError, exit 1). Resumed at 4, where the rate is 0, a
+    multiplying scheduler cannot rise again: exit 2, saying what to do."""
+    config = 'configs/cyclegan/cyclegan_demo.py'
+    first, longer = tmp_path / 'first', tmp_path / 'longer'
+    run_tool(repo_root, [sys.executable, 'tools/train.py', config,
+                         '--work-dir', str(first), '--cfg-options'] +
+             linear_decay_options(gan_data, 4))
+    log = run_tool(repo_root, [
+        sys.executable, 'tools/train.py', config, '--work-dir', str(longer),
+        '--resume', str(first / 'iter_2.pth'), '--cfg-options'] +
+        linear_decay_options(gan_data, 8))
+    assert 'total_iters 3 in the checkpoint, 7 in the config' in log
+    start = torch.load(first / 'iter_2.pth', weights_only=False)[
+        'optimizer']['generators']['param_groups'][0]['lr']
+    assert start == pytest.approx(2e-4 / 3)
+    for optimiser in ('generators', 'discriminators'):
+        rates = logged_rates(log, optimiser)
+        assert sorted(rates) == list(range(3, 9)), log[-3000:]
+        for i, rate in rates.items():
+            assert rate == pytest.approx(start * (8 - i) / 5, rel=1e-3,
+                                         abs=1e-12), (optimiser, i)
+    end = torch.load(longer / 'iter_8.pth', weights_only=False)
+    assert end['meta']['iter'] == 8
+    assert end['optimizer']['discriminators']['param_groups'][0]['lr'] == 0
+    # From iteration 4, where the first run's rate reached 0.
+    refused = tmp_path / 'refused'
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', config, '--work-dir',
+         str(refused), '--resume', str(first / 'iter_4.pth'),
+         '--cfg-options'] + linear_decay_options(gan_data, 8),
+        cwd=repo_root, capture_output=True, text=True, timeout=240,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert (
+        "tools/train.py: error: --resume at iteration 4: the config's "
+        "schedule cannot go on from the checkpoint's state: "
+        'param_scheduler.generators.0 (LinearLR), '
+        'param_scheduler.discriminators.0 (LinearLR): the learning rate is 0'
+        ) in result.stderr, result.stderr[-3000:]
+    assert 'cannot rise again' in result.stderr
+    assert (f'--cfg-options load_from={first / "iter_4.pth"}, without '
+            '--resume') in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not list(refused.glob('*.pth'))
 
 
 def test_test_tool_scores_the_demo_gan(gan_data, repo_root, tmp_path):

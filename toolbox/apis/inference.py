@@ -74,10 +74,13 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str,
     is what ``tools/test.py``, ``tools/infer.py`` and :func:`init_model`
     use for every model, GANs included, instead of MMEngine's ``load_from``
     (which loads non-strictly: a checkpoint of another width would leave
-    random weights behind a warning in the log).
+    random weights behind a warning in the log). Files written under DDP
+    (keys ``module.*``, or ``<network>.module.*`` for a GAN) load into a
+    model in one process, and files written in one process into a model
+    whose networks are wrapped (``tools/dist_test.sh``).
 
     Args:
-        model: the built model (unwrapped).
+        model: the built model (its networks may be DDP-wrapped).
         checkpoint: a file, a work dir or its ``last_checkpoint``.
         strict: ``True`` (default): a mismatch raises
             :class:`~toolbox.engine.checkpoint.CheckpointMismatchError`
@@ -94,17 +97,20 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str,
     from mmengine.logging import print_log
 
     from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                           describe_mismatch,
                                            extract_state_dict,
                                            find_checkpoint,
                                            load_checkpoint_file,
-                                           load_refusable,
-                                           load_state_dict_strictly)
+                                           load_fitting_tensors,
+                                           load_state_dict_strictly,
+                                           unwrap_model, wrapper_key_map)
     from toolbox.engine.checkpoint_formats import adapt_state_dict
     from toolbox.models.layers.norm import drop_untracked_norm_stats
     filename = find_checkpoint(checkpoint)
+    # Keys as the unwrapped model has them, whether the file was written
+    # in one process or under DDP (toolbox/engine/checkpoint.py).
     state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
                                prefix=None)
+    model = unwrap_model(model)
     # Another toolbox's layout of this model (an MMagic CycleGAN, ...)
     # becomes the model's own keys (toolbox/engine/checkpoint_formats.py).
     try:
@@ -113,28 +119,26 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str,
         raise CheckpointMismatchError(f'{filename}: {error}') from error
     if note:
         print_log(note, logger='current')
-    model_keys = set(model.state_dict())
+    # The model's keys without its networks' DDP wrappers (dist_test.sh).
+    model_keys = set(wrapper_key_map(model))
     network = model
     if not any(key in model_keys for key in state) and hasattr(
             model, 'inference_network'):
-        network = model.inference_network()
+        network = unwrap_model(model.inference_network())
         state = drop_untracked_norm_stats(state, network)
     if strict:
         load_state_dict_strictly(network, state, filename)
         return filename
-    own = network.state_dict()
-    problem = describe_mismatch(own, state)
-    fitting = {k: v for k, v in state.items()
-               if k in own and tuple(v.shape) == tuple(own[k].shape)}
-    load_refusable(network, fitting, filename, strict=False)
+    loaded, total, problem = load_fitting_tensors(network, state,
+                                                  source=filename)
     if problem:
         if logger is None:
             from mmengine.logging import MMLogger
             logger = MMLogger.get_current_instance()
         logger.warning(
             f'Non-strict loading of {filename} into '
-            f'{type(network).__name__}: loaded {len(fitting)} of '
-            f'{len(own)} tensors; {problem}. The others keep their '
+            f'{type(network).__name__}: loaded {loaded} of '
+            f'{total} tensors; {problem}. The others keep their '
             'initial (random) values.')
     return filename
 

@@ -32,5 +32,6 @@ from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402
 from .non_finite import (NonFiniteLossError,  # noqa: F401,E402
                          NonFiniteLossHook)
 from .resume_schedule import ResumeScheduleHook  # noqa: F401,E402
+from .resume_weights import ResumeWeightsHook  # noqa: F401,E402
 from .visualization import (OptionalTensorboardVisBackend,  # noqa: F401,E402
                             ValImageGridHook)

@@ -17,8 +17,9 @@ Installing them into MMEngine (explicitly)
     :func:`install_safe_checkpoint_loader` registers the loader with
     :class:`~mmengine.runner.CheckpointLoader` for local paths (so
     ``load_from``, ``resume``, ``init_cfg=Pretrained`` and
-    :func:`mmengine.runner.load_checkpoint` use it) and the atomic backend
-    for local files. Importing this module changes nothing: the entry points
+    :func:`mmengine.runner.load_checkpoint` use it, with the wrappers'
+    ``module.`` taken out of the keys: :func:`load_runner_checkpoint`) and
+    the atomic backend for local files. Importing this module changes nothing: the entry points
     call the function (``tools/*.py``, :func:`toolbox.apis.init_model`,
     :func:`toolbox.engine.runner_setup.load_config`), and so must a script
     that builds its own ``Runner``. The toolbox's own loaders below call
@@ -29,13 +30,17 @@ Official and toolbox state dicts
     checkpoint (``{'state_dict': {'generator.*': ...}}``), an official
     release (``{'state_dict': sd}``, keys often ``module.``-prefixed by
     ``DataParallel``), a BasicSR network file (``{'params': sd}``) or a
-    bare state dict; :func:`strip_prefix` is the key
-    cleaning it uses. :func:`find_checkpoint` resolves a work dir to its
+    bare state dict; :func:`strip_wrapper_keys` (the ``module.`` that DDP
+    puts before a whole model's or each network's keys) and
+    :func:`strip_prefix` are the key cleaning it uses. :func:`find_checkpoint` resolves a work dir to its
     newest checkpoint (MMEngine's
     :func:`~mmengine.runner.find_latest_checkpoint`). :func:`load_weights`
     loads a (sub-)network strictly from any of these and fails with
     :class:`CheckpointMismatchError`, a short summary that names the file,
-    instead of one line per mismatching tensor. Whole-model checkpoints
+    instead of one line per mismatching tensor; a model with wrapped
+    networks inside (``tools/dist_test.sh``) is compared and loaded in the
+    unwrapped names (:func:`wrapper_key_map`), so a file written with or
+    without DDP loads with or without it. Whole-model checkpoints
     of other toolboxes (MMagic's CycleGAN) are converted by the adapters
     of :mod:`toolbox.engine.checkpoint_formats`.
 
@@ -54,13 +59,14 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping, Optional, Sequence, Tuple, Union
+from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio import io as mmengine_io
 from mmengine.logging import HistoryBuffer
+from mmengine.model import is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
@@ -247,7 +253,8 @@ class AtomicLocalBackend(LocalBackend):
 def install_safe_checkpoint_loader() -> None:
     """Make MMEngine load and write local checkpoints the toolbox's way.
 
-    Registers :func:`load_checkpoint_file` as
+    Registers :func:`load_runner_checkpoint` (:func:`load_checkpoint_file`,
+    keys without the wrappers' ``module.``) as
     :class:`~mmengine.runner.CheckpointLoader`'s loader of local paths
     (replacing MMEngine's, which calls ``torch.load`` without an allow-list)
     and :class:`AtomicLocalBackend` as the ``local`` file backend. Call it
@@ -256,7 +263,8 @@ def install_safe_checkpoint_loader() -> None:
     :func:`toolbox.engine.runner_setup.load_config` call it.
     """
     # '' is the scheme of local paths; force=True replaces MMEngine's loader.
-    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file,
+    CheckpointLoader.register_scheme(prefixes='',
+                                     loader=load_runner_checkpoint,
                                      force=True)
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     # Backends are cached per (prefix, args); drop instances made before.
@@ -265,7 +273,136 @@ def install_safe_checkpoint_loader() -> None:
 
 def safe_checkpoint_loader_installed() -> bool:
     """Whether :func:`install_safe_checkpoint_loader` is in force."""
-    return CheckpointLoader._schemes.get('') is load_checkpoint_file
+    return CheckpointLoader._schemes.get('') is load_runner_checkpoint
+
+
+def load_runner_checkpoint(filename: PathLike, map_location=None):
+    """:func:`load_checkpoint_file`, with the keys of the file's
+    ``state_dict`` as an unwrapped model has them
+    (:func:`strip_wrapper_keys`): what MMEngine's Runner reads for
+    ``resume`` and ``load_from`` once :func:`install_safe_checkpoint_loader`
+    is in force.
+
+    MMEngine loads into the networks *inside* their wrappers (its
+    ``load_state_dict`` steps over every model wrapper), under DDP as in
+    one process, but saves the keys the wrappers add
+    (``generator_a2b.module.*`` for a GAN trained by
+    ``tools/dist_train.sh``); without this every such key is "unexpected",
+    every network "missing", and training goes on from random weights.
+    """
+    checkpoint = load_checkpoint_file(filename, map_location=map_location)
+    if isinstance(checkpoint, dict) and isinstance(
+            checkpoint.get('state_dict'), Mapping):
+        checkpoint['state_dict'] = strip_wrapper_keys(checkpoint['state_dict'])
+    return checkpoint
+
+
+# ---------------------------------------------------------------------------
+# Keys of wrapped models (DDP)
+# ---------------------------------------------------------------------------
+
+#: What a model wrapper (``DataParallel``, ``DistributedDataParallel`` and
+#: MMEngine's wrappers of them) puts before its network's keys.
+WRAPPER_SEGMENT = 'module.'
+
+
+def _wrapper_prefixes(keys: Sequence[str]) -> List[str]:
+    """The prefixes (``''``, ``'generator_a2b.'``) after which a wrapper's
+    ``module.`` stands in every key that has the prefix; longest first."""
+    candidates = set()
+    for key in keys:
+        at = key.find(WRAPPER_SEGMENT)
+        while at >= 0:
+            if at == 0 or key[at - 1] == '.':
+                candidates.add(key[:at])
+            at = key.find(WRAPPER_SEGMENT, at + 1)
+    # A wrapper holds nothing but its network: every key under the prefix
+    # goes on with module. (a network's own sub-module called "module" has
+    # siblings, and stays).
+    found = [p for p in candidates
+             if all(k.startswith(p + WRAPPER_SEGMENT)
+                    for k in keys if k.startswith(p))]
+    return sorted(found, key=len, reverse=True)
+
+
+def _without_wrappers(key: str, prefixes: Sequence[str]) -> str:
+    # Longest prefix first: module.g.module.x -> module.g.x -> g.x.
+    for prefix in prefixes:
+        if key.startswith(prefix + WRAPPER_SEGMENT):
+            key = prefix + key[len(prefix) + len(WRAPPER_SEGMENT):]
+    return key
+
+
+def strip_wrapper_keys(state_dict: Mapping) -> 'OrderedDict':
+    """``state_dict`` with the keys the unwrapped model has.
+
+    A model trained under DDP is saved with its wrappers' ``module.``:
+    before every key when the whole model is wrapped
+    (``module.generator.*``: a Restorer saved from its
+    ``MMDistributedDataParallel``) and after a network's name when each
+    network is wrapped on its own (``generator_a2b.module.*``:
+    ``MMSeparateDistributedDataParallel``, the wrapper of the toolbox's
+    GANs, whose keys MMEngine's checkpoint hook saves as they are). A
+    ``module.`` is a wrapper's when every key under the same prefix goes
+    on with it (a wrapper holds nothing but its network); nested wrappers
+    all go. The state dict's ``_metadata`` (per-module versions) follows
+    its keys. A state dict without wrappers comes back unchanged (a copy).
+    """
+    prefixes = _wrapper_prefixes(list(state_dict))
+    out = OrderedDict((_without_wrappers(k, prefixes), v)
+                      for k, v in state_dict.items())
+    metadata = getattr(state_dict, '_metadata', None)
+    if metadata is not None:
+        # Module names without the trailing dot; a wrapper and its network
+        # become one name, the network's entry (listed after) wins.
+        out._metadata = OrderedDict(
+            (_without_wrappers(name + '.', prefixes)[:-1], value)
+            for name, value in metadata.items())
+    return out
+
+
+def unwrap_model(module: nn.Module) -> nn.Module:
+    """The network inside ``module``'s model wrappers (``module`` itself
+    when it is not wrapped)."""
+    while is_model_wrapper(module):
+        module = module.module
+    return module
+
+
+def wrapper_key_map(module: nn.Module) -> 'OrderedDict[str, str]':
+    """Each key of ``module.state_dict()`` as the unwrapped model names it,
+    mapped to the key itself.
+
+    The identity unless ``module`` holds model wrappers: under
+    ``tools/dist_test.sh`` each network of a GAN sits in its own DDP
+    wrapper, which adds ``module.`` to its keys. Files are compared with
+    and loaded into a model in the unwrapped names, so a file saved in one
+    process and one saved under DDP (:func:`strip_wrapper_keys`) both fit.
+    """
+    prefixes = sorted(((name + '.') if name else ''
+                       for name, sub in module.named_modules()
+                       if is_model_wrapper(sub)), key=len, reverse=True)
+    return OrderedDict((_without_wrappers(k, prefixes), k)
+                       for k in module.state_dict())
+
+
+def unwrapped_state_dict(module: nn.Module) -> 'OrderedDict':
+    """``module.state_dict()`` in the unwrapped names
+    (:func:`wrapper_key_map`)."""
+    own = module.state_dict()
+    return OrderedDict((name, own[key])
+                       for name, key in wrapper_key_map(module).items())
+
+
+def load_unwrapped_state_dict(module: nn.Module, state_dict: Mapping,
+                              strict: bool = True):
+    """``module.load_state_dict`` of a state dict in the unwrapped names
+    (:func:`wrapper_key_map`); keys ``module`` does not have are passed on
+    as they are."""
+    keys = wrapper_key_map(module)
+    return module.load_state_dict(
+        OrderedDict((keys.get(k, k), v) for k, v in state_dict.items()),
+        strict=strict)
 
 
 # ---------------------------------------------------------------------------
@@ -334,8 +471,10 @@ def extract_state_dict(checkpoint,
     one) or a bare state dict (e.g. CycleGAN's ``latest_net_G_A.pth``). In
     order:
 
-    1. ``strip_prefixes`` are removed from the start of every key
-       (``module.`` by default).
+    1. The model wrappers' ``module.`` is removed, before a whole model's
+       keys and after a network's name (:func:`strip_wrapper_keys`: files
+       written under DDP); then ``strip_prefixes`` from the start of every
+       key that has them (``module.`` by default).
     2. ``prefix`` picks a sub-network: only keys under it are kept, without
        it (``'generator.'``, ``'generators.a.'``; must be found). ``'auto'``
        takes ``'generator.'`` when some key starts with it and every key
@@ -350,7 +489,7 @@ def extract_state_dict(checkpoint,
         TypeError: no state dict in ``checkpoint``.
         KeyError: no key starts with ``prefix``.
     """
-    state = _state_dict_of(checkpoint)
+    state = strip_wrapper_keys(_state_dict_of(checkpoint))
     for wrapper in strip_prefixes:
         state = strip_prefix(state, wrapper)
     if prefix == 'auto':
@@ -524,16 +663,13 @@ def load_weights(network: nn.Module,
             f'{filename} does not fit {type(network).__name__}: '
             f'{error.args[0]}') from error
     if not strict:
-        own = network.state_dict()
-        problem = describe_mismatch(own, state, allow_extra_keys)
-        fitting = {k: v for k, v in state.items()
-                   if k in own and tuple(v.shape) == tuple(own[k].shape)}
-        network.load_state_dict(fitting, strict=False)
+        loaded, total, problem = load_fitting_tensors(network, state,
+                                                      allow_extra_keys)
         if problem:
             from mmengine.logging import print_log
             print_log((f'{what}: ' if what else '') +
                       f'non-strict loading of {filename}: loaded '
-                      f'{len(fitting)} of {len(own)} tensors; {problem}',
+                      f'{loaded} of {total} tensors; {problem}',
                       logger='current', level=30)
         return filename
     load_state_dict_strictly(network, state, filename, allow_extra_keys,
@@ -551,14 +687,18 @@ def load_state_dict_strictly(network: nn.Module,
     fit; see :func:`load_weights` for ``allow_extra_keys`` and ``what``.
 
     A state dict in another toolbox's layout registered for ``network``'s
-    class (:mod:`toolbox.engine.checkpoint_formats`) is converted first."""
+    class (:mod:`toolbox.engine.checkpoint_formats`) is converted first.
+    ``state_dict`` is in the unwrapped names: a wrapped ``network`` (or one
+    with wrapped networks inside, under DDP) is compared and loaded in those
+    (:func:`wrapper_key_map`)."""
     from toolbox.engine.checkpoint_formats import adapt_state_dict
+    network = unwrap_model(network)
     try:
         state_dict, _ = adapt_state_dict(network, state_dict)
     except ValueError as error:
         raise CheckpointMismatchError(
             (f'{what}: ' if what else '') + f'{source}: {error}') from error
-    own = network.state_dict()
+    own = unwrapped_state_dict(network)
     problem = describe_mismatch(own, state_dict, allow_extra_keys)
     if problem:
         raise CheckpointMismatchError(
@@ -575,17 +715,38 @@ def load_state_dict_strictly(network: nn.Module,
 def load_refusable(network: nn.Module, state_dict: Mapping,
                    source: str = 'the state dict',
                    what: Optional[str] = None, strict: bool = True):
-    """``network.load_state_dict`` where a network's own check of the
+    """:func:`load_unwrapped_state_dict` where a network's own check of the
     values (a layer of it raising ``RuntimeError`` in
     ``_load_from_state_dict``, e.g. FDR-Net's tied IGDNs given untied
     ones) becomes a :class:`CheckpointMismatchError` naming ``source``."""
     try:
-        return network.load_state_dict(state_dict, strict=strict)
+        return load_unwrapped_state_dict(network, state_dict, strict=strict)
     except RuntimeError as error:
         message = ' '.join(str(error).split())
         raise CheckpointMismatchError(
             (f'{what}: ' if what else '') + f'{source}: {message}'
         ) from error
+
+
+def load_fitting_tensors(network: nn.Module, state_dict: Mapping,
+                         allow_extra_keys: bool = False,
+                         source: str = 'the state dict'
+                         ) -> Tuple[int, int, Optional[str]]:
+    """Load the tensors of ``state_dict`` whose names (unwrapped, see
+    :func:`wrapper_key_map`) and shapes fit ``network``, on purpose
+    (non-strict loading); the others keep their values.
+
+    Returns ``(tensors loaded, tensors of the network, the mismatch summary
+    of :func:`describe_mismatch` or None)``.
+    """
+    network = unwrap_model(network)
+    own = unwrapped_state_dict(network)
+    problem = describe_mismatch(own, state_dict, allow_extra_keys)
+    fitting = OrderedDict(
+        (k, v) for k, v in state_dict.items()
+        if k in own and tuple(v.shape) == tuple(own[k].shape))
+    load_refusable(network, fitting, source, strict=False)
+    return len(fitting), len(own), problem
 
 
 # ---------------------------------------------------------------------------
@@ -661,8 +822,10 @@ __all__ = [
     'set_checkpoint_trust', 'checkpoint_trusted',
     'load_checkpoint_file', 'AtomicLocalBackend', 'atomic_write_bytes',
     'install_safe_checkpoint_loader', 'safe_checkpoint_loader_installed',
-    'strip_prefix', 'extract_state_dict', 'find_checkpoint',
-    'CheckpointMismatchError', 'describe_mismatch', 'load_weights',
-    'load_state_dict_strictly', 'load_refusable', 'freeze',
-    'FrozenModuleHolder'
+    'load_runner_checkpoint', 'WRAPPER_SEGMENT', 'strip_wrapper_keys',
+    'unwrap_model', 'wrapper_key_map', 'unwrapped_state_dict',
+    'load_unwrapped_state_dict', 'strip_prefix', 'extract_state_dict',
+    'find_checkpoint', 'CheckpointMismatchError', 'describe_mismatch',
+    'load_weights', 'load_state_dict_strictly', 'load_refusable',
+    'load_fitting_tensors', 'freeze', 'FrozenModuleHolder'
 ]
