@@ -145,12 +145,15 @@ def demo_tree(bare):
     """What the demo configs read: tools/make_demo_data.py's layout (tiny),
     its LMDB copy and the three demo teachers' work dirs."""
     from toolbox.datasets.lmdb_utils import create_lmdb
+    from toolbox.degradations.demo_real_like import make_real_like
     from toolbox.degradations.demo_set import make_demo_set
     from toolbox.degradations.demo_unpaired import make_unpaired_rain
     make_demo_set('data/demo', seed=0, size=32, num_train=1, num_test=1,
                   progress=False)
     make_unpaired_rain('data/demo', seed=0, size=32, num_train=1,
                        num_test=1, progress=False)
+    make_real_like('data/demo', seed=0, size=32, num_adapt=1, num_clear=1,
+                   num_test=1, progress=False)
     for split in ('train', 'test'):
         for side in ('input', 'target'):
             create_lmdb(f'data/demo/rain/{split}/{side}',
