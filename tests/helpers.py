@@ -40,6 +40,13 @@ def write_paired_folder(root, count: int = 4, size: int = 32,
 CPU_ONLY_ENV = {'CUDA_VISIBLE_DEVICES': '', 'PYTHON': sys.executable}
 
 
+def png_files(folder) -> dict:
+    """``{relative path: bytes}`` of every PNG under ``folder`` (to compare
+    two generated trees byte for byte)."""
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(Path(folder).rglob('*.png'))}
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now (for torchrun's rendezvous): a fixed
     or pid-derived port can collide with another job's."""

@@ -21,6 +21,15 @@ model = dict(
     generator=demo_net,
     student_checkpoint='work_dirs/kt_mprnet_demo',
     discriminator=dict(base_channels=32),
+    # IV-A2's other reading of its four weights (docs/methods/uniremoval.md,
+    # "Which weight is which"): λ_adv = 0.1, λ_idt = 0.01 (the paper config
+    # reads 0.01 and 0.1). With the identity term at 0.1 every DA row drew
+    # the student back towards the identity on the real-like rain (BRISQUE
+    # 33.6 -> 42.4 from the 500-iteration KT student, measured); with the
+    # adversarial term at 0.1 the discriminator's pull shows.
+    gan_loss=dict(loss_weight=0.1),
+    losses=[dict(type='IdentityLoss', loss_weight=0.01,
+                 inputs=('restored_clear', 'real_clear'))],
     feature_loss=dict(temperature=demo_temperature),
     image_loss=dict(
         temperature=demo_temperature,
@@ -91,8 +100,9 @@ test_evaluator = [[dict(type='BRISQUE'), dict(type='PIQE'),
                    dict(type='PSNR'), dict(type='SSIM')]] * 3 + \
     [[dict(type='PSNR'), dict(type='SSIM')]] * 3
 
-# 100 steps at 2e-6: every term moves the student off the paired splits
-# within tens of Adam steps at the paper's 2e-4 (docs: measured per term).
+# 100 steps at 1e-5: every term moves the student off the paired splits
+# within tens of Adam steps at the paper's 2e-4 (docs: measured per term);
+# 2e-5 cost the paired haze split 1.2 dB, 5e-5 7 dB.
 max_iters = 100
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop',
                  max_iters=max_iters)
@@ -101,7 +111,7 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop',
 # clipping the KT demo needed.
 optimizer = dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))
 optim_wrapper = dict(
-    generators=dict(optimizer=dict(optimizer, lr=2e-6),
+    generators=dict(optimizer=dict(optimizer, lr=1e-5),
                     clip_grad=dict(max_norm=1.0)),
     discriminators=dict(optimizer=optimizer))
 param_scheduler = [dict(type='ConstantLR', factor=1.0,

@@ -4,17 +4,13 @@ blur.add_nonuniform_blur)."""
 import numpy as np
 import pytest
 
+from tests.helpers import png_files
 from toolbox.degradations.blur import add_nonuniform_blur, shake_kernel
 from toolbox.degradations.demo_real_like import REAL_LIKE, make_real_like
 from toolbox.degradations.demo_unpaired import ContentSource
 from toolbox.degradations.filtering import correlate
 from toolbox.degradations.folder_synthesis import item_rng
 from toolbox.degradations.haze import add_real_haze
-
-
-def _files(folder):
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob('*.png'))}
 
 
 @pytest.fixture(scope='module')
@@ -35,7 +31,7 @@ def test_layout_counts_and_seeded_bytes(real_like, tmp_path):
     assert counts == expected
     make_real_like(str(tmp_path), seed=5, size=48, num_adapt=4, num_clear=6,
                    num_test=3, progress=False)
-    assert _files(root) == _files(tmp_path / 'real_like')
+    assert png_files(root) == png_files(tmp_path / 'real_like')
 
 
 def test_test_targets_are_the_held_out_content_of_their_inputs(real_like):

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.helpers import png_files
 from toolbox.degradations.dead_leaves import dead_leaves, sample_radii
 from toolbox.degradations.demo_unpaired import (DEAD_LEAVES_SHARE, HELD_OUT,
                                                 PHOTOS, ContentSource,
@@ -15,11 +16,6 @@ from toolbox.degradations.demo_unpaired import (DEAD_LEAVES_SHARE, HELD_OUT,
                                                 resize_area)
 from toolbox.degradations.folder_synthesis import item_rng
 from toolbox.degradations.rain import add_real_rain
-
-
-def _files(folder):
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob('*.png'))}
 
 
 @pytest.fixture(scope='module')
@@ -39,11 +35,11 @@ def test_layout_counts_and_seeded_bytes(unpaired, tmp_path):
     again = tmp_path / 'again'
     make_unpaired_rain(str(again), seed=3, size=48, num_train=10, num_test=4,
                        progress=False)
-    assert _files(root) == _files(again)
+    assert png_files(root) == png_files(again)
     other = tmp_path / 'other'
     make_unpaired_rain(str(other), seed=4, size=48, num_train=10, num_test=4,
                        progress=False)
-    assert _files(root) != _files(other)
+    assert png_files(root) != png_files(other)
 
 
 def test_an_image_does_not_depend_on_how_many_are_made(unpaired, tmp_path):
@@ -52,7 +48,7 @@ def test_an_image_does_not_depend_on_how_many_are_made(unpaired, tmp_path):
     larger = tmp_path / 'larger'
     make_unpaired_rain(str(larger), seed=3, size=48, num_train=14,
                        num_test=6, progress=False)
-    small, large = _files(root), _files(larger)
+    small, large = png_files(root), png_files(larger)
     assert all(large[name] == data for name, data in small.items())
 
 
