@@ -28,6 +28,7 @@ __all__ = [
     'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper',
     'MultiOptimWrapperConstructor'
 ]
+from .exact_resume import ExactResumeHook  # noqa: F401,E402
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402
 from .non_finite import (NonFiniteLossError,  # noqa: F401,E402
                          NonFiniteLossHook)
