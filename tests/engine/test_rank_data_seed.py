@@ -1,5 +1,5 @@
-"""RankDataSeedHook in-process (two real processes:
-tests/tools/test_gan_tools.py::test_dist_train_ranks_draw_their_own_domain_b_images)."""
+"""RankDataSeedHook in-process (two real processes: test_gan_tools.py's
+test_dist_train_ranks_draw_their_own_domain_b_images)."""
 import random
 from types import SimpleNamespace
 
