@@ -27,6 +27,15 @@ default_hooks = dict(
     # the last good checkpoint) before any checkpoint of non-finite weights
     # is written; on_non_finite='skip' skips such steps instead.
     non_finite=dict(type='NonFiniteLossHook', on_non_finite='stop'),
+    # --resume continues bit-exactly: every checkpoint also holds each
+    # rank's random states (Python, NumPy, PyTorch CPU/CUDA) and the image
+    # pools, put back where the straight run stood; validation leaves the
+    # training's random streams untouched (docs/reliability.md).
+    exact_resume=dict(type='ExactResumeHook'),
+    # Under DDP with num_workers=0 every rank would draw the same crops,
+    # flips and unpaired domain-B images: ranks > 0 get their own Python
+    # and NumPy seeds, derived from (seed, rank).
+    rank_data_seed=dict(type='RankDataSeedHook'),
     # At every validation, an input | output | target grid of the first
     # num_images images of each validation set, written through the
     # visualizer (vis_data/vis_image/val_<iter>.png; docs/visualization.md).

@@ -3,6 +3,7 @@
 Each config runs for 2 iterations on a tiny generated tree in the CycleGAN
 layout (and, for the demo config, the demo data's layout)."""
 import glob
+import json
 import os
 import os.path as osp
 import re
@@ -16,6 +17,8 @@ from mmengine.config import Config
 
 from tests.helpers import (CPU_ONLY_ENV, free_port, write_image_folder,
                            write_paired_folder, write_unpaired_tree)
+from tests.tools.resume_check import (changed_tensors, resume_differences,
+                                      train_straight_and_resumed)
 from tests.tools.test_train_test_tools import run_tool
 
 CYCLEGAN_CONFIGS = sorted(glob.glob('configs/cyclegan/*.py'))
@@ -123,28 +126,24 @@ def test_amp_on_cpu_trains_a_gan(gan_data, repo_root, tmp_path):
 
 
 def test_gan_resume_is_exact(gan_data, repo_root, tmp_path):
-    """2 iterations + resume + 2 == 4 straight iterations, every optimiser
-    and scheduler restored."""
+    """2 iterations + resume + 2 == 4 straight iterations, bit for bit:
+    weights, every optimiser and scheduler, the random states and the image
+    pools. A pool of one image is full after the first iteration, so later
+    queries swap with p = ½ (drawn from PyTorch's generator) and hand out
+    the stored image: without the pools and the random states in the
+    checkpoint, the resumed discriminators saw other images."""
     config = 'configs/cyclegan/cyclegan_demo.py'
-    straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'
-    opts = demo_options(gan_data, max_iters=4, interval=2)
-    run_tool(repo_root, [sys.executable, 'tools/train.py', config,
-                         '--work-dir', str(straight), '--cfg-options'] + opts)
-    run_tool(repo_root, [sys.executable, 'tools/train.py', config,
-                         '--work-dir', str(resumed), '--resume',
-                         str(straight / 'iter_2.pth'), '--cfg-options'] +
-             opts)
-    a = torch.load(straight / 'iter_4.pth', map_location='cpu',
-                   weights_only=False)
-    b = torch.load(resumed / 'iter_4.pth', map_location='cpu',
-                   weights_only=False)
-    for key, value in a['state_dict'].items():
-        assert torch.allclose(value, b['state_dict'][key], atol=1e-6), key
+    opts = demo_options(gan_data, max_iters=4, interval=2) + [
+        'model.pool_size=1']
+    at_2, a, b = train_straight_and_resumed(repo_root, config, opts,
+                                            tmp_path, last=4, resume_at=2)
+    assert resume_differences(a, b) == []
+    assert changed_tensors(at_2, a)
+    pools = a['resume_state']['ranks'][0]['objects']
+    assert set(pools) == {'pool_a', 'pool_b'}
+    assert all(len(pool['images']) == 1 for pool in pools.values())
     for name in ('generators', 'discriminators'):
-        assert a['optimizer'][name]['param_groups'][0]['lr'] == \
-            b['optimizer'][name]['param_groups'][0]['lr']
         assert len(a['param_schedulers'][name]) == 1
-        assert a['param_schedulers'][name] == b['param_schedulers'][name]
     # The decay has started: the rate at iteration 4 is below the base.
     assert a['optimizer']['generators']['param_groups'][0]['lr'] < 2e-4
 
@@ -304,6 +303,84 @@ def test_gan_trains_with_two_cpu_processes(gan_data, repo_root, tmp_path):
                           '*.png'))
     assert [osp.basename(g) for g in grids] == ['val_2.png'], log[-2000:]
     assert cv2.imread(grids[0]).shape == (96, 3 * 96, 3)
+
+
+#: A test hook, loaded through custom_imports: the domain-B image of every
+#: training sample of this rank, in refs_rank<r>.json in the work dir.
+REF_PROBE = """
+import json
+import os.path as osp
+
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+
+from toolbox.registry import HOOKS
+
+
+@HOOKS.register_module()
+class RefProbeHook(Hook):
+
+    def __init__(self):
+        self.refs = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.refs += [osp.basename(sample.ref_path)
+                      for sample in data_batch['data_samples']]
+
+    def after_train(self, runner):
+        path = osp.join(runner.work_dir, f'refs_rank{get_rank()}.json')
+        with open(path, 'w') as f:
+            json.dump(self.refs, f)
+"""
+
+
+def test_dist_train_ranks_draw_their_own_domain_b_images(repo_root,
+                                                         tmp_path):
+    """tools/dist_train.sh, 2 CPU processes, num_workers=0 (the demo's): the
+    ranks draw different domain-B images (issue 28: MMEngine seeds Python's
+    generator alike on every rank, and each rank drew the same image at
+    every step). 8 candidates, 4 steps: equal draws by chance would have
+    probability 8^-4. Each rank's random states reach the checkpoint."""
+    data = tmp_path / 'data'
+    write_image_folder(data / 'rainy', 4, 40, seed=3)
+    write_image_folder(data / 'clean', 8, 40, seed=4)
+    write_paired_folder(data / 'test', count=1, size=32, seed=5)
+    (tmp_path / 'refprobe.py').write_text(REF_PROBE)
+    config = tmp_path / 'probe.py'
+    config.write_text(
+        f"_base_ = ['{repo_root}/configs/cyclegan/cyclegan_demo.py']\n"
+        "custom_imports = dict(imports=['refprobe'], "
+        "allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='RefProbeHook')]\n")
+    work_dir = tmp_path / 'work'
+    options = [
+        f'train_dataloader.dataset.data_root={data}',
+        f'val_dataloader.dataset.data_root={data}/test',
+        f'test_dataloader.0.dataset.data_root={data}/test',
+        f'test_dataloader.1.dataset.data_root={data}/test/input',
+        'train_dataloader.dataset.pipeline.2.crop_size=32',
+        'train_dataloader.dataset.pipeline.3.crop_size=32',
+        'model.generator.base_channels=4', 'model.generator.num_blocks=1',
+        'model.discriminator.base_channels=4',
+        'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+        'default_hooks.checkpoint.interval=4',
+        'param_scheduler.0.begin=2', 'param_scheduler.0.end=4',
+    ]
+    run_tool(repo_root, [
+        'env', f'PORT={free_port()}', 'bash', 'tools/dist_train.sh',
+        str(config), '2', '--work-dir', str(work_dir), '--cfg-options'] +
+        options, timeout=300,
+        env=dict(CPU_ONLY_ENV, PYTHONPATH=str(tmp_path)))
+    refs = [json.loads((work_dir / f'refs_rank{r}.json').read_text())
+            for r in (0, 1)]
+    assert len(refs[0]) == len(refs[1]) == 4
+    assert refs[0] != refs[1]
+    saved = torch.load(work_dir / 'iter_4.pth', map_location='cpu',
+                       weights_only=False)['resume_state']
+    assert saved['world_size'] == 2
+    python = [rank['random']['python'] for rank in saved['ranks']]
+    assert python[0] != python[1]
 
 
 def test_parity_script_names_a_missing_official_checkout(repo_root, tmp_path):

@@ -242,6 +242,34 @@ def test_dist_train_two_cpu_processes(data_root, repo_root, tmp_path):
     assert_same_weights(dist['state_dict'], single['state_dict'], atol=1e-5)
 
 
+def test_dist_resume_restores_every_ranks_random_states(data_root,
+                                                        repo_root, tmp_path):
+    """tools/dist_train.sh, 2 CPU processes: 2 iterations + --resume + 1 ==
+    3 straight iterations, weights, optimiser, scheduler and each rank's own
+    random states (the ranks draw their own flips, so their states differ;
+    only rank 0 writes the checkpoint, which holds both)."""
+    from tests.tools.resume_check import resume_differences
+    options = data_options(data_root, max_iters=3, interval=3, batch_size=1,
+                           checkpoint_interval=1)
+    straight, resumed = tmp_path / 'straight', tmp_path / 'resumed'
+    launch = ['env', f'PORT={free_port()}', 'bash', 'tools/dist_train.sh',
+              CONFIG, '2']
+    run_tool(repo_root, launch + ['--work-dir', str(straight),
+                                  '--cfg-options'] + options,
+             timeout=300, env=CPU_ONLY_ENV)
+    launch[1] = f'PORT={free_port()}'
+    log = run_tool(repo_root, launch + [
+        '--work-dir', str(resumed), '--resume', str(straight / 'iter_2.pth'),
+        '--cfg-options'] + options, timeout=300, env=CPU_ONLY_ENV)
+    assert 'resumed epoch: 0, iter: 2' in log
+    a, b = load_state(straight / 'iter_3.pth'), load_state(
+        resumed / 'iter_3.pth')
+    assert resume_differences(a, b) == []
+    ranks = a['resume_state']['ranks']
+    assert len(ranks) == 2
+    assert ranks[0]['random']['python'] != ranks[1]['random']['python']
+
+
 def inductor_unusable_reason():
     """Why torch.compile's default (inductor) backend cannot run here, or
     ``None``: it needs a C++ compiler on CPU."""

@@ -47,9 +47,13 @@ class UnpairedImageDataset(RestorationDataset):
     ``LoadImageFromFile(key='ref')``.
 
     The length is that of domain A. In training each A image gets a B image
-    drawn at random (Python's ``random``, which MMEngine seeds per worker
-    from the run's seed); in ``test_mode`` A[i] gets ``B[i % len(B)]``, so
-    evaluation is deterministic.
+    drawn at random with Python's ``random``: in a dataloader worker, as
+    MMEngine seeds it from the run's seed, the rank and the worker; with
+    ``num_workers=0``, in the training process, whose generator
+    :class:`~toolbox.engine.rank_data_seed.RankDataSeedHook` seeds per rank
+    and :class:`~toolbox.engine.exact_resume.ExactResumeHook` saves in
+    checkpoints. In ``test_mode`` A[i] gets ``B[i % len(B)]``, so evaluation
+    is deterministic.
 
     Args:
         data_prefix: ``dict(img=<domain A>, ref=<domain B>)``, folders or

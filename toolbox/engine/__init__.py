@@ -28,9 +28,11 @@ __all__ = [
     'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper',
     'MultiOptimWrapperConstructor'
 ]
+from .exact_resume import ExactResumeHook  # noqa: F401,E402
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402
 from .non_finite import (NonFiniteLossError,  # noqa: F401,E402
                          NonFiniteLossHook)
+from .rank_data_seed import RankDataSeedHook  # noqa: F401,E402
 from .resume_schedule import ResumeScheduleHook  # noqa: F401,E402
 from .resume_weights import ResumeWeightsHook  # noqa: F401,E402
 from .visualization import (OptionalTensorboardVisBackend,  # noqa: F401,E402

@@ -128,3 +128,20 @@ def test_returns_detached_copies_that_do_not_alias_the_pool():
 def test_validation():
     with pytest.raises(ValueError, match='pool_size'):
         ImagePool(-1)
+
+
+def test_a_resumed_pool_answers_as_the_original():
+    """resume_state_dict / load_resume_state_dict (what ExactResumeHook
+    saves in checkpoints): the images and the own generator's state."""
+    pool = ImagePool(3, seed=1)
+    pool.query(torch.randn(4, 3, 4, 4))
+    resumed = ImagePool(3, seed=7)
+    resumed.load_resume_state_dict(pool.resume_state_dict())
+    batch = torch.randn(6, 3, 4, 4)
+    assert torch.equal(resumed.query(batch), pool.query(batch))
+    assert all(torch.equal(a, b) for a, b in zip(resumed.images,
+                                                  pool.images))
+    # A smaller pool keeps what fits.
+    small = ImagePool(2)
+    small.load_resume_state_dict(pool.resume_state_dict())
+    assert len(small) == 2

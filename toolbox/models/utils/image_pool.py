@@ -31,11 +31,14 @@ class ImagePool:
     decides (``> 0.5``: swap) and, on a swap, one integer picks the slot,
     as in the official code.
 
-    Not saved in checkpoints: after a resume the pool starts empty and
-    refills within ``pool_size`` images, as with the official code. Under
-    distributed training each process keeps its own pool of the fakes it
-    generated; give each rank a different ``seed`` (e.g. ``seed + rank``)
-    if their swap decisions should differ.
+    Saved in every training checkpoint (the official code saves none): the
+    default hook :class:`~toolbox.engine.exact_resume.ExactResumeHook`
+    finds the pools of a model through :meth:`resume_state_dict` and
+    :meth:`load_resume_state_dict`, so a resumed run queries the pool the
+    straight run would have. Under distributed training each process keeps
+    its own pool of the fakes it generated (each saved); give each rank a
+    different ``seed`` (e.g. ``seed + rank``) if their swap decisions
+    should differ.
 
     Args:
         pool_size: number of images kept (CycleGAN: 50); 0 disables.
@@ -63,6 +66,22 @@ class ImagePool:
         return int(torch.randint(self.pool_size, (),
                                  generator=self.generator))
 
+    def resume_state_dict(self) -> dict:
+        """The stored images (on the CPU) and the own generator's state
+        (``None`` without ``seed``), for a checkpoint."""
+        return dict(
+            images=[image.cpu() for image in self.images],
+            generator=None if self.generator is None else
+            self.generator.get_state())
+
+    def load_resume_state_dict(self, state: dict) -> None:
+        """Take back what :meth:`resume_state_dict` returned (at most
+        ``pool_size`` images of it, should the size have changed since)."""
+        self.images = [image.clone()
+                       for image in state['images'][:self.pool_size]]
+        if self.generator is not None and state['generator'] is not None:
+            self.generator.set_state(state['generator'].cpu())
+
     @torch.no_grad()
     def query(self, images: torch.Tensor) -> torch.Tensor:
         """Return a batch of images for the discriminator (``N×C×H×W`` in,
@@ -80,6 +99,8 @@ class ImagePool:
             if slot is None:
                 returned.append(image)
             else:
-                returned.append(self.images[slot])
+                # A resumed pool's images come back on the CPU (or wherever
+                # the checkpoint was loaded); hand them out on the fakes'.
+                returned.append(self.images[slot].to(image.device))
                 self.images[slot] = image.clone()
         return torch.stack(returned)
