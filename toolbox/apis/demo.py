@@ -166,7 +166,8 @@ CHAINS: Dict[str, Chain] = {
         "+ EFCL, three seeds each; teachers and KT first, or reused), "
         "scored on held-out real-world-like test sets: "
         'configs/uniremoval/da_mprnet{_bda,_bda_eicl,}_demo.py',
-        'about 10 min after KT: 3 x 100 iterations',
+        'about 35 min after KT: 9 x 100 iterations (three seeds of three '
+        'rows), then 10 tests',
         'docs/methods/uniremoval.md',
         _TEACHERS + (_KT, ) + tuple(
             Train(f'uniremoval/da_mprnet{variant}_demo.py',
