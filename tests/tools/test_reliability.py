@@ -449,7 +449,8 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 def test_user_errors_exit_2_with_one_message(
-        repo_root, tmp_path, tiny_checkpoint, capsys, monkeypatch):
+        repo_root, tmp_path, tiny_checkpoint, gan_data,  # noqa: F811
+        capsys, monkeypatch):
     bad_config = tmp_path / 'bad.py'
     bad_config.write_text('model = dict(\n')
     unknown_type = tmp_path / 'unknown.py'
@@ -469,8 +470,11 @@ def test_user_errors_exit_2_with_one_message(
         ('tools/test.py', ['missing.py', tiny_checkpoint],
          'config file not found: missing.py'),
         ('tools/train.py', [no_model], f'{no_model} defines no model'),
+        # The data exist (a fresh clone has no data/demo): only the
+        # misspelled option is wrong.
         ('tools/train.py', [CYCLEGAN, '--work-dir', tmp_path / 'g',
-                            '--cfg-options', 'model.gan_loss.gan_type=lsgann'],
+                            '--cfg-options', 'model.gan_loss.gan_type=lsgann'] +
+         demo_options(gan_data),
          "gan_type must be one of ('lsgan', 'vanilla', 'hinge'), got "
          "'lsgann'; did you mean 'lsgan'?"),
         ('tools/infer.py', [unknown_type, '--checkpoint', tiny_checkpoint] +
