@@ -32,6 +32,12 @@ class RequiredPath(NamedTuple):
         training_only: read only when training starts (``init_weights``:
             teachers, ``init_cfg=dict(type='Pretrained')``), not when a
             model is built to test or restore images.
+        initial_weights: only initialises weights that the model's own
+            checkpoints hold (UniRemovalDA's student, started from the KT
+            stage): a run resumed from a checkpoint neither needs nor reads
+            it, and the class accepts ``None`` at ``key`` for "do not
+            load" (:func:`~toolbox.engine.input_check.
+            drop_initial_weights`).
     """
     path: str
     kind: str
@@ -39,6 +45,7 @@ class RequiredPath(NamedTuple):
     what: str
     hint: str = ''
     training_only: bool = False
+    initial_weights: bool = False
 
 
 def normalize_path(path: str) -> str:

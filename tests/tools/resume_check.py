@@ -10,11 +10,12 @@ from tests.tools.test_train_test_tools import load_state, run_tool
 
 
 def train_straight_and_resumed(repo_root, config, options, work_root,
-                               last, resume_at, timeout=400, unit='iter'):
+                               last, resume_at, timeout=400, unit='iter',
+                               resume_options=()):
     """Train ``config`` straight to iteration (or, with ``unit='epoch'``,
     epoch) ``last`` (``options`` must checkpoint at ``resume_at`` and
     ``last``), and again from the straight run's ``<unit>_<resume_at>.pth``
-    with ``--resume``. Returns the straight run's checkpoints at
+    with ``--resume`` (and ``resume_options`` after ``options``). Returns the straight run's checkpoints at
     ``resume_at`` and ``last`` and the resumed run's at ``last``."""
     straight, resumed = work_root / 'straight', work_root / 'resumed'
     train = [sys.executable, 'tools/train.py', config]
@@ -23,7 +24,7 @@ def train_straight_and_resumed(repo_root, config, options, work_root,
     run_tool(repo_root, train + [
         '--work-dir', str(resumed), '--resume',
         str(straight / f'{unit}_{resume_at}.pth'), '--cfg-options'] +
-        options, timeout=timeout)
+        options + list(resume_options), timeout=timeout)
     return (load_state(straight / f'{unit}_{resume_at}.pth'),
             load_state(straight / f'{unit}_{last}.pth'),
             load_state(resumed / f'{unit}_{last}.pth'))

@@ -357,6 +357,41 @@ with exclusive_lock(sys.argv[1], 'held'):
 """
 
 
+def test_resume_under_another_optim_wrapper_is_refused(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):
+    """Resuming a checkpoint with other optimiser groups or another
+    optimiser type stops with one message before training (was: PyTorch's
+    "different number of parameter groups" traceback, exit 1; for another
+    type a ``KeyError`` at the first step)."""
+    work_dir = tmp_path / 'w'
+    code, log = run_inprocess(repo_root, 'tools/train.py', [
+        TINY, '--work-dir', work_dir, '--cfg-options'] +
+        tiny_options(paired_root), capsys, monkeypatch)
+    assert code == 0, log[-3000:]
+    sgd = tmp_path / 'sgd.py'
+    sgd.write_text(f"_base_ = ['{repo_root}/{TINY}']\n"
+                   "optim_wrapper = dict(optimizer=dict(_delete_=True, "
+                   "type='SGD', lr=0.01, momentum=0.9))\n")
+    cases = [
+        (TINY, ['optim_wrapper.paramwise_cfg.bias_lr_mult=2.0'],
+         '1 parameter group in the file, 12 in the config'),
+        (sgd, [], "another optimiser type (SGD in the config; settings only "
+                  "in the config: ['dampening', 'momentum', 'nesterov']; "
+                  "only in the file: ['amsgrad', 'betas'"),
+    ]
+    for config, extra, expected in cases:
+        code, log = run_inprocess(repo_root, 'tools/train.py', [
+            config, '--work-dir', work_dir, '--resume', '--cfg-options'] +
+            tiny_options(paired_root, max_iters=4) + extra, capsys,
+            monkeypatch)
+        assert code == 2, log[-3000:]
+        assert (f'--resume: the optimiser state in {work_dir}/iter_2.pth '
+                "does not fit this config's optimisers: ") in log, log[-3000:]
+        assert expected in log, log[-3000:]
+        assert 'Traceback' not in log
+        assert not (work_dir / 'iter_4.pth').exists()
+
+
 def test_a_second_training_into_one_work_dir_is_refused(
         repo_root, paired_root, tmp_path, capsys, monkeypatch):
     """Issue 28, defect 6: two trainings into one --work-dir at once

@@ -95,7 +95,16 @@ def is_user_error(error: BaseException) -> bool:
                   NotACheckpointError, LMDBError, BadImagesError,
                   ImageReadError, SizeMismatchError, SyntaxError,
                   LockHeldError, StalePartialError, OutputExistsError)
+    if isinstance(error, SyntaxError) and _in_toolbox(error.filename):
+        return False  # the toolbox's own code (an edited install)
     return isinstance(error, user_types) or _registry_miss(error)
+
+
+def _in_toolbox(filename: Optional[str]) -> bool:
+    """Whether ``filename`` is a module of the toolbox package itself."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return bool(filename) and os.path.abspath(filename).startswith(
+        package + os.sep)
 
 
 def debug_requested(argv=None) -> bool:

@@ -180,9 +180,12 @@ def required_inputs(cfg: Config, *, stage: str = 'train',
         raise ValueError(f'stage must be one of {sorted(STAGES)}, got '
                          f'{stage!r}')
     training = STAGES[stage]['training']
+    # A resume restores what these only initialise (drop_initial_weights).
+    resuming = training and bool(cfg.get('resume'))
     found = list(_dataset_paths(cfg, STAGES[stage]['loaders']))
     found += [(key, p) for key, p in _model_paths(cfg.get('model'))
-              if training or not p.training_only]
+              if (training or not p.training_only) and
+              not (resuming and p.initial_weights)]
     load_from = cfg.get('load_from')
     if training and isinstance(load_from, str):
         found.append(('', RequiredPath(
@@ -197,6 +200,32 @@ def required_inputs(cfg: Config, *, stage: str = 'train',
             'the weights to restore with', WEIGHTS_HINT)))
     return [(owner, p._replace(path=normalize_path(p.path)))
             for owner, p in found if p.path and not is_remote(p.path)]
+
+
+def drop_initial_weights(cfg: Config) -> List[str]:
+    """On a resume, set to ``None`` every model path that only initialises
+    weights the checkpoint restores (``RequiredPath.initial_weights``), so
+    that building the model does not read it; return their keys.
+
+    UniRemovalDA's student starts from the KT checkpoint: without this a
+    ``--resume`` demanded that file (and loaded it, to be overwritten at
+    once), although the DA checkpoint holds the student it trained. The
+    resume's weights check (``ResumeWeightsHook``) still requires every
+    network in the file.
+    """
+    if not cfg.get('resume'):
+        return []
+    dropped = []
+    for _, required in _model_paths(cfg.get('model')):
+        if required.initial_weights:
+            parent, _, name = required.key.rpartition('.')
+            node = cfg
+            for part in parent.split('.'):
+                node = node[int(part)] if isinstance(node, (list, tuple)) \
+                    else node[part]
+            node[name] = None
+            dropped.append(required.key)
+    return dropped
 
 
 def path_problem(path: str, kind: str) -> Optional[str]:
@@ -322,4 +351,5 @@ def exit_if_inputs_missing(cfg: Union[str, Config], tool: str, *,
 
 
 __all__ = ['MissingInput', 'required_inputs', 'missing_inputs',
-           'path_problem', 'format_missing_inputs', 'exit_if_inputs_missing']
+           'drop_initial_weights', 'path_problem', 'format_missing_inputs',
+           'exit_if_inputs_missing']

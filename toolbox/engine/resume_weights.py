@@ -1,4 +1,4 @@
-"""``--resume`` restores every network's weights, or stops.
+"""``--resume`` restores every network's weights and optimiser, or stops.
 
 MMEngine's ``Runner.resume`` loads the checkpoint's weights non-strictly:
 a file whose keys match no network (another model, a layout it does not
@@ -17,6 +17,11 @@ one message, exit status 2) naming the file, the networks concerned and the
 keys missing, before anything is trained. Keys the model lacks only earn a
 warning: they leave nothing at random. ``load_from`` without resuming stays
 MMEngine's non-strict loading (a partial initialisation on purpose).
+
+The file's optimiser state is checked against the config's optimisers too
+(:func:`~toolbox.engine.resume_optimizers.optimizer_mismatch`): one written
+under another ``optim_wrapper`` stops with the same kind of message instead
+of PyTorch's or MMEngine's traceback when it is loaded.
 """
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -26,6 +31,7 @@ from toolbox.engine.checkpoint import (CheckpointMismatchError,
                                        describe_mismatch, strip_wrapper_keys,
                                        unwrapped_state_dict)
 from toolbox.engine.checkpoint_formats import adapt_state_dict
+from toolbox.engine.resume_optimizers import optimizer_mismatch
 from toolbox.registry import HOOKS
 
 #: Buffers MMEngine's loader does not miss (batch norm's counter is made
@@ -88,12 +94,30 @@ class ResumeWeightsHook(Hook):
                 'CKPT tells whether one fits), or start a new run from '
                 'weights with --cfg-options load_from=CKPT, without '
                 '--resume.')
+        self._check_optimizers(runner, checkpoint, filename)
         if unexpected:
             runner.logger.warning(
                 f'--resume: {filename} holds {len(unexpected)} keys this '
                 f'model does not have (e.g. {", ".join(unexpected[:3])}); '
                 'every network of the model was restored, these are '
                 'ignored.')
+
+    @staticmethod
+    def _check_optimizers(runner, checkpoint: dict, filename: str) -> None:
+        saved = checkpoint.get('optimizer')
+        built = runner.optim_wrapper
+        # A dict: the Runner has not built the optimisers (no training).
+        if saved is None or isinstance(built, dict):
+            return
+        problem = optimizer_mismatch(built, saved)
+        if problem:
+            raise CheckpointMismatchError(
+                f'--resume: the optimiser state in {filename} does not fit '
+                f"this config's optimisers: {problem}. The checkpoint was "
+                'written under another optim_wrapper (another config, '
+                'paramwise_cfg or optimiser type). Resume with the config '
+                'that wrote it, or start a new run from its weights with '
+                '--cfg-options load_from=CKPT, without --resume.')
 
 
 def ensure_resume_weights_hook(cfg) -> None:

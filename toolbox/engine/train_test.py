@@ -54,7 +54,9 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     listed on stderr and the process exits with status 2, naming ``tool``
     (:func:`~toolbox.engine.input_check.exit_if_inputs_missing`). A run that
     resumes gets :class:`~toolbox.engine.resume_weights.ResumeWeightsHook`:
-    a checkpoint that would leave a network at random weights stops it.
+    a checkpoint that would leave a network at random weights stops it; the
+    files that only initialise weights it restores are neither required
+    nor read (:func:`~toolbox.engine.input_check.drop_initial_weights`).
     ``hooks`` are registered on the Runner besides the config's own. The
     run holds the work dir's lock (:func:`~toolbox.engine.work_dir_lock.
     work_dir_lock`): a second training into the same work dir at the same
@@ -63,13 +65,15 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     from mmengine.runner import Runner
 
     from toolbox.engine.distributed import finish_distributed
-    from toolbox.engine.input_check import exit_if_inputs_missing
+    from toolbox.engine.input_check import (drop_initial_weights,
+                                            exit_if_inputs_missing)
     from toolbox.engine.resume_weights import ensure_resume_weights_hook
     from toolbox.engine.runner_setup import (compile_networks,
                                              take_compile_options)
     exit_if_inputs_missing(cfg, tool, stage='train')
     if cfg.get('resume'):
         ensure_resume_weights_hook(cfg)
+        drop_initial_weights(cfg)
     compile_options = take_compile_options(cfg)
     # Held from before the Runner writes anything into the work dir until
     # its last checkpoint is saved.

@@ -126,7 +126,7 @@ class UniRemovalDA(BaseGAN):
             "UniRemovalDA's student (the knowledge-transfer checkpoint)",
             'train the knowledge-transfer stage first (configs/uniremoval/'
             'kt_mprnet*.py; docs/methods/uniremoval.md), or name its .pth',
-            training_only=True)]
+            training_only=True, initial_weights=True)]
 
     def init_weights(self):
         """Initialise, then start the student from the KT checkpoint."""

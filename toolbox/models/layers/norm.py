@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 #: Names accepted by :func:`build_norm`.
-NORM_TYPES = ('instance', 'batch')
+NORM_TYPES = ('instance', 'batch', 'none')
 
 
 def build_norm(norm: str, channels: int) -> nn.Module:
@@ -20,22 +20,32 @@ def build_norm(norm: str, channels: int) -> nn.Module:
 
     ``'instance'``: ``InstanceNorm2d(affine=False, track_running_stats=False)``
     (no parameters, no buffers); ``'batch'``: ``BatchNorm2d`` with affine
-    parameters and running statistics.
+    parameters and running statistics; ``'none'``: no normalisation
+    (``nn.Identity``, as the official code's ``norm='none'``).
     """
     if norm == 'instance':
         return nn.InstanceNorm2d(channels, affine=False,
                                  track_running_stats=False)
     if norm == 'batch':
         return nn.BatchNorm2d(channels, affine=True, track_running_stats=True)
+    if norm == 'none':
+        return nn.Identity()
     raise ValueError(f'norm must be one of {NORM_TYPES}, got {norm!r}')
 
 
 def conv_bias_for(norm: str) -> bool:
-    """Whether the convs before a ``norm`` layer have a bias (as released:
-    exactly when the norm is instance norm)."""
+    """Whether the convs before a ``norm`` layer have a bias: as released
+    for instance norm (yes) and batch norm (no, its shift does it); yes
+    without a norm.
+
+    The official code decides by testing whether the norm is instance norm,
+    so its ``norm='none'`` networks have no bias at all and nothing can
+    shift their features; no released model uses ``'none'``, and here the
+    convs keep their bias.
+    """
     if norm not in NORM_TYPES:
         raise ValueError(f'norm must be one of {NORM_TYPES}, got {norm!r}')
-    return norm == 'instance'
+    return norm in ('instance', 'none')
 
 
 _NORM_STATS = ('running_mean', 'running_var', 'num_batches_tracked')
