@@ -16,7 +16,9 @@ X.lmdb.lock: a second build of the same output meanwhile is refused.
 lists the bad ones (exit 1 if any). meta_info.txt follows
 BasicSR (``<key>.png (h,w,c) level``); a key with a dot is read by the
 toolbox but not by BasicSR or MMEditing (they cut at the first dot): the
-tool warns.
+tool warns. Refused before anything is written: an --output not ending
+with .lmdb, file names that cannot be keys (non-ASCII, or with a space),
+two files of one key (a.png and a.jpg).
 """
 import argparse
 import sys

@@ -9,7 +9,12 @@ r"""Make a paired data set from clean images with a documented degradation.
 
 ``--side-by-side`` reads ``[degraded | clean]`` pairs stored as one image
 (DID-MDN's layout), writes them as ``input/`` and ``target/`` and adds
-``--kind`` to the degraded half (``none``: split only).
+``--kind`` to the degraded half (``none``: split only). A file of odd width
+is no such pair: the tool refuses the folder before writing anything.
+
+Every clean image gives its pairs, or is listed at the end as too small for
+one --patch crop at any scale (exit status 1); when none is large enough,
+nothing is written (exit status 2).
 
 Example, FDR-Net's hybrid-distortion benchmark (RL-Restore's protocol) from
 DIV2K on disk (docs/degradations.md):
@@ -21,10 +26,12 @@ FDR-Net's DID-HY (DID-MDN's rain + blur + noise + JPEG, docs/methods/fdrnet.md):
         --out data/DID-HY/train --kind hybrid --level moderate --seed 0
 """
 import argparse
+import sys
 
 from toolbox.degradations.folder_synthesis import (INPUT_SIDES, KINDS,
                                                    synthesize_folder,
-                                                   synthesize_side_by_side)
+                                                   synthesize_side_by_side,
+                                                   too_small_message)
 from toolbox.degradations.hybrid import HYBRID_LEVELS
 from toolbox.engine.errors import add_debug_argument, run_tool
 
@@ -80,11 +87,25 @@ def main():
     scales = None
     if args.scales:
         scales = [float(s) for s in args.scales.split(',')]
+    small = []
     counts = synthesize_folder(args.clean, args.out, args.kind, args.seed,
                                args.level, args.patch, stride=args.stride,
                                scales=scales, blur_bins=args.blur_bins,
-                               subset=subset)
+                               subset=subset, too_small=small)
     print(f"{counts['pairs']} pairs written to {args.out}")
+    if small:
+        print_too_small(small, counts['images'], args, scales)
+        return 1
+    return 0
+
+
+def print_too_small(small, total, args, scales) -> None:
+    """List the images left out as too small, as tools/infer.py lists the
+    images it could not read."""
+    headline = too_small_message(small, total, args.kind, args.patch, scales)
+    print(f'tools/synthesize.py: {headline}', file=sys.stderr)
+    for path, (h, w) in small:
+        print(f'  {path}: {h}×{w}', file=sys.stderr)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 
 import cv2
 import lmdb
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import write_image_folder, write_paired_folder
+from tests.tools.test_reliability import run_inprocess
 from toolbox.datasets import lmdb_utils
 from toolbox.datasets.lmdb_utils import (create_lmdb, read_lmdb_image,
                                          read_meta_info)
@@ -211,3 +213,95 @@ def test_a_second_build_of_one_output_is_refused_while_the_first_runs(
     assert result.returncode == 2  # one line, no traceback
     assert result.stderr.startswith(f'tools/create_lmdb.py: error: {out} '
                                     'exists; pass --overwrite to rebuild it')
+
+
+# --- Issue 28, item 4: a user's mistake is one line, exit 2, nothing written -
+
+
+def create_lmdb_inprocess(repo_root, capsys, monkeypatch, *args):
+    """``tools/create_lmdb.py ARGS`` run in this process (no seconds of
+    imports): ``(exit status, stdout + stderr)``."""
+    monkeypatch.delenv('TOOLBOX_DEBUG', raising=False)
+    # The tool points warnings.showwarning at its printer: undone after.
+    monkeypatch.setattr(warnings, 'showwarning', warnings.showwarning)
+    return run_inprocess(repo_root, 'tools/create_lmdb.py', args, capsys,
+                         monkeypatch)
+
+
+def assert_refused(code, output, message):
+    assert code == 2, output
+    assert f'tools/create_lmdb.py: error: {message}' in output
+    assert 'Traceback' not in output
+
+
+def test_names_that_cannot_be_keys_are_refused_up_front(
+        tmp_path, repo_root, capsys, monkeypatch):
+    """A space or a non-ASCII letter in a file name used to end in a
+    traceback (ValueError). MMEngine's LmdbBackend (the datasets' reader),
+    BasicSR and MMagic look keys up as ASCII and meta_info.txt ends a key at
+    a space, so neither round-trips: the build is refused before anything
+    is written, naming every such file and the fix."""
+    src = write_image_folder(tmp_path / 'D', count=2, size=8)
+    write_image_folder(src / 'sub', count=1, size=8)
+    for name in ('a b.png', 'café.png', 'sub/x\ty.png'):
+        (src / name).write_bytes((src / '000.png').read_bytes())
+    out = tmp_path / 'new' / 'd.lmdb'
+    code, output = create_lmdb_inprocess(repo_root, capsys, monkeypatch,
+                                         '--input', src, '--output', out)
+    assert_refused(code, output, f"{src} holds 3 file names that cannot be "
+                   "an LMDB key: 'a b.png', 'café.png', 'sub/x\\ty.png'. A "
+                   'key is the path without its extension and must be ASCII '
+                   'without spaces')
+    assert 'Rename such files' in output
+    assert not (tmp_path / 'new').exists()  # no folder, lock or partial
+
+
+def test_a_non_ascii_key_does_not_read_back(tmp_path):
+    """Why such names are refused rather than stored as UTF-8: an LMDB
+    that holds one (made by hand here) lists it, but the datasets' reader
+    cannot look it up."""
+    from toolbox.datasets.listing import list_images
+    from toolbox.datasets.transforms.loading import ImageReadError, read_image
+    db = str(tmp_path / 'u.lmdb')
+    ok, png = cv2.imencode('.png', np.zeros((4, 4, 3), np.uint8))
+    with lmdb.open(db, map_size=1 << 22) as env, env.begin(write=True) as txn:
+        txn.put('café'.encode(), png.tobytes())
+    (tmp_path / 'u.lmdb' / 'meta_info.txt').write_text('café.png (4,4,3) 1\n')
+    keys, backend_args = list_images(db)
+    assert list(keys) == ['café']
+    with pytest.raises(ImageReadError, match='ascii'):
+        read_image('café', backend_args)
+
+
+def test_an_output_without_the_lmdb_suffix_is_refused(
+        tmp_path, repo_root, capsys, monkeypatch):
+    """``--output out`` (or ``out.LMDB``) used to end in a traceback."""
+    src = write_image_folder(tmp_path / 'D', count=1, size=8)
+    for given, wanted in (('new/out', 'new/out.lmdb'),
+                          ('new/out.LMDB', 'new/out.lmdb')):
+        code, output = create_lmdb_inprocess(
+            repo_root, capsys, monkeypatch, '--input', src, '--output',
+            tmp_path / given)
+        assert_refused(code, output, f'--output {tmp_path / given}: an LMDB '
+                       'is a folder whose name ends with .lmdb (the toolbox '
+                       'and BasicSR recognise it by that); use --output '
+                       f'{tmp_path / wanted}')
+    assert not (tmp_path / 'new').exists()
+
+
+def test_two_files_of_one_key_are_refused_before_writing(
+        tmp_path, repo_root, capsys, monkeypatch):
+    """``a.png`` and ``a.jpg`` map to one key ``a``: used to end in a
+    traceback; now refused before anything is written, naming both (every
+    such group at once)."""
+    src = write_image_folder(tmp_path / 'D', count=3, size=8)
+    for stem in ('000', '002'):
+        cv2.imwrite(str(src / f'{stem}.jpg'), cv2.imread(str(src / '000.png')))
+    out = tmp_path / 'new' / 'd.lmdb'
+    code, output = create_lmdb_inprocess(repo_root, capsys, monkeypatch,
+                                         '--input', src, '--output', out)
+    assert_refused(code, output, f"Images in {src} share a name (their "
+                   f"extensions aside): '000': {src}/000.jpg, "
+                   f"{src}/000.png; '002': {src}/002.jpg, {src}/002.png. ")
+    assert 'Rename or remove all but one file of each name.' in output
+    assert not (tmp_path / 'new').exists()

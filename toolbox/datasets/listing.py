@@ -21,10 +21,15 @@ def scan_images(folder: str,
     to a folder already listed (a loop such as ``ln -s .. D/loop/up``, or
     a second link to one folder) is skipped with a warning naming it,
     instead of listing the same images again under longer names.
+
+    Raises:
+        UserError: two or more files have one key (``a.png`` and
+            ``a.jpg``); the message names every such group.
     """
     if not osp.isdir(folder):
         raise FileNotFoundError(f'Image folder not found: {folder}')
     found = {}
+    clashes: Dict[str, list] = {}
     suffixes = tuple(s.lower() for s in suffixes)
     seen = set()
     for root, dirs, files in os.walk(folder, followlinks=True):
@@ -42,11 +47,29 @@ def scan_images(folder: str,
                 key = osp.splitext(osp.relpath(path, folder))[0]
                 key = key.replace(os.sep, '/')
                 if key in found:
-                    raise ValueError(
-                        f'Two images in {folder} share the name {key!r} '
-                        f'(different extensions): {found[key]} and {path}')
+                    clashes.setdefault(key, [found[key]]).append(path)
+                    continue
                 found[key] = path
+    if clashes:
+        raise _same_key_error(folder, clashes)
     return dict(sorted(found.items()))
+
+
+def _same_key_error(folder: str, clashes: Dict[str, list]):
+    """The error for files of ``folder`` that share a key: every group, in
+    one line. (Reported once the whole folder is listed, so that one run
+    names them all.)"""
+    # Imported here: toolbox.engine (torch, MMEngine's runner) is more than
+    # a listing of files should load.
+    from toolbox.engine.errors import UserError
+    groups = '; '.join(f'{key!r}: ' + ', '.join(sorted(paths))
+                       for key, paths in sorted(clashes.items()))
+    return UserError(
+        f'Images in {folder} share a name (their extensions aside): '
+        f'{groups}. The toolbox knows an image by its path without the '
+        'extension (to pair it, name its outputs, key it in an LMDB), so '
+        'these would be taken for one image. Rename or remove all but one '
+        'file of each name.')
 
 
 class LMDBError(OSError):

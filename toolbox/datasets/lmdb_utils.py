@@ -53,8 +53,8 @@ __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
            'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
            'DottedKeyWarning', 'LMDBError', 'check_lmdb', 'verify_lmdb',
            'BadImagesError', 'BAD_REPORT_SUFFIX', 'StalePartialError',
-           'OutputExistsError',
-           'LOCK_SUFFIX', 'PARTIAL_SUFFIX', 'SOURCE_FILE']
+           'OutputExistsError', 'check_output_name', 'check_key_names',
+           'unusable_key', 'LOCK_SUFFIX', 'PARTIAL_SUFFIX', 'SOURCE_FILE']
 
 
 class DottedKeyWarning(UserWarning):
@@ -220,35 +220,105 @@ def create_lmdb(input_dir: str, output: str, compress_level: int = 1,
     Returns the number of images in the finished database.
 
     Raises:
+        UserError: before anything is written: ``output`` does not end with
+            ``.lmdb`` (:func:`check_output_name`), two files of
+            ``input_dir`` have one key (``a.png``, ``a.jpg``), or a file
+            name cannot be a key (:func:`check_key_names`).
         LockHeldError: another build of ``output`` is running.
     """
     output = output.rstrip('/')
-    if not output.endswith('.lmdb'):
-        raise ValueError(f'LMDB output folders end with .lmdb, got {output}')
+    check_output_name(output)
+    # The folder is listed and its names checked before anything is
+    # written (the output's folder, the lock, the partial database).
+    images = scan_images(input_dir, IMG_EXTENSIONS)
+    if not images:
+        raise FileNotFoundError(f'No images found in {input_dir}')
+    check_key_names(images, input_dir)
     os.makedirs(osp.dirname(osp.abspath(output)), exist_ok=True)
     lock = output + LOCK_SUFFIX
     with exclusive_lock(
             lock, f'{output} is being built by another run ({{holder}}; '
             'lock {lock}): two builds of one database would mix their '
             'images. Wait for it to end, or choose another --output.'):
-        return _build(input_dir, output, compress_level, workers,
+        return _build(input_dir, images, output, compress_level, workers,
                       commit_every, overwrite, progress, map_size, skip_bad)
 
 
-def _build(input_dir, output, compress_level, workers, commit_every,
+def check_output_name(output: str) -> None:
+    """Refuse an output whose name does not end with ``.lmdb``.
+
+    The suffix is how an LMDB is told from an image folder where its
+    contents cannot say it: a dataset's ``data_prefix`` that names a
+    missing ``X.lmdb`` is reported as a missing database (``data.mdb``,
+    ``meta_info.txt``), not as a missing folder of images
+    (:meth:`~toolbox.datasets.base.RestorationDataset.input_paths`); and
+    BasicSR's ``make_lmdb_from_imgs`` refuses other names too.
+
+    Raises:
+        UserError: naming ``--output`` and the name to use instead.
+    """
+    from toolbox.engine.errors import UserError
+    if output.endswith('.lmdb'):
+        return
+    base = output[:-len('.lmdb')] if output.lower().endswith('.lmdb') \
+        else output
+    raise UserError(
+        f'--output {output or "(empty)"}: an LMDB is a folder whose name ends '
+        f'with .lmdb (the toolbox and BasicSR recognise it by that); use '
+        f'--output {base or "X"}.lmdb')
+
+
+def unusable_key(key: str) -> bool:
+    """Whether ``key`` cannot be an LMDB key that the readers find again.
+
+    Keys are bytes to LMDB, but MMEngine's ``LmdbBackend`` (through which
+    the toolbox's datasets read), BasicSR's and MMagic's encode the key
+    they look up as ASCII, so a non-ASCII key is never found; and
+    ``meta_info.txt`` ends a key at the first whitespace
+    (:func:`~toolbox.datasets.listing.parse_meta_info_line`), so a key
+    with a space (or a tab, a newline) is listed as another key.
+    """
+    return not key.isascii() or any(c.isspace() for c in key)
+
+
+#: How many offending files a message names before it counts the rest.
+LISTED = 10
+
+
+def check_key_names(images: dict, input_dir: str) -> None:
+    """Refuse a folder with file names that cannot be keys
+    (:func:`unusable_key`), naming every such file (up to :data:`LISTED`).
+
+    Raises:
+        UserError: listing the files and the fix (rename them).
+    """
+    from toolbox.engine.errors import UserError
+    bad = sorted(osp.relpath(path, input_dir).replace(os.sep, '/')
+                 for key, path in images.items() if unusable_key(key))
+    if not bad:
+        return
+    named = ', '.join(repr(name) for name in bad[:LISTED])
+    if len(bad) > LISTED:
+        named += f', ... ({len(bad)} in all)'
+    plural = 's' if len(bad) > 1 else ''
+    raise UserError(
+        f'{input_dir} holds {len(bad)} file name{plural} that cannot be an '
+        f'LMDB key: {named}. A key is the path without its extension and '
+        'must be ASCII without spaces: MMEngine, BasicSR and MMagic look '
+        'keys up as ASCII, and meta_info.txt ends a key at the first space. '
+        'Rename such files (e.g. spaces to _, letters without accents) and rerun; '
+        'nothing was written.')
+
+
+def _build(input_dir, images, output, compress_level, workers, commit_every,
            overwrite, progress, map_size, skip_bad) -> int:
-    """:func:`create_lmdb`'s work, under the lock."""
+    """:func:`create_lmdb`'s work, under the lock, on the ``images`` of
+    ``input_dir`` (key → path, checked)."""
     import lmdb
     if osp.exists(output) and not overwrite:
         raise OutputExistsError(
             f'{output} exists; pass --overwrite to rebuild it (the old '
             'database stays usable until the new one is complete)')
-    images = scan_images(input_dir, IMG_EXTENSIONS)
-    if not images:
-        raise FileNotFoundError(f'No images found in {input_dir}')
-    bad = [k for k in images if not k.isascii() or ' ' in k]
-    if bad:
-        raise ValueError(f'LMDB keys must be ASCII without spaces: {bad[:3]}')
     dotted = keys_unreadable_elsewhere(images)
     if dotted:
         warnings.warn(
