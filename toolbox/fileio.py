@@ -152,19 +152,23 @@ class OutputWriteError(OSError):
         reason: the reason, when the OS's words for ``code`` are not it
             (``a_file is a file, not a folder``).
         note: a sentence added at the end (what was written before).
+        folder: ``filepath`` is a folder to write into (``cannot write
+            into DIR``), not a file.
     """
 
     def __init__(self, code: int, filepath: Union[str, Path],
                  option: Optional[str] = None,
-                 reason: Optional[str] = None, note: str = ''):
+                 reason: Optional[str] = None, note: str = '',
+                 folder: bool = False):
         super().__init__(code, os.strerror(code), os.fspath(filepath))
         self.option = option
         self.reason = reason or os.strerror(code).lower()
         self.note = note
+        self.folder = folder
 
     def __reduce__(self):  # keep the keyword fields across pickling
         return (type(self), (self.errno, self.filename, self.option,
-                             self.reason, self.note))
+                             self.reason, self.note, self.folder))
 
     def __str__(self) -> str:
         elsewhere = (f'choose another {self.option}' if self.option else
@@ -172,14 +176,15 @@ class OutputWriteError(OSError):
         fix = _FIXES.get(self.errno)
         fix = f' ({fix.format(elsewhere=elsewhere)})' if fix else ''
         note = f'; {self.note}' if self.note else ''
-        return f'could not write {self.filename}: {self.reason}{fix}{note}'
+        what = 'cannot write into' if self.folder else 'could not write'
+        return f'{what} {self.filename}: {self.reason}{fix}{note}'
 
     def with_context(self, option: Optional[str] = None,
                      note: str = '') -> 'OutputWriteError':
         """This error with ``option`` (unless it names one) and ``note``."""
         return OutputWriteError(self.errno, self.filename,
                                 self.option or option, self.reason,
-                                note or self.note)
+                                note or self.note, self.folder)
 
 
 @contextlib.contextmanager
@@ -238,15 +243,19 @@ def check_output_folder(folder: Union[str, Path],
             ``EACCES``.
     """
     folder = os.fspath(folder)
-    target = os.fspath(target) if target is not None else folder
+    into = target is None  # the message names the folder itself
+    target = folder if into else os.fspath(target)
     existing = _nearest_existing(folder)
     if not os.path.isdir(existing):
+        where = ('it' if into and existing == os.path.abspath(folder) else
+                 existing)
         raise OutputWriteError(errno.ENOTDIR, target, option,
-                               f'{existing} is a file, not a folder')
+                               f'{where} is a file, not a folder',
+                               folder=into)
     if os.statvfs(existing).f_flag & os.ST_RDONLY:
-        raise OutputWriteError(errno.EROFS, target, option)
+        raise OutputWriteError(errno.EROFS, target, option, folder=into)
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputWriteError(errno.EACCES, target, option)
+        raise OutputWriteError(errno.EACCES, target, option, folder=into)
 
 
 def check_output_file(filepath: Union[str, Path],
