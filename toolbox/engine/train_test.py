@@ -60,6 +60,12 @@ def _checkpoint_write_failed(error: OutputWriteError,
     if last and os.path.isfile(last):
         note = (f'the last complete checkpoint, {last}, is intact: --resume '
                 'continues from it')
+    elif last:
+        # MMEngine's CheckpointHook removes the oldest of max_keep_ckpts
+        # before it saves the next: with 1, nothing is left.
+        note = (f'the checkpoint before it, {last}, was removed before this '
+                'save (default_hooks.checkpoint.max_keep_ckpts=1 keeps no '
+                'other); keep 2 or more to always have one')
     else:
         note = 'no checkpoint was saved before it'
     return error.with_context('--work-dir', note)
