@@ -306,7 +306,7 @@ def test_an_image_too_small_for_cyclegan_is_named(
     assert 'spatial element' not in log and 'Traceback' not in log
 
 
-def test_minimum_image_size_of_the_networks(gan_ckpts):
+def test_minimum_image_size_of_the_networks():
     from toolbox.apis import init_model
     from toolbox.apis.inference import minimum_image_size
     assert minimum_image_size(init_model(DCDGAN)) == 5
