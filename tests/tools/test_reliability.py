@@ -551,7 +551,7 @@ def test_infer_folder_restores_every_readable_image(
         '--output', out], capsys, monkeypatch)
     assert code == 1, log[-2000:]
     assert sorted(p.name for p in out.iterdir()) == ['000.png', '002.png']
-    assert '1 of 3 images could not be read' in log
+    assert '1 of 3 images were not restored' in log
     assert f'{src}/input/001.png: Cannot decode image' in log
 
 
