@@ -98,9 +98,10 @@ def test_test_tool_refuses_a_checkpoint_of_another_width(
 def test_test_tool_refuses_a_gan_checkpoint_of_another_width(
         network_only, repo_root, gan_data, tmp_path, capsys,  # noqa: F811
         monkeypatch):
-    ckpt = tmp_path / 'narrow.pth'
+    ckpt = tmp_path / 'wider.pth'
+    width = Config.fromfile(CYCLEGAN).model.generator.base_channels
     model = save_model_of(CYCLEGAN, ckpt,
-                          **{'model.generator.base_channels': 16})
+                          **{'model.generator.base_channels': 2 * width})
     if network_only:  # an official-style generator file
         torch.save(model.generator_a2b.state_dict(), ckpt)
     code, log = run_inprocess(repo_root, 'tools/test.py', [
