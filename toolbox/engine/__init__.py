@@ -29,6 +29,7 @@ __all__ = [
     'MultiOptimWrapperConstructor'
 ]
 from .exact_resume import ExactResumeHook  # noqa: F401,E402
+from .image_writer import SaveRestoredImagesHook  # noqa: F401,E402
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402
 from .non_finite import (NonFiniteLossError,  # noqa: F401,E402
                          NonFiniteLossHook)
