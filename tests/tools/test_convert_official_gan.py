@@ -183,7 +183,8 @@ def test_unusable_f_files_are_named(repo_root, tmp_path, capsys,
     cfg.model.generator.base_channels = 8
     with DefaultScope.overwrite_default_scope('toolbox'):
         narrow = MODELS.build(cfg.model)
-    torch.save(narrow.generator_b2a.state_dict(), folder / 'latest_net_G_B.pth')
+    torch.save(narrow.generator_b2a.state_dict(),
+               folder / 'latest_net_G_B.pth')
     torch.save(official_f(reference.head_b2a), folder / 'latest_net_F2.pth')
     code, log = run_inprocess(repo_root, TOOL, [
         folder, '--config', DCDGAN, '--out', tmp_path / 'x.pth'],

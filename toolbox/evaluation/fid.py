@@ -247,6 +247,7 @@ def folder_distances(folder: str, ref_folder: Optional[str], metrics,
     return out
 
 
-__all__ = ['SET_METRICS', 'folder_features', 'folder_distances', 'feature_statistics', 'frechet_distance', 'fid_from_features',
+__all__ = ['SET_METRICS', 'folder_features', 'folder_distances',
+           'feature_statistics', 'frechet_distance', 'fid_from_features',
            'polynomial_mmd2', 'kernel_inception_distance',
            'InceptionFeatures', 'inception_weights_path', 'WEIGHTS_NAME']
