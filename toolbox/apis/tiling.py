@@ -76,7 +76,7 @@ def blend_normaliser(length: int, starts: List[int],
     return total
 
 
-def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     """Pad ``x`` (bottom/right) so H and W are multiples: reflect, or
     replicate where reflect cannot (``tile_windows.pad_to_multiple_widths``).
     """
@@ -89,7 +89,7 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
 
 def _run(forward_fn, window: torch.Tensor, pad_multiple: int) -> torch.Tensor:
     h, w = window.shape[-2:]
-    out = forward_fn(_pad_to_multiple(window, pad_multiple))
+    out = forward_fn(pad_to_multiple(window, pad_multiple))
     return out[..., :h, :w]
 
 
@@ -146,7 +146,7 @@ def tiled_forward(forward_fn: Callable[[torch.Tensor], torch.Tensor],
     tile_size, stride = tile_windows.aligned_tile_and_stride(
         tile_size, tile_overlap, pad_multiple)
     tile_overlap = tile_size - stride
-    inputs = _pad_to_multiple(inputs, pad_multiple)
+    inputs = pad_to_multiple(inputs, pad_multiple)
     output = _blend_windows(forward_fn, inputs, tile_size, stride,
                             tile_overlap, tile_blend, tile_batch)
     return output[..., :height, :width]
