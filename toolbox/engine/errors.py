@@ -75,7 +75,9 @@ def is_user_error(error: BaseException) -> bool:
     a partial LMDB of another source, or an LMDB that exists without
     ``--overwrite``
     (:class:`~toolbox.datasets.lmdb_utils.StalePartialError`,
-    :class:`~toolbox.datasets.lmdb_utils.OutputExistsError`).
+    :class:`~toolbox.datasets.lmdb_utils.OutputExistsError`); an ONNX file
+    without the toolbox's metadata
+    (:class:`~toolbox.deploy.onnx_metadata.MetadataError`).
     """
     from toolbox.engine.checkpoint import (CheckpointMismatchError,
                                            NotACheckpointError,
@@ -85,6 +87,7 @@ def is_user_error(error: BaseException) -> bool:
                                              StalePartialError)
     from toolbox.datasets.transforms.loading import (ImageReadError,
                                                      SizeMismatchError)
+    from toolbox.deploy.onnx_metadata import MetadataError
     from toolbox.engine.non_finite import NonFiniteLossError
     from toolbox.engine.resume_schedule import ScheduleChangedError
     from toolbox.locking import LockHeldError
@@ -94,7 +97,8 @@ def is_user_error(error: BaseException) -> bool:
                   CheckpointMismatchError, UntrustedCheckpointError,
                   NotACheckpointError, LMDBError, BadImagesError,
                   ImageReadError, SizeMismatchError, SyntaxError,
-                  LockHeldError, StalePartialError, OutputExistsError)
+                  LockHeldError, StalePartialError, OutputExistsError,
+                  MetadataError)
     if isinstance(error, SyntaxError) and _in_toolbox(error.filename):
         return False  # the toolbox's own code (an edited install)
     return isinstance(error, user_types) or _registry_miss(error)
