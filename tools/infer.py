@@ -9,8 +9,13 @@ The checkpoint may be a toolbox checkpoint, a work dir (its newest
 checkpoint) or an official release state dict (e.g. MPRNet's
 ``model_deblurring.pth`` with ``configs/mprnet/mprnet_deblur_gopro.py``).
 Folders are restored recursively into PNG files with the same relative
-paths; images that do not decode are skipped, listed at the end, and make
-the exit status 1.
+paths; images that do not decode or are too small for the network are
+skipped, listed at the end, and make the exit status 1 (a single such
+file: an error, exit status 2). An animated GIF is restored as its first
+frame, with a warning. The output is checked before restoring (its folder
+must be creatable and writable); a write the disk refuses (full,
+read-only) stops with one message naming the file and, for a folder, the
+images written before it (exit status 2).
 """
 import argparse
 import sys
@@ -94,8 +99,9 @@ def main():
         return USER_ERROR_STATUS
     print(f'{count} image(s) written to {args.output}')
     if bad:
-        print(f'tools/infer.py: {len(bad)} of {len(bad) + count} images could '
-              'not be read (not restored):', file=sys.stderr)
+        # Each line says why: undecodable, or too small for the network.
+        print(f'tools/infer.py: {len(bad)} of {len(bad) + count} images were '
+              'not restored:', file=sys.stderr)
         for path, why in bad:
             print(f'  {path}: {why}', file=sys.stderr)
         return 1

@@ -12,7 +12,9 @@ degraded inputs' row of a results table.
 missing partner stops the run with an error naming it. Images that do
 not decode are skipped, listed at the end, and make the exit status 1.
 ``--crop-border`` and ``--convert-to`` apply to every metric
-(docs/metrics.md).
+(docs/metrics.md). ``--out`` is checked before scoring (its folder must be
+creatable and writable); a write that fails at the end (a full disk) is one
+message naming the file and the reason, exit status 2.
 """
 import argparse
 import json
@@ -22,7 +24,8 @@ from toolbox.evaluation.folder_scoring import (FULL_REFERENCE, NO_REFERENCE,
                                                format_scores, mean_scores,
                                                score_folder)
 from toolbox.engine.errors import add_debug_argument, run_tool
-from toolbox.fileio import atomic_write_bytes
+from toolbox.fileio import (atomic_write_bytes, check_output_file,
+                            writing_output)
 
 
 def main():
@@ -42,6 +45,8 @@ def main():
                         'of several test sets)')
     add_debug_argument(parser)
     args = parser.parse_args()
+    if args.out:  # a read-only or mistyped --out stops before the scoring
+        check_output_file(args.out, '--out')
     bad = []
     try:
         scores = score_folder(args.folder, args.metrics, args.ref,
@@ -51,24 +56,29 @@ def main():
         parser.exit(2, f'iqa.py: error: {error}\n')
     if scores:
         print(format_scores(scores))
-        if args.out:
-            mean = mean_scores(scores)
-            prefix = f'{args.test_set}/' if args.test_set else ''
-            record = dict(name=args.name or args.folder, folder=args.folder,
-                          ref=args.ref,
-                          metrics={f'{prefix}{m.upper()}': v
-                                   for m, v in mean.items()},
-                          mean=mean, images=scores,
-                          bad_files=[path for path, _ in bad])
-            atomic_write_bytes(json.dumps(record, indent=2).encode(),
-                               args.out)
     if bad:
         print(f'tools/iqa.py: {len(bad)} of {len(bad) + len(scores)} images '
               'could not be read (not scored):', file=sys.stderr)
         for path, why in bad:
             print(f'  {path}: {why}', file=sys.stderr)
-        return 1
-    return 0
+    if scores and args.out:  # last: a failed write still shows the above
+        write_record(args, scores, bad)
+    return 1 if bad else 0
+
+
+def write_record(args, scores, bad) -> None:
+    """Write the scores as ``--out`` JSON (atomically); a full disk or a
+    read-only one is an :class:`~toolbox.fileio.OutputWriteError`."""
+    mean = mean_scores(scores)
+    prefix = f'{args.test_set}/' if args.test_set else ''
+    record = dict(name=args.name or args.folder, folder=args.folder,
+                  ref=args.ref,
+                  metrics={f'{prefix}{m.upper()}': v
+                           for m, v in mean.items()},
+                  mean=mean, images=scores,
+                  bad_files=[path for path, _ in bad])
+    with writing_output(args.out, '--out'):
+        atomic_write_bytes(json.dumps(record, indent=2).encode(), args.out)
 
 
 if __name__ == '__main__':

@@ -36,6 +36,18 @@ from toolbox.degradations.hybrid import HYBRID_LEVELS
 from toolbox.engine.errors import add_debug_argument, run_tool
 
 
+def parse_subset(text: str):
+    """``START:END`` as two integers (argparse reports a bad one as a
+    usage error naming --subset)."""
+    parts = text.split(':')
+    try:
+        start, end = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not START:END (two integers, e.g. 0:750)') from None
+    return start, end
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__,
@@ -67,14 +79,13 @@ def main():
                         help='hybrid blur σ range: 0-5 (released generator) '
                         'or 0-10 (FDR-Net text)')
     parser.add_argument('--subset', default=None, metavar='START:END',
+                        type=parse_subset,
                         help='only the sorted images [START, END), e.g. '
                         '0:750 (DIV2K train) or 750:800 (test)')
     parser.add_argument('--seed', type=int, default=0)
     add_debug_argument(parser)
     args = parser.parse_args()
-    subset = None
-    if args.subset:
-        subset = tuple(int(v) for v in args.subset.split(':'))
+    subset = args.subset
     if args.side_by_side:
         counts = synthesize_side_by_side(
             args.side_by_side, args.out, args.kind, args.seed, args.level,

@@ -98,9 +98,10 @@ def test_test_tool_refuses_a_checkpoint_of_another_width(
 def test_test_tool_refuses_a_gan_checkpoint_of_another_width(
         network_only, repo_root, gan_data, tmp_path, capsys,  # noqa: F811
         monkeypatch):
-    ckpt = tmp_path / 'narrow.pth'
+    ckpt = tmp_path / 'wider.pth'
+    width = Config.fromfile(CYCLEGAN).model.generator.base_channels
     model = save_model_of(CYCLEGAN, ckpt,
-                          **{'model.generator.base_channels': 16})
+                          **{'model.generator.base_channels': 2 * width})
     if network_only:  # an official-style generator file
         torch.save(model.generator_a2b.state_dict(), ckpt)
     code, log = run_inprocess(repo_root, 'tools/test.py', [
@@ -551,7 +552,7 @@ def test_infer_folder_restores_every_readable_image(
         '--output', out], capsys, monkeypatch)
     assert code == 1, log[-2000:]
     assert sorted(p.name for p in out.iterdir()) == ['000.png', '002.png']
-    assert '1 of 3 images could not be read' in log
+    assert '1 of 3 images were not restored' in log
     assert f'{src}/input/001.png: Cannot decode image' in log
 
 

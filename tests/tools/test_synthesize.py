@@ -100,3 +100,21 @@ def test_a_side_by_side_file_of_odd_width_is_refused_before_writing(
             'folder of single images.') in output
     assert 'Traceback' not in output
     assert not out.exists()
+
+
+def test_a_bad_subset_is_one_message(tmp_path, repo_root, capsys,
+                                     monkeypatch):
+    """``--subset`` not START:END, or selecting no image: a usage error or
+    one message, exit 2, nothing written (was: a ValueError traceback)."""
+    src = write_images(tmp_path / 'D', {'a': (64, 64), 'b': (64, 64)})
+    out = tmp_path / 'O'
+    common = ['--clean', src, '--out', out, '--kind', 'blur']
+    code, output = synthesize(repo_root, capsys, monkeypatch, *common,
+                              '--subset', '0-5')
+    assert code == 2 and "--subset: '0-5' is not START:END" in output, output
+    code, output = synthesize(repo_root, capsys, monkeypatch, *common,
+                              '--subset', '5:9')
+    assert code == 2, output
+    assert (f'error: --subset 5:9 selects no image of the 2 in {src}'
+            in output), output
+    assert 'Traceback' not in output and not out.exists()

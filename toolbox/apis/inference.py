@@ -6,7 +6,8 @@
 """
 import os
 import os.path as osp
-from typing import Optional, Union
+import re
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -15,7 +16,48 @@ from mmengine.registry import DefaultScope
 
 from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
                                  DEFAULT_TILE_OVERLAP, check_tile_args)
+from toolbox.engine.errors import UserError
 from toolbox.registry import MODELS
+
+#: What PyTorch says when an image is too small for a network: after the
+#: downsampling, a reflection padding wider than the feature map (DCD-GAN,
+#: CycleGAN), or an instance normalisation of a single pixel (CycleGAN).
+_TOO_SMALL = {
+    'Padding size should be less than the corresponding input dimension':
+        'its reflection padding is wider than the feature maps its '
+        'downsampling leaves',
+    'Expected more than 1 spatial element':
+        'its instance normalisation needs more than one pixel after its '
+        'downsampling',
+}
+_TOO_SMALL_PATTERN = re.compile('|'.join(map(re.escape, _TOO_SMALL)))
+
+
+class ImageTooSmallError(UserError):
+    """An image smaller than the network can restore.
+
+    The message names the file (when known), its size, the smallest size
+    the network takes (:func:`minimum_image_size`) and why.
+    """
+
+    def __init__(self, shape: Tuple[int, int], minimum: int, network: str,
+                 why: str, path: Optional[str] = None):
+        self.shape, self.minimum, self.network = shape, minimum, network
+        self.why, self.path = why, path
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        height, width = self.shape
+        what = self.path or 'the image'
+        return (f'{what} is {height}×{width} pixels, too small for '
+                f'{self.network}: it needs at least {self.minimum}×'
+                f'{self.minimum} ({self.why}); enlarge the image (pad or '
+                'upscale it) or leave it out')
+
+    def for_file(self, path: str) -> 'ImageTooSmallError':
+        """The same error naming ``path``."""
+        return ImageTooSmallError(self.shape, self.minimum, self.network,
+                                  self.why, path)
 
 
 def load_model_config(config: Union[str, Config],
@@ -157,12 +199,78 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
     across ``tile_blend`` of the overlap (see :mod:`toolbox.apis.tiling`;
     memory stays bounded by the image, one accumulator and one batch of
     windows).
+
+    Raises:
+        ImageTooSmallError: the image is smaller than the network takes
+            (DCD-GAN's and CycleGAN's generators: 5×5 pixels).
+        ValueError: not an ``H×W×3`` uint8 array; a bad tile argument; or
+            tiles smaller than the network takes.
     """
-    from toolbox.datasets.transforms.formatting import image_to_tensor
-    from toolbox.structures import RestorationSample
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError('restore_image expects an H×W×3 uint8 RGB array, '
                          f'got {image.dtype} {image.shape}')
+    try:
+        return _predict(model, image, tile, tile_overlap, tile_blend,
+                        tile_batch)
+    except (RuntimeError, ValueError) as error:
+        found = _TOO_SMALL_PATTERN.search(str(error))
+        if found is None:
+            raise
+        too_small = _too_small(model, image.shape[:2], tile,
+                               _TOO_SMALL[found.group(0)])
+        if too_small is None:  # not the image's size: keep the original
+            raise
+        raise too_small from error
+
+
+def minimum_image_size(model: torch.nn.Module,
+                       limit: int = 64) -> Optional[int]:
+    """The smallest side ``s`` of the ``s×s`` images ``model`` restores.
+
+    Found by restoring blank images of 1×1, 2×2, ... pixels (a few
+    forwards of tiny images; DCD-GAN's and CycleGAN's generators need
+    5×5, after the data preprocessor pads to a multiple of 4, since their
+    reflection paddings and instance normalisations need more than one
+    pixel after two downsamplings); ``None`` when none up to ``limit``
+    restores. 1 for a network without a minimum (the Restorers).
+    """
+    for side in range(1, limit + 1):
+        try:
+            _predict(model, np.zeros((side, side, 3), np.uint8))
+        except (RuntimeError, ValueError) as error:
+            if _TOO_SMALL_PATTERN.search(str(error)) is None:
+                raise
+            continue
+        return side
+    return None
+
+
+def _too_small(model: torch.nn.Module, shape: Tuple[int, int],
+               tile: Optional[int], why: str) -> Optional[Exception]:
+    """The error for an image of ``shape`` (or tiles of ``tile``) smaller
+    than ``model`` takes, or ``None`` when neither is."""
+    minimum = minimum_image_size(model)
+    if minimum is None:
+        return None
+    name = type(model).__name__
+    if min(shape) < minimum:
+        return ImageTooSmallError(tuple(shape), minimum, name, why)
+    if tile and tile < minimum:
+        return ValueError(f'tiles of {tile}×{tile} pixels are too small for '
+                          f'{name}: it needs at least {minimum}×{minimum} '
+                          f'({why}); use a larger --tile')
+    return None
+
+
+@torch.no_grad()
+def _predict(model: torch.nn.Module, image: np.ndarray,
+             tile: Optional[int] = None,
+             tile_overlap: int = DEFAULT_TILE_OVERLAP,
+             tile_blend: float = DEFAULT_TILE_BLEND,
+             tile_batch: int = DEFAULT_TILE_BATCH) -> np.ndarray:
+    """:func:`restore_image` without its checks: the model's output."""
+    from toolbox.datasets.transforms.formatting import image_to_tensor
+    from toolbox.structures import RestorationSample
     sample = RestorationSample(metainfo=dict(ori_shape=image.shape[:2]))
     data = model.data_preprocessor(
         dict(inputs=[image_to_tensor(image)], data_samples=[sample]),
@@ -204,6 +312,45 @@ def _refuse_writing_into_input(src: str, dst: str, jobs) -> None:
                             f'{out}; {hint}')
 
 
+def _write_image(path: str, image: np.ndarray,
+                 option: str = '--output') -> None:
+    """Write the RGB uint8 ``image`` to ``path`` in the format of its
+    extension, atomically (:func:`~toolbox.fileio.atomic_write_bytes`: the
+    file is the old one or the whole new one, never a truncated image).
+
+    Encoding and writing are separate steps so that their failures say
+    different things (``cv2.imwrite`` returns ``False`` for both): an
+    encoder this OpenCV lacks, or a disk that refuses the bytes
+    (:class:`~toolbox.fileio.OutputWriteError`: full, read-only, ...).
+    """
+    import cv2
+
+    from toolbox.fileio import atomic_write_bytes, writing_output
+    extension = osp.splitext(path)[1]
+    try:  # OpenCV encodes BGR
+        ok, encoded = cv2.imencode(extension,
+                                   np.ascontiguousarray(image[..., ::-1]))
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise UserError(f'could not write {path}: OpenCV {cv2.__version__} '
+                        f'cannot encode {extension} images; choose another '
+                        f'{option} extension (.png is lossless)')
+    with writing_output(path, option):
+        atomic_write_bytes(encoded.tobytes(), path)
+
+
+def _written_note(written: List[str], total: int) -> str:
+    """Which images a folder run wrote before a write failed."""
+    if not written:
+        return f'none of the {total} images was written'
+    names = written if len(written) <= 3 else written[:2] + ['…',
+                                                             written[-1]]
+    return (f'{len(written)} of {total} images were written before it '
+            f'({", ".join(names)}); the other {total - len(written)} were '
+            'not written')
+
+
 def restore_path(model: torch.nn.Module, src: str, dst: str,
                  tile: Optional[int] = None,
                  tile_overlap: int = DEFAULT_TILE_OVERLAP,
@@ -218,28 +365,36 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
     paths, as PNG (lossless). A file ``src`` is written to ``dst``, or into
     it when ``dst`` is an existing folder or ends with a separator. Returns
     the number of images written; folders show a progress bar on a terminal.
+    Each image is written atomically (never half a file).
 
-    ``bad_files``: a list to collect ``(path, problem)`` of the images that
-    do not decode; they are skipped and every readable image is restored.
-    Without it the first such image raises
-    :class:`~toolbox.datasets.transforms.loading.ImageReadError`. The
-    output is checked before anything runs: a folder input needs a folder
-    (not a file) as ``dst``, a file input an extension OpenCV writes, and
-    ``dst`` may not be (or lie inside) the input folder, nor be the input
-    file, unless ``into_input`` (the originals would be overwritten, or
-    restored again by the next run).
+    ``bad_files``: a list to collect ``(path, problem)`` of the images of
+    a folder that do not decode or are too small for the network
+    (:class:`ImageTooSmallError`); they are skipped and every other image
+    is restored. Without it the first such image raises
+    :class:`~toolbox.datasets.transforms.loading.ImageReadError` (or
+    :class:`ImageTooSmallError`; a single file too small always raises).
+    The output is checked before anything runs: a folder input needs a
+    folder (not a file) as ``dst``, a file input an extension OpenCV
+    writes, ``dst`` may not be (or lie inside) the input folder, nor be the
+    input file, unless ``into_input`` (the originals would be overwritten,
+    or restored again by the next run), and its folder must be creatable
+    and writable (:func:`~toolbox.fileio.check_output_folder`). A write
+    the disk refuses later (full, quota) raises
+    :class:`~toolbox.fileio.OutputWriteError` naming the file and, for a
+    folder, the images written before it.
     """
-    import cv2
     from toolbox.progress import progress_bar
 
-    from toolbox.datasets.listing import IMG_EXTENSIONS
+    from toolbox.datasets.listing import WRITE_EXTENSIONS
     from toolbox.datasets.paired import scan_images
     from toolbox.datasets.transforms.loading import ImageReadError, read_image
-    from toolbox.engine.errors import UserError
+    from toolbox.fileio import (OutputWriteError, check_output_file,
+                                check_output_folder)
     if osp.isdir(src) and osp.isfile(dst):
         raise UserError(f'--output {dst} is a file, but the input {src} is a '
                         'folder: name a folder for the restored images')
-    if osp.isdir(src):
+    folder = osp.isdir(src)
+    if folder:
         images = scan_images(src)
         if not images:
             raise FileNotFoundError(f'No images found in folder {src}')
@@ -249,30 +404,44 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
         into_folder = osp.isdir(dst) or dst.endswith(('/', os.sep))
         name = osp.splitext(osp.basename(src))[0] + '.png'
         jobs = [(src, osp.join(dst, name) if into_folder else dst)]
-        if not into_folder and not dst.lower().endswith(IMG_EXTENSIONS):
+        if not into_folder and not dst.lower().endswith(WRITE_EXTENSIONS):
             raise UserError(
                 f'--output {dst}: {osp.splitext(dst)[1] or "no extension"} is '
                 'not an image format the toolbox writes; use one of '
-                f'{", ".join(IMG_EXTENSIONS)} (or a folder, ending with /)')
+                f'{", ".join(WRITE_EXTENSIONS)} (or a folder, ending with /)')
     else:
         raise FileNotFoundError(f'Input image or folder not found: {src}')
     if not into_input:
         _refuse_writing_into_input(src, dst, jobs)
-    written = 0
+    # Before the work: a read-only disk or a file in the way stops it now.
+    if folder:
+        check_output_folder(dst, '--output')
+    else:
+        check_output_file(jobs[0][1], '--output')
+    written = []
     for path, out in progress_bar(jobs, desc='restoring', unit='img',
                                   enabled=progress and len(jobs) > 1):
         try:
             image = read_image(path)
+            restored = restore_image(model, image, tile, tile_overlap,
+                                     tile_blend, tile_batch)
         except ImageReadError as error:
             if bad_files is None:
                 raise
             bad_files.append((path, str(error)))
             continue
-        restored = restore_image(model, image, tile, tile_overlap,
-                                 tile_blend, tile_batch)
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        # OpenCV writes BGR; chooses the format from the extension.
-        if not cv2.imwrite(out, np.ascontiguousarray(restored[..., ::-1])):
-            raise OSError(f'Could not write {out} (unknown extension?)')
-        written += 1
-    return written
+        except ImageTooSmallError as error:
+            if bad_files is None or not folder:
+                raise error.for_file(path) from error
+            bad_files.append((path, str(error)))  # the line names the file
+            continue
+        try:
+            _write_image(out, restored)
+        except OutputWriteError as error:
+            if not folder:
+                raise
+            # Stop: the next images would meet the same disk.
+            raise error.with_context(note=_written_note(
+                written, len(jobs))) from error
+        written.append(out)
+    return len(written)

@@ -6,8 +6,16 @@ import struct
 import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp',
-                  '.ppm', '.pgm')
+#: Formats the toolbox writes (``tools/infer.py --output``).
+WRITE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff',
+                    '.webp', '.ppm', '.pgm')
+#: Files listed as images in folders: what it writes, and GIF, which
+#: OpenCV reads (from 4.11; an older one reports the file as undecodable)
+#: and which the toolbox reads as its first frame, with a warning when it
+#: has more (:func:`~toolbox.datasets.transforms.loading.decode_stored`).
+#: Listed so that a GIF in a folder is treated as the same file given
+#: alone, not left out without a word.
+IMG_EXTENSIONS = WRITE_EXTENSIONS + ('.gif',)
 
 META_FILE = 'meta_info.txt'
 

@@ -138,6 +138,26 @@ def too_small_message(too_small, total: int, kind: str,
             '--patch, or --patch 0 for whole images (sizes: height×width):')
 
 
+def select_subset(images: dict, subset: Optional[Sequence[int]],
+                  folder: str) -> dict:
+    """The sorted ``images`` ``[start, end)`` of ``subset`` (all of them
+    for ``None``).
+
+    Raises:
+        UserError: the range selects no image (naming the folder and how
+            many images it holds).
+    """
+    if subset is None:
+        return images
+    start, end = subset
+    chosen = dict(list(images.items())[start:end])
+    if not chosen:
+        raise _user_error(f'--subset {start}:{end} selects no image of the '
+                          f'{len(images)} in {folder} (images are counted '
+                          'from 0 in sorted order)')
+    return chosen
+
+
 def synthesize_folder(clean_dir: str, out_dir: str, kind: str,
                       seed: int = 0, level: str = 'moderate',
                       patch: Optional[int] = None,
@@ -188,12 +208,7 @@ def synthesize_folder(clean_dir: str, out_dir: str, kind: str,
     images = scan_images(clean_dir)
     if not images:
         raise FileNotFoundError(f'No images found in {clean_dir}')
-    if subset is not None:
-        start, end = subset
-        images = dict(list(images.items())[start:end])
-        if not images:
-            raise ValueError(f'subset {start}:{end} selects no image of the '
-                             f'{len(scan_images(clean_dir))} in {clean_dir}')
+    images = select_subset(images, subset, clean_dir)
     bins = dict(rl_restore=RL_RESTORE_BINS, fdrnet_text=FDRNET_TEXT_BINS)
     if blur_bins.replace('-', '_') not in bins:
         raise ValueError(f"blur_bins must be 'rl-restore' or 'fdrnet-text', "
@@ -348,9 +363,7 @@ def synthesize_side_by_side(pairs_dir: str, out_dir: str, kind: str = 'none',
     images = scan_images(pairs_dir)
     if not images:
         raise FileNotFoundError(f'No images found in {pairs_dir}')
-    if subset is not None:
-        start, end = subset
-        images = dict(list(images.items())[start:end])
+    images = select_subset(images, subset, pairs_dir)
     check_even_widths(images.values(), progress)
     written = 0
     for key, path in progress_bar(images.items(), desc=f'split + {kind}',

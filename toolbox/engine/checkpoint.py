@@ -71,7 +71,8 @@ from mmengine.runner import find_latest_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
-from toolbox.fileio import atomic_write_bytes, remove_orphaned_temp_files
+from toolbox.fileio import (atomic_write_bytes, remove_orphaned_temp_files,
+                            writing_output)
 
 TRUST_ENV = 'TOOLBOX_TRUST_CHECKPOINTS'
 TRUST_OPTION = '--trust-checkpoint'
@@ -230,19 +231,28 @@ def load_checkpoint_file(filename: PathLike, map_location=None):
 
 class AtomicLocalBackend(LocalBackend):
     """MMEngine's local file backend whose writes are atomic
-    (:func:`toolbox.fileio.atomic_write_bytes`)."""
+    (:func:`toolbox.fileio.atomic_write_bytes`).
+
+    What MMEngine writes through it (checkpoints, ``last_checkpoint``,
+    results files) is the user's output: a write that the disk refuses
+    (full, quota, read-only) raises
+    :class:`~toolbox.fileio.OutputWriteError` naming the file, and the
+    file it would have replaced stays as it was.
+    """
 
     def put(self, obj: bytes, filepath: PathLike) -> None:
         """Write ``obj`` to ``filepath`` atomically (temp file + rename),
         after removing the temporary files an earlier run killed mid-save
         left in the folder."""
-        remove_orphaned_temp_files(osp.dirname(osp.abspath(filepath)))
-        atomic_write_bytes(obj, filepath)
+        with writing_output(filepath):
+            remove_orphaned_temp_files(osp.dirname(osp.abspath(filepath)))
+            atomic_write_bytes(obj, filepath)
 
     def put_text(self, obj: str, filepath: PathLike,
                  encoding: str = 'utf-8') -> None:
         """Write text to ``filepath`` atomically."""
-        atomic_write_bytes(obj.encode(encoding), filepath)
+        with writing_output(filepath):
+            atomic_write_bytes(obj.encode(encoding), filepath)
 
 
 # ---------------------------------------------------------------------------

@@ -75,8 +75,12 @@ def is_user_error(error: BaseException) -> bool:
     a partial LMDB of another source, or an LMDB that exists without
     ``--overwrite``
     (:class:`~toolbox.datasets.lmdb_utils.StalePartialError`,
-    :class:`~toolbox.datasets.lmdb_utils.OutputExistsError`); an ONNX file
-    without the toolbox's metadata
+    :class:`~toolbox.datasets.lmdb_utils.OutputExistsError`); an output
+    that cannot be written where it goes: disk full, quota, read-only file
+    system (:class:`~toolbox.fileio.OutputWriteError`, raised only around
+    the writes of the user's outputs: a bare ``OSError`` with such an
+    ``errno`` elsewhere stays an internal error); an ONNX file without the
+    toolbox's metadata
     (:class:`~toolbox.deploy.onnx_metadata.MetadataError`).
     """
     from toolbox.engine.checkpoint import (CheckpointMismatchError,
@@ -90,6 +94,7 @@ def is_user_error(error: BaseException) -> bool:
     from toolbox.deploy.onnx_metadata import MetadataError
     from toolbox.engine.non_finite import NonFiniteLossError
     from toolbox.engine.resume_schedule import ScheduleChangedError
+    from toolbox.fileio import OutputWriteError
     from toolbox.locking import LockHeldError
     user_types = (NonFiniteLossError, ScheduleChangedError, UserError,
                   FileNotFoundError, IsADirectoryError,
@@ -98,7 +103,7 @@ def is_user_error(error: BaseException) -> bool:
                   NotACheckpointError, LMDBError, BadImagesError,
                   ImageReadError, SizeMismatchError, SyntaxError,
                   LockHeldError, StalePartialError, OutputExistsError,
-                  MetadataError)
+                  OutputWriteError, MetadataError)
     if isinstance(error, SyntaxError) and _in_toolbox(error.filename):
         return False  # the toolbox's own code (an edited install)
     return isinstance(error, user_types) or _registry_miss(error)

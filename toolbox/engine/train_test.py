@@ -7,12 +7,14 @@ everything from the input check on is here, so every entry point trains
 and tests the same way.
 """
 import contextlib
+import os
 from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from toolbox.engine.work_dir_lock import work_dir_lock
+from toolbox.fileio import OutputWriteError, check_output_folder
 
 
 @contextlib.contextmanager
@@ -45,6 +47,30 @@ def _run_scope() -> Iterator[None]:
                         instance.removeHandler(handler)
 
 
+def _checkpoint_write_failed(error: OutputWriteError,
+                             work_dir: str) -> OutputWriteError:
+    """``error`` (a save into ``work_dir`` the disk refused) with the way
+    on: ``--work-dir`` to choose another place, and the last checkpoint
+    that was saved whole (an atomic save leaves it as it was)."""
+    from mmengine.runner import find_latest_checkpoint
+    root = os.path.realpath(work_dir)
+    if not os.path.realpath(error.filename).startswith(root + os.sep):
+        return error  # not a save into the work dir
+    last = find_latest_checkpoint(work_dir)
+    if last and os.path.isfile(last):
+        note = (f'the last complete checkpoint, {last}, is intact: --resume '
+                'continues from it')
+    elif last:
+        # MMEngine's CheckpointHook removes the oldest of max_keep_ckpts
+        # before it saves the next: with 1, nothing is left.
+        note = (f'the checkpoint before it, {last}, was removed before this '
+                'save (default_hooks.checkpoint.max_keep_ckpts=1 keeps no '
+                'other); keep 2 or more to always have one')
+    else:
+        note = 'no checkpoint was saved before it'
+    return error.with_context('--work-dir', note)
+
+
 def train_from_config(cfg: Config, tool: str = 'tools/train.py',
                       hooks: Sequence[Hook] = ()) -> None:
     """Check the config's inputs, build the Runner (networks compiled in
@@ -60,7 +86,11 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     ``hooks`` are registered on the Runner besides the config's own. The
     run holds the work dir's lock (:func:`~toolbox.engine.work_dir_lock.
     work_dir_lock`): a second training into the same work dir at the same
-    time raises :class:`~toolbox.locking.LockHeldError`.
+    time raises :class:`~toolbox.locking.LockHeldError`. A work dir that
+    cannot be written (a file in the way, a read-only disk) is refused
+    before anything runs, and a checkpoint save the disk refuses (full,
+    quota) stops the run with :class:`~toolbox.fileio.OutputWriteError`
+    naming the file and the last complete checkpoint.
     """
     from mmengine.runner import Runner
 
@@ -71,19 +101,23 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     from toolbox.engine.runner_setup import (compile_networks,
                                              take_compile_options)
     exit_if_inputs_missing(cfg, tool, stage='train')
+    check_output_folder(cfg.work_dir, '--work-dir')
     if cfg.get('resume'):
         ensure_resume_weights_hook(cfg)
         drop_initial_weights(cfg)
     compile_options = take_compile_options(cfg)
     # Held from before the Runner writes anything into the work dir until
     # its last checkpoint is saved.
-    with work_dir_lock(cfg), _run_scope():
-        runner = Runner.from_cfg(cfg)
-        compile_networks(runner.model, compile_options, runner.logger)
-        for hook in hooks:
-            runner.register_hook(hook)
-        runner.train()
-        del runner  # frees the DDP wrapper before the process group goes
+    try:
+        with work_dir_lock(cfg), _run_scope():
+            runner = Runner.from_cfg(cfg)
+            compile_networks(runner.model, compile_options, runner.logger)
+            for hook in hooks:
+                runner.register_hook(hook)
+            runner.train()
+            del runner  # frees the DDP wrapper before the process group
+    except OutputWriteError as error:
+        raise _checkpoint_write_failed(error, cfg.work_dir) from error
     finish_distributed()
 
 

@@ -1,4 +1,5 @@
 """Image loading: any file OpenCV reads → 8-bit RGB, once, clear errors."""
+import warnings
 from typing import Optional
 
 import mmcv
@@ -12,6 +13,52 @@ from toolbox.registry import TRANSFORMS
 
 class ImageReadError(IOError):
     """An image file could not be read or decoded (the message names it)."""
+
+
+class AnimatedImageWarning(UserWarning):
+    """An animated image (a GIF of several frames) of which only the first
+    frame is read."""
+
+
+_GIF_SIGNATURES = (b'GIF87a', b'GIF89a')
+
+
+def _skip_sub_blocks(content: bytes, pos: int) -> int:
+    """The position after the GIF data sub-blocks at ``pos`` (each a size
+    byte and that many bytes; a size of 0 ends them)."""
+    while pos < len(content) and content[pos]:
+        pos += content[pos] + 1
+    return pos + 1
+
+
+def gif_frame_count(content: bytes) -> int:
+    """The number of frames (image descriptors) of the GIF ``content``.
+
+    Walks the blocks of the GIF 89a layout without decoding any pixels
+    (cheap for long animations, which OpenCV would decode in full); a
+    truncated file counts the frames it holds. 0 for bytes that are not a
+    GIF.
+    """
+    if content[:6] not in _GIF_SIGNATURES or len(content) < 13:
+        return 0
+    pos = 13  # signature (6) and logical screen descriptor (7)
+    if content[10] & 0x80:  # global colour table: 3 × 2^(n+1) bytes
+        pos += 3 << ((content[10] & 0x07) + 1)
+    frames = 0
+    while pos < len(content):
+        block = content[pos]
+        if block == 0x2C:  # image descriptor: one frame
+            frames += 1
+            packed = content[pos + 9] if pos + 9 < len(content) else 0
+            pos += 10
+            if packed & 0x80:  # local colour table
+                pos += 3 << ((packed & 0x07) + 1)
+            pos = _skip_sub_blocks(content, pos + 1)  # after LZW code size
+        elif block == 0x21:  # extension: label, then sub-blocks
+            pos = _skip_sub_blocks(content, pos + 2)
+        else:  # 0x3B trailer, or damage: stop counting
+            break
+    return frames
 
 
 class SizeMismatchError(ValueError):
@@ -89,6 +136,10 @@ def decode_stored(content: bytes, where: str = '<bytes>') -> np.ndarray:
     fails on a truncated JPEG instead of filling its missing part with one
     flat colour) into an image :func:`to_uint8_rgb` accepts.
 
+    An animated GIF decodes as its first frame (OpenCV's reading, and what
+    a single-image tool shows), with an :class:`AnimatedImageWarning`
+    naming ``where`` and its frame count: in a folder and alone alike.
+
     Raises:
         ImageReadError: naming ``where``.
     """
@@ -100,6 +151,13 @@ def decode_stored(content: bytes, where: str = '<bytes>') -> np.ndarray:
             f'Cannot decode image {where}: the file is truncated, corrupt or '
             'not an image format OpenCV reads')
     to_uint8_rgb(img, where)  # channels and pixel type
+    frames = gif_frame_count(content)
+    if frames > 1:
+        warnings.warn(
+            f'{where} is an animated GIF of {frames} frames: only its first '
+            'frame is read (to use every frame, extract them first, '
+            'e.g. ffmpeg -i in.gif frames/%04d.png)', AnimatedImageWarning,
+            stacklevel=2)
     return img
 
 

@@ -119,8 +119,10 @@ class ResnetGenerator(BaseModule):
         in_channels, out_channels: image channels (3).
         base_channels: ``ngf``, the width of the first conv (64).
         num_blocks: residual blocks (9 for 256² images, 6 for 128²).
-        norm: ``'instance'`` (no affine, no running stats; convs with bias)
-            or ``'batch'`` (convs without bias).
+        norm: ``'instance'`` (no affine, no running stats; convs with bias),
+            ``'batch'`` (convs without bias) or ``'none'`` (no
+            normalisation, convs with bias; see
+            :func:`~toolbox.models.layers.norm.conv_bias_for`).
         use_dropout: Dropout(0.5) inside each residual block (off, as in
             CycleGAN's ``--no_dropout`` default and CUT).
         padding_mode: padding of the residual blocks' convs: ``'reflect'``,

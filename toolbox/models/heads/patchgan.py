@@ -43,7 +43,8 @@ class PatchGANDiscriminator(BaseModule):
         in_channels: channels of the images it judges (3).
         base_channels: ``ndf``, width of the first conv (64).
         num_layers: stride-2 stages (3: the 70×70 PatchGAN).
-        norm: ``'instance'`` (convs with bias) or ``'batch'`` (without);
+        norm: ``'instance'`` (convs with bias), ``'batch'`` (without) or
+            ``'none'`` (no normalisation, convs with bias);
             the first and last convs always have a bias.
         antialias: CUT's anti-aliased downsampling (stride-1 conv, norm,
             LReLU, :class:`~toolbox.models.layers.BlurPool2d`); CUT and
