@@ -116,3 +116,15 @@ def test_an_unknown_tile_norm_stats_is_refused():
     model.test_cfg = dict(tile=48, tile_norm_stats='tile')
     with pytest.raises(ValueError, match='tile_norm_stats'):
         model.restore(torch.zeros(1, 3, 64, 64))
+
+
+def test_restore_image_passes_the_choice_on():
+    from toolbox.apis import restore_image
+    model = _generator_model()
+    photo = ((_photo(101, 131)[0].permute(1, 2, 0) + 1) * 127.5).round()
+    image = photo.byte().numpy()
+    untiled = restore_image(model, image).astype(float)
+    shared = restore_image(model, image, tile=64).astype(float)
+    own = restore_image(model, image, tile=64, tile_norm_stats='window')
+    assert np.abs(shared - untiled).mean() < np.abs(own - untiled).mean() / 4
+    assert model.test_cfg == {}  # set for the call only

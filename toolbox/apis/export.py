@@ -39,7 +39,7 @@ import os.path as osp
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -261,7 +261,30 @@ def export_onnx(config: Union[str, Config], checkpoint: Optional[str],
         checkpoint=os.fspath(checkpoint) if checkpoint else '')
 
 
-__all__ = ['ONNX_OPSET', 'DEFAULT_TOLERANCE', 'CHECK_SIZE', 'TRACE_SHAPE',
+def config_disagreements(config: Config,
+                         metadata: ExportMetadata) -> List[str]:
+    """What ``config``'s data preprocessor says otherwise than an exported
+    file's metadata (value range, padding divisor), one line each; empty
+    when they agree (``tools/infer.py --backend onnxruntime`` with a
+    config)."""
+    from mmengine.registry import DefaultScope
+
+    from toolbox.models.data_preprocessor import build_data_preprocessor
+    with DefaultScope.overwrite_default_scope('toolbox'):
+        pre = build_data_preprocessor(
+            config.get('model', {}).get('data_preprocessor'))
+    found = []
+    if pre.value_range != metadata.value_range:
+        found.append(f'value range {pre.value_range} (the file: '
+                     f'{metadata.value_range})')
+    divisor = max(pre.pad_size_divisor, 1)
+    if divisor != metadata.pad_size_divisor:
+        found.append(f'pad_size_divisor {divisor} (the file: '
+                     f'{metadata.pad_size_divisor})')
+    return found
+
+
+__all__ = ['config_disagreements', 'ONNX_OPSET', 'DEFAULT_TOLERANCE', 'CHECK_SIZE', 'TRACE_SHAPE',
            'ExportMismatchError', 'ExportReport', 'ExportableNetwork',
            'check_image', 'torch_pixels', 'onnx_program', 'export_model',
            'export_onnx']

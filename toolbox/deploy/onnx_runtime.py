@@ -26,6 +26,7 @@ statistics (the PyTorch path's ``tile_norm_stats='window'``; the image's
 statistics need hooks inside the network, which a fixed graph does not
 have): a warning says so; restore them whole.
 """
+import os
 import warnings
 from typing import Optional, Sequence, Union
 
@@ -38,6 +39,11 @@ from toolbox.tile_windows import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
 
 #: Name of the exported graph's input and output.
 INPUT_NAME, OUTPUT_NAME = 'input', 'output'
+
+
+class OnnxRunError(ValueError):
+    """ONNX Runtime failed on an input (e.g. an image too small for the
+    network); the message names the file and the size."""
 
 
 def _pad_bottom_right(batch: np.ndarray, pad_h: int, pad_w: int,
@@ -59,6 +65,19 @@ def pad_to_multiple(batch: np.ndarray, multiple: int) -> np.ndarray:
     return _pad_bottom_right(batch, pad_h, pad_w, mode)
 
 
+def providers_for_device(device: str) -> list:
+    """ONNX Runtime execution providers for a ``--device``: ``'cpu'``, or
+    ``'cuda'``/``'cuda:N'`` (CUDA, CPU for what CUDA lacks)."""
+    if device == 'cpu':
+        return ['CPUExecutionProvider']
+    if device == 'cuda' or device.startswith('cuda:'):
+        index = int(device.partition(':')[2] or 0)
+        return [('CUDAExecutionProvider', {'device_id': index}),
+                'CPUExecutionProvider']
+    raise ValueError(f"--device must be 'cpu', 'cuda' or 'cuda:N', got "
+                     f'{device!r}')
+
+
 class OnnxRestorer:
     """An exported restoration network in an ONNX Runtime session.
 
@@ -68,21 +87,37 @@ class OnnxRestorer:
         threads: intra-op threads (default: ONNX Runtime's, every core).
 
     Raises:
-        MetadataError: the file has no toolbox metadata (not written by
-            ``tools/export.py``).
+        FileNotFoundError: no such file.
+        MetadataError: not an ONNX file, or one without the toolbox's
+            metadata (not written by ``tools/export.py``).
+        ValueError: a provider this onnxruntime lacks (CUDA).
     """
 
     def __init__(self, model: Union[str, bytes],
                  providers: Optional[Sequence[str]] = None,
                  threads: Optional[int] = None):
         import onnxruntime as ort  # optional dependency (setup.py deploy)
+        providers = list(providers or ['CPUExecutionProvider'])
+        names = [p[0] if isinstance(p, tuple) else p for p in providers]
+        missing = set(names) - set(ort.get_available_providers())
+        if missing:
+            raise ValueError(
+                f'this onnxruntime has no {", ".join(sorted(missing))} '
+                f'(it has {", ".join(ort.get_available_providers())}); '
+                'install onnxruntime-gpu for CUDA, or use --device cpu')
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
         self.source = model if isinstance(model, str) else '<ONNX bytes>'
-        self.session = ort.InferenceSession(
-            model, options,
-            providers=list(providers or ['CPUExecutionProvider']))
+        if isinstance(model, str) and not os.path.isfile(model):
+            raise FileNotFoundError(f'ONNX file not found: {model}')
+        try:
+            self.session = ort.InferenceSession(model, options,
+                                                providers=providers)
+        except Exception as error:  # noqa: BLE001 - ONNX Runtime's types
+            first = str(error).strip().splitlines()[0]
+            raise MetadataError(f'{self.source} is not an ONNX file ONNX '
+                                f'Runtime can load: {first}') from error
         self.metadata = ExportMetadata.from_props(
             self.session.get_modelmeta().custom_metadata_map, self.source)
         self._warned_instance_norm = False
@@ -112,8 +147,16 @@ class OnnxRestorer:
             # Reflect cannot pad this far: replicate both axes here (the
             # graph then pads nothing), as the data preprocessor does.
             batch = _pad_bottom_right(batch, pad_h, pad_w, 'replicate')
-        out = self.session.run([OUTPUT_NAME], {
-            INPUT_NAME: np.ascontiguousarray(batch, dtype=np.float32)})[0]
+        try:
+            out = self.session.run([OUTPUT_NAME], {
+                INPUT_NAME: np.ascontiguousarray(batch, dtype=np.float32)})[0]
+        except Exception as error:  # noqa: BLE001 - ONNX Runtime's own types
+            # Mostly an input the network cannot take (too small for its
+            # reflection pads after downsampling): the user's to fix.
+            message = str(error).strip().splitlines()[0]
+            raise OnnxRunError(
+                f'{self.source}: ONNX Runtime cannot run it on a '
+                f'{height}×{width} input: {message}') from error
         return out[..., :height, :width]
 
     def _warn_instance_norm(self) -> None:
@@ -220,5 +263,6 @@ def _check_image(image: np.ndarray) -> None:
                          f'{image.dtype} {image.shape}')
 
 
-__all__ = ['OnnxRestorer', 'MetadataError', 'pad_to_multiple', 'INPUT_NAME',
-           'OUTPUT_NAME']
+__all__ = ['OnnxRestorer', 'OnnxRunError', 'MetadataError',
+           'providers_for_device',
+           'pad_to_multiple', 'INPUT_NAME', 'OUTPUT_NAME']
