@@ -2,7 +2,8 @@
 
     python benchmarks/bench_instance_norm_tiling.py \
         [--config configs/cyclegan/cyclegan_demo.py] [--checkpoint FILE] \
-        [--tiles 128 192 256] [--overlap 32] [--threads 1]
+        [--tiles 128 192 256] [--overlap 32] [--threads 1] \
+        [--write docs/inference.md]
 
 The astronaut photo (512×512, ``skimage.data``) restored whole and in
 tiles by ``restore_image``, per tile size: PSNR between the tiled and
@@ -21,7 +22,7 @@ import time
 import torch
 
 # benchmarks/: the script's folder is first on sys.path.
-from _report import cpu_name  # noqa: E402
+from _report import cpu_name, write_section  # noqa: E402
 from bench_tiling import compare, photo  # noqa: E402
 
 
@@ -74,7 +75,14 @@ def main():
                         default=[128, 192, 256])
     parser.add_argument('--overlap', type=int, default=32)
     parser.add_argument('--threads', type=int, default=1)
-    print(run(parser.parse_args()))
+    parser.add_argument('--write', metavar='MARKDOWN',
+                        help='put the table between the '
+                        'bench_instance_norm_tiling markers (docs/inference.md)')
+    args = parser.parse_args()
+    table = run(args)
+    print(table)
+    if args.write:
+        write_section(args.write, 'bench_instance_norm_tiling', table)
 
 
 if __name__ == '__main__':
