@@ -69,7 +69,8 @@ def run(args) -> str:
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--config', default='configs/cyclegan/cyclegan_demo.py')
+    parser.add_argument('--config',
+                        default='configs/cyclegan/cyclegan_demo.py')
     parser.add_argument('--checkpoint')
     parser.add_argument('--tiles', type=int, nargs='+',
                         default=[128, 192, 256])
@@ -77,7 +78,8 @@ def main():
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--write', metavar='MARKDOWN',
                         help='put the table between the '
-                        'bench_instance_norm_tiling markers (docs/inference.md)')
+                        'bench_instance_norm_tiling markers '
+                        '(docs/inference.md)')
     args = parser.parse_args()
     table = run(args)
     print(table)

@@ -43,11 +43,16 @@ INFERENCE_MODELS = [
 
 
 def _row(name, config, args, folder):
+    from mmengine.config import Config
+
+    from bench_models import _random_weights
     from toolbox.apis import init_model
     from toolbox.apis.export import ExportableNetwork, export_model
     from toolbox.deploy.onnx_runtime import OnnxRestorer
+    cfg = Config.fromfile(config)
+    _random_weights(cfg.model)  # no teacher or VGG files needed
     torch.manual_seed(0)
-    model = init_model(config)
+    model = init_model(cfg)
     network = model.inference_network()
     params = sum(p.numel() for p in network.parameters())
     out = os.path.join(folder, 'model.onnx')

@@ -3,6 +3,7 @@ inference (toolbox/deploy/onnx_runtime.py) against the PyTorch path."""
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -116,28 +117,20 @@ def test_onnx_runtime_tiles_as_the_pytorch_path(family, tile, overlap,
     model.test_cfg = dict(model.test_cfg, tile=tile, tile_overlap=overlap,
                           tile_batch=2, tile_norm_stats='window')
     expected = torch_pixels(model, image)
-    with pytest.warns(UserWarning, match='instance norm') if \
-            restorer.metadata.instance_norm else _no_warning():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
         got = restorer.restore_pixels(image, tile=tile,
                                       tile_overlap=overlap, tile_batch=2)
     assert np.abs(got - expected).max() <= DEFAULT_TOLERANCE
+    # Instance-norm files say that their tiles use their own statistics.
+    warned = any('instance norm' in str(w.message) for w in caught)
+    assert warned == restorer.metadata.instance_norm
     # Tiling did something: the untiled result differs (a local DnCNN
     # only beyond its trim; MPRNet and instance norm everywhere).
     if family != 'dncnn':
         assert np.abs(restorer.restore_pixels(image) - got).max() > 0.5
     uint8 = restorer.restore_image(image, tile=tile, tile_overlap=overlap)
     assert uint8.dtype == np.uint8 and uint8.shape == image.shape
-
-
-class _no_warning:
-    def __enter__(self):
-        import warnings
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter('error')
-
-    def __exit__(self, *exc):
-        self._catch.__exit__(*exc)
 
 
 def test_sides_too_small_to_reflect_are_replicated_first(exported):
@@ -289,3 +282,18 @@ def test_tool_refuses_a_mismatch_in_one_line_and_writes_nothing(
                           'ONNX Runtime differs from PyTorch by 0.5 grey')
     assert len(err.strip().splitlines()) == 2  # the message, the --debug hint
     assert sorted(p.name for p in tmp_path.iterdir()) == ['dncnn.pth']
+
+
+def test_metadata_round_trips_and_refuses_what_it_cannot_read():
+    from toolbox.deploy.onnx_metadata import ExportMetadata
+    meta = ExportMetadata(value_range='[-1,1]', pad_size_divisor=4,
+                          instance_norm=True, max_abs_diff=3e-4,
+                          tolerance=0.05, network='ResnetGenerator')
+    props = meta.to_props()
+    assert props['toolbox.instance_norm'] == 'true'
+    assert ExportMetadata.from_props(props) == meta
+    with pytest.raises(MetadataError, match=r"one of \('\[0,1\]', "):
+        ExportMetadata.from_props(dict(props, **{
+            'toolbox.value_range': '[0,255]'}))
+    with pytest.raises(MetadataError, match='metadata format 2'):
+        ExportMetadata.from_props(dict(props, **{'toolbox.format': '2'}))

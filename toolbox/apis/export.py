@@ -47,11 +47,16 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from torch import nn
 
+from mmengine.registry import DefaultScope
+
+from toolbox.apis.inference import init_model
 from toolbox.apis.instance_norm_stats import self_normalising_layers
 from toolbox.deploy.onnx_metadata import ExportMetadata
-from toolbox.deploy.onnx_runtime import INPUT_NAME, OUTPUT_NAME
+from toolbox.deploy.onnx_runtime import INPUT_NAME, OUTPUT_NAME, OnnxRestorer
 from toolbox.engine.errors import UserError
+from toolbox.fileio import atomic_write_bytes
 from toolbox.models.algorithms.base import as_stage_list
+from toolbox.models.data_preprocessor import build_data_preprocessor
 
 ONNX_OPSET = 18
 #: Largest |ONNX Runtime - PyTorch| accepted, in grey levels (0-255).
@@ -199,8 +204,6 @@ def export_model(model: nn.Module, out: str,
         ExportMismatchError: the outputs differ by more than ``tolerance``
             (nothing written).
     """
-    from toolbox.deploy.onnx_runtime import OnnxRestorer
-    from toolbox.fileio import atomic_write_bytes
     model = model.cpu().float().eval()
     network = model.inference_network()
     pre = model.data_preprocessor
@@ -246,7 +249,6 @@ def export_onnx(config: Union[str, Config], checkpoint: Optional[str],
             ``tolerance``, or (:class:`ExportMismatchError`) ONNX Runtime
             disagrees with PyTorch.
     """
-    from toolbox.apis.inference import init_model
     if not out.lower().endswith('.onnx'):
         raise UserError(f'--out {out}: the file name must end in .onnx')
     if osp.isdir(out):
@@ -267,9 +269,6 @@ def config_disagreements(config: Config,
     file's metadata (value range, padding divisor), one line each; empty
     when they agree (``tools/infer.py --backend onnxruntime`` with a
     config)."""
-    from mmengine.registry import DefaultScope
-
-    from toolbox.models.data_preprocessor import build_data_preprocessor
     with DefaultScope.overwrite_default_scope('toolbox'):
         pre = build_data_preprocessor(
             config.get('model', {}).get('data_preprocessor'))
@@ -284,7 +283,8 @@ def config_disagreements(config: Config,
     return found
 
 
-__all__ = ['config_disagreements', 'ONNX_OPSET', 'DEFAULT_TOLERANCE', 'CHECK_SIZE', 'TRACE_SHAPE',
+__all__ = ['config_disagreements', 'ONNX_OPSET', 'DEFAULT_TOLERANCE',
+           'CHECK_SIZE', 'TRACE_SHAPE',
            'ExportMismatchError', 'ExportReport', 'ExportableNetwork',
            'check_image', 'torch_pixels', 'onnx_program', 'export_model',
            'export_onnx']

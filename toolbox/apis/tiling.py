@@ -26,11 +26,13 @@ Consequences:
   tiled equals untiled to float rounding. ``tile_blend=0`` is hard
   stitching at the middle of the overlap (``trim = tile_overlap // 2``).
 * A network with global operations (MPRNet's channel attention and its
-  fixed halves and quarters, instance norm) gives each window slightly
-  different outputs; the ramp turns the step such a difference would make
-  at a hard cut into a gradual cross-fade, so no grid shows. The defaults
-  were chosen by measuring tiled against untiled outputs of trained demo
-  models (docs/inference.md, ``benchmarks/bench_tiling.py``).
+  fixed halves and quarters; instance norm, unless its windows get the
+  image's statistics: :mod:`toolbox.apis.instance_norm_stats`) gives each
+  window slightly different outputs; the ramp turns the step such a
+  difference would make at a hard cut into a gradual cross-fade, so no
+  grid shows. The defaults were chosen by measuring tiled against untiled
+  outputs of trained demo models (docs/inference.md,
+  ``benchmarks/bench_tiling.py``).
 
 Memory: windows are restored ``tile_batch`` at a time and added into the
 accumulator at once, so memory is the input, one output accumulator and
@@ -44,9 +46,9 @@ import torch.nn.functional as F
 from toolbox import tile_windows
 # The geometry is torch-free (the ONNX Runtime runner shares it); these
 # names stay importable from here.
-from toolbox.tile_windows import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
-                                  DEFAULT_TILE_OVERLAP, blend_trim,
-                                  check_tile_args)
+from toolbox.tile_windows import (  # noqa: F401
+    DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND, DEFAULT_TILE_OVERLAP, blend_trim,
+    check_tile_args)
 from toolbox.tile_windows import window_starts as _window_starts
 
 

@@ -36,11 +36,20 @@ key                            meaning
 =============================  ==============================================
 """
 from dataclasses import asdict, dataclass, fields
-from typing import Dict, Optional
+from typing import Dict, Optional, get_args, get_type_hints
 
 PREFIX = 'toolbox.'
 FORMAT_VERSION = 1
 VALUE_RANGES = {'[0,1]': (255.0, 0.0), '[-1,1]': (127.5, -1.0)}
+
+
+def _parse(kind, text: str):
+    """A ``metadata_props`` string as the field's type (``Optional[float]``
+    as float, booleans as ``true``/``false``)."""
+    kind = next((a for a in get_args(kind) if a is not type(None)), kind)
+    if kind is bool:
+        return text == 'true'
+    return kind(text)
 
 
 class MetadataError(ValueError):
@@ -95,20 +104,11 @@ class ExportMetadata:
                 'written by tools/export.py, so its value range and padding '
                 'are unknown (export it with tools/export.py, or pass the '
                 'config)')
-        values = {}
-        for field in fields(cls):
-            text = props.get(PREFIX + field.name)
-            if text is None:
-                continue
-            kind = str(field.type)  # 'int', "<class 'int'>", Optional[...]
-            if 'bool' in kind:
-                values[field.name] = text == 'true'
-            elif 'int' in kind:
-                values[field.name] = int(text)
-            elif 'float' in kind:
-                values[field.name] = float(text)
-            else:
-                values[field.name] = text
+        hints = get_type_hints(cls)
+        values = {
+            field.name: _parse(hints[field.name], props[PREFIX + field.name])
+            for field in fields(cls) if PREFIX + field.name in props
+        }
         meta = cls(**values)
         if meta.value_range not in VALUE_RANGES:
             raise MetadataError(
