@@ -90,6 +90,7 @@ def _row(name, config, args, folder):
 def run(args) -> str:
     """The markdown table (after a line on the machine and settings)."""
     torch.set_num_threads(args.threads)
+    machine = machine_line('cpu')  # its load average: at the start
     wanted = [(n, c) for n, c in INFERENCE_MODELS
               if not args.models or any(m.lower() in n.lower()
                                         for m in args.models)]
@@ -104,7 +105,7 @@ def run(args) -> str:
               'ONNX Runtime (ms)', 'ORT speed-up']
     align = ['---'] + ['---:'] * (len(header) - 1)
     import onnxruntime
-    return (f'{machine_line("cpu")}; onnxruntime {onnxruntime.__version__} '
+    return (f'{machine}; onnxruntime {onnxruntime.__version__} '
             f'(CPUExecutionProvider, {args.threads} intra-op thread(s)); '
             f'1×3×{args.size}² input, medians of {args.steps} runs after '
             f'{args.warmup} warm-up, in turn; random weights.\n\n' +
