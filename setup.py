@@ -86,6 +86,9 @@ setup(
         # (imported only there); TensorBoard, which the default runtime's
         # optional backend uses as soon as it is installed.
         'vis': ['matplotlib', 'tensorboard'],
+        # The FID Inception network of the FID and KID metrics
+        # (toolbox/evaluation/fid.py; its weights are fetched once).
+        'fid': ['pytorch-fid'],
     },
     license='Apache-2.0',
 )

@@ -5,6 +5,8 @@ the results file that ``tools/make_table.py`` lays out as paper tables.
 ``python tools/test.py CONFIG --inputs [--out r.json]`` scores the degraded
 inputs of the config's test sets instead, through the same pipelines and
 metrics (a table's "degraded input" row, default name ``degraded input``).
+``--save-dir DIR`` also writes every restored image, as PNG named after its
+input (``DIR/<test set>/<name>.png`` when the config has several test sets).
 """
 import argparse
 import os.path as osp
@@ -26,6 +28,10 @@ def parse_args():
         '--inputs', action='store_true',
         help='score the degraded inputs of the test sets, no model')
     parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument(
+        '--save-dir', help='also write every restored image here, as PNG '
+        'named after its input (a subfolder per test set when the config '
+        'has several)')
     parser.add_argument(
         '--name', help='row name of this run in tables (default: config name)')
     parser.add_argument(
@@ -60,12 +66,20 @@ def main():
     if args.inputs == bool(args.checkpoint):
         raise UserError('give a checkpoint, or --inputs to score the '
                         'degraded inputs (not both)')
+    if args.inputs and args.save_dir:
+        raise UserError('--save-dir writes restored images: it needs a '
+                        'checkpoint, not --inputs')
     cfg = load_config(args.config, args)
     if args.inputs:
         metrics = input_metrics(cfg)
     else:
+        hooks = []
+        if args.save_dir:
+            from toolbox.engine.image_writer import SaveRestoredImagesHook
+            hooks.append(SaveRestoredImagesHook(args.save_dir))
         metrics = evaluate_checkpoint(cfg, args.checkpoint, 'tools/test.py',
-                                      strict=not args.non_strict)
+                                      strict=not args.non_strict,
+                                      hooks=hooks)
     if metrics is None:  # not rank 0
         return
     from toolbox.engine.input_scores import metric_conventions

@@ -4,7 +4,11 @@
 #   colour, cycle and frequency terms the code computes are never added;
 # * no external negatives: every other sampled patch of the batch is a
 #   negative ('released'; 255 of the same image at batch 1);
-# * an identity loss ½·λ_IDT·(|G_A(y) - y|_1 + |G_B(x) - x|_1), λ_IDT = 1.
+# * an identity loss ½·λ_IDT·(|G_A(y) - y|_1 + |G_B(x) - x|_1), λ_IDT = 1;
+# * the data as CUT's code (data/unaligned_dataset.py) serves it: from the
+#   first epoch of the decay (0-based epoch n_epochs = 300) the images are
+#   resized to the crop size (load_size = crop_size), so the 256 crop keeps
+#   the whole image; and an epoch is max(|trainA|, |trainB|) samples.
 # Networks, heads, hinge loss, optimisers and schedule are shared with
 # dcdgan_rain800.py (they follow the released code there too).
 #   python tools/train.py configs/dcdgan/dcdgan_released_rain800.py
@@ -37,3 +41,22 @@ released_unused_terms = [
          loss_name='released_frequency',
          inputs=[('fake_b', 'real_b'), ('fake_a', 'real_a')]),
 ]
+
+# The released data behaviours (docs/methods/dcdgan.md#released, rows 9, 10).
+train_pipeline = [
+    dict(type='LoadImageFromFile', key='img'),
+    dict(type='LoadImageFromFile', key='ref'),
+    dict(type='Resize', size={{_base_.load_size}}, keys=['img', 'ref'],
+         interpolation='bicubic', late_size={{_base_.crop_size}},
+         late_from_epoch={{_base_.n_epochs}}),
+    dict(type='PairedRandomCrop', crop_size={{_base_.crop_size}},
+         keys=['img']),
+    dict(type='PairedRandomCrop', crop_size={{_base_.crop_size}},
+         keys=['ref']),
+    dict(type='Flip', keys=['img'], direction='horizontal'),
+    dict(type='Flip', keys=['ref'], direction='horizontal'),
+    dict(type='PackRestorationInputs'),
+]
+train_dataloader = dict(dataset=dict(length='max', pipeline=train_pipeline))
+# Tells the dataset (and so the Resize above, in every worker) the epoch.
+custom_hooks = [dict(type='DatasetEpochHook')]

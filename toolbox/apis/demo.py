@@ -122,8 +122,8 @@ _DA_SEEDS = (0, 1, 2)
 _CYCLEGAN = Train('cyclegan/cyclegan_demo.py')
 _CYCLEGAN_TEST = Evaluate('cyclegan/cyclegan_demo.py', 'CycleGAN (demo)',
                           'CycleGAN')
-_CYCLEGAN_TIME = 'about 7 min: 1,500 iterations'
-_DCDGAN_TIME = ('about 12 min: 1,500 iterations (and the CycleGAN demo '
+_CYCLEGAN_TIME = 'about 4 min: 1,500 iterations'
+_DCDGAN_TIME = ('about 14 min: 1,500 iterations (and the CycleGAN demo '
                 'first, or reused)')
 CHAINS: Dict[str, Chain] = {
     'restorer': Chain(

@@ -2,6 +2,7 @@
 import logging
 from typing import List, Optional, Sequence
 
+import torch
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
@@ -44,6 +45,12 @@ class RestorationDataset(BaseDataset):
 
     :meth:`required_paths` says which folders and files a config of the
     set reads, so that tools report every missing one before they start.
+
+    The training epoch (:meth:`set_epoch`, which
+    :class:`~toolbox.engine.dataset_epoch.DatasetEpochHook` calls before
+    every training epoch) reaches every sample as ``results['epoch']``
+    (``None`` until set), for transforms that change with it
+    (``Resize(late_size=..., late_from_epoch=...)``).
     """
 
     #: Where to get the set's files, shown when they are missing.
@@ -60,12 +67,35 @@ class RestorationDataset(BaseDataset):
         self.suffixes = tuple(suffixes)
         self.skip_bad = skip_bad
         self.num_skipped = 0
+        # In shared memory: dataloader workers (persistent ones too, which
+        # keep their copy of the dataset across epochs) read the epoch the
+        # main process sets, whether they were forked or spawned.
+        self._epoch = torch.full((1, ), -1, dtype=torch.int64).share_memory_()
         super().__init__(
             data_root=data_root, data_prefix=dict(data_prefix or {}),
             pipeline=build_pipeline(pipeline), metainfo=metainfo, **kwargs)
         # Set after construction: BaseDataset would try to open a string
         # metainfo value as a file and warn that it is not one.
         self._metainfo['dataset_name'] = self.name
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the training epoch (0-based) every later sample carries, in
+        this process and in every dataloader worker."""
+        if int(epoch) < 0:
+            raise ValueError(f'{self.name}: epoch must be >= 0, got {epoch}')
+        self._epoch.fill_(int(epoch))
+
+    @property
+    def epoch(self) -> Optional[int]:
+        """The training epoch set last, ``None`` before any."""
+        value = int(self._epoch.item())
+        return None if value < 0 else value
+
+    def get_data_info(self, idx: int) -> dict:
+        """MMEngine's data info, with the training epoch (``'epoch'``)."""
+        info = super().get_data_info(idx)
+        info['epoch'] = self.epoch
+        return info
 
     @classmethod
     def required_paths(cls, cfg: dict) -> List[RequiredPath]:

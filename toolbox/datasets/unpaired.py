@@ -2,6 +2,8 @@
 import random
 from typing import List, Optional
 
+from mmengine.dataset.base_dataset import force_full_init
+
 from toolbox.datasets.base import RestorationDataset
 from toolbox.datasets.listing import list_images
 from toolbox.registry import DATASETS
@@ -46,7 +48,11 @@ class UnpairedImageDataset(RestorationDataset):
     turns it into ``data_samples.ref_img``. Load it with
     ``LoadImageFromFile(key='ref')``.
 
-    The length is that of domain A. In training each A image gets a B image
+    The length is that of domain A (``length='a'``), or, as the official
+    CycleGAN/CUT/DCD-GAN code counts an epoch, ``max(|A|, |B|)``
+    (``length='max'``): sample ``i`` is then A image ``i mod |A|``, so
+    with more B than A images an epoch shows some A images twice and the
+    B images about once each. In training each A image gets a B image
     drawn at random with Python's ``random``: in a dataloader worker, as
     MMEngine seeds it from the run's seed, the rank and the worker; with
     ``num_workers=0``, in the training process, whose generator
@@ -58,13 +64,29 @@ class UnpairedImageDataset(RestorationDataset):
     Args:
         data_prefix: ``dict(img=<domain A>, ref=<domain B>)``, folders or
             ``.lmdb`` databases (default ``trainA``/``trainB``).
+        length: ``'a'`` (default) or ``'max'``, see above.
         Others: see :class:`~toolbox.datasets.base.RestorationDataset`.
     """
 
-    def __init__(self, data_prefix: Optional[dict] = None, **kwargs):
+    LENGTHS = ('a', 'max')
+
+    def __init__(self, data_prefix: Optional[dict] = None, length: str = 'a',
+                 **kwargs):
+        if length not in self.LENGTHS:
+            from toolbox.engine.errors import choice_error
+            raise choice_error('UnpairedImageDataset', 'length', length,
+                               self.LENGTHS)
+        self.length = length
         super().__init__(
             data_prefix=data_prefix or dict(img='trainA', ref='trainB'),
             **kwargs)
+
+    @force_full_init
+    def __len__(self) -> int:
+        num_a = super().__len__()
+        if self.length == 'max' and num_a:
+            return max(num_a, len(self.ref_paths))
+        return num_a
 
     def load_data_list(self) -> List[dict]:
         refs, self.ref_backend_args = list_images(
@@ -85,7 +107,13 @@ class UnpairedImageDataset(RestorationDataset):
         return random.choice(self.ref_paths)
 
     def get_data_info(self, idx: int) -> dict:
-        info = super().get_data_info(idx)
+        a_idx = idx
+        if self.length == 'max':
+            # Index i of the longer epoch is A image i mod |A| (negative
+            # indices count from the end of that epoch).
+            idx = idx % len(self)
+            a_idx = idx % super().__len__()
+        info = super().get_data_info(a_idx)
         info['ref_path'] = self.ref_for(idx)
         info['ref_backend_args'] = self.ref_backend_args
         return info

@@ -28,7 +28,9 @@ __all__ = [
     'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper',
     'MultiOptimWrapperConstructor'
 ]
+from .dataset_epoch import DatasetEpochHook  # noqa: F401,E402
 from .exact_resume import ExactResumeHook  # noqa: F401,E402
+from .image_writer import SaveRestoredImagesHook  # noqa: F401,E402
 from .loss_weight_decay import LossWeightDecayHook  # noqa: F401,E402
 from .non_finite import (NonFiniteLossError,  # noqa: F401,E402
                          NonFiniteLossHook)

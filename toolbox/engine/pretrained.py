@@ -1,4 +1,4 @@
-"""Pretrained files the toolbox may fetch itself (VGG-19 today).
+"""Pretrained files the toolbox may fetch itself (VGG-19, the FID Inception).
 
 A network that needs published weights to be built (Uni-Removal's ICL
 embedding: torchvision's ImageNet VGG-19) names an entry of
@@ -58,6 +58,13 @@ PRETRAINED_FILES = {
         'https://download.pytorch.org/models/vgg19-dcbb9e9d.pth',
         'vgg19-dcbb9e9d.pth', 'dcbb9e9d',
         "VGG-19 ImageNet weights (torchvision's vgg19)"),
+    # The FID Inception (toolbox/evaluation/fid.py). The prefix is the one
+    # the file name carries (torch hub's <name>-<sha256 prefix> rule).
+    'fid_inception': PretrainedFile(
+        'https://github.com/mseitzer/pytorch-fid/releases/download/'
+        'fid_weights/pt_inception-2015-12-05-6726825d.pth',
+        'pt_inception-2015-12-05-6726825d.pth', '6726825d',
+        "the FID Inception weights (pytorch-fid's pt_inception-2015-12-05)"),
 }
 
 
