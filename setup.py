@@ -19,6 +19,22 @@ def read_version():
     return namespace['__version__']
 
 
+#: ONNX export and ONNX Runtime inference (docs/inference.md, Deployment).
+DEPLOY = [
+    # onnxruntime runs the exported files (toolbox/deploy/onnx_runtime.py,
+    # no torch needed); 1.14 is the first to run opset 18, the opset the
+    # export writes. Capped at the next major release, whose API may move.
+    'onnxruntime>=1.14,<2',
+    # onnxscript is torch.onnx's exporter backend (torch.export graphs to
+    # ONNX, with its optimiser); the toolbox relies on its ONNXProgram and
+    # onnx_ir metadata API as of 0.7 (tested with 0.7.2): 0.x releases
+    # change their API, so the cap is the next minor release.
+    'onnxscript>=0.7,<0.8',
+    # onnx: the protobuf format the exporter writes and the tests read
+    # (tested with 1.23).
+    'onnx>=1.16,<2',
+]
+
 setup(
     name='toolbox',
     version=read_version(),
@@ -59,8 +75,13 @@ setup(
     ],
     extras_require={
         # pytest-xdist: the suite runs its files on every core (-n auto);
-        # matplotlib: the suite runs tools/analyze_features.py's plots.
-        'tests': ['pytest', 'pytest-timeout', 'pytest-xdist', 'matplotlib'],
+        # matplotlib: the suite runs tools/analyze_features.py's plots;
+        # the deploy packages: the suite exports every network family and
+        # runs the files (tests/apis/test_export.py).
+        'tests': ['pytest', 'pytest-timeout', 'pytest-xdist', 'matplotlib',
+                  *DEPLOY],
+        # tools/export.py and tools/infer.py --backend onnxruntime.
+        'deploy': DEPLOY,
         # Plots of tools/analyze_features.py and tools/analyze_logs.py
         # (imported only there); TensorBoard, which the default runtime's
         # optional backend uses as soon as it is installed.

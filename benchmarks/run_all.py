@@ -2,7 +2,7 @@
 
     python benchmarks/run_all.py [--device cpu|cuda] [--quick]
         [--official-mprnet PATH] [--official-cut PATH] [--official-dcdgan PATH]
-        [--only ceiling,models,official,kt,compile,data,tiling]
+        [--only ceiling,models,official,kt,compile,data,tiling,onnx]
         [--write docs/benchmarks.md]
 
 Sections (each a markdown table between its ``<!-- run_all:NAME -->``
@@ -20,7 +20,10 @@ markers of ``--write``'s file):
 - compile: ``torch.compile`` time and step time (``bench_compile.py``);
 - data: images/s of folder and LMDB loading with 0/2/4 workers against the
   step's consumption (``bench_data.py``);
-- tiling: ``bench_tiling.py``, when it exists.
+- tiling: ``bench_tiling.py``, when it exists;
+- onnx: every inference network exported and run in ONNX Runtime beside
+  PyTorch float32 (``bench_onnx.py``; CPU only, skipped without
+  onnxruntime and onnxscript).
 
 Within a section, implementations and precisions run in turn, step by
 step, after warm-up steps, and each time is a median, so that load from
@@ -47,7 +50,7 @@ from _report import write_section  # noqa: E402
 from _timing import machine_line, uptime_line  # noqa: E402
 
 SECTIONS = ('ceiling', 'models', 'official', 'kt', 'compile', 'data',
-            'tiling')
+            'tiling', 'onnx')
 
 
 def parse_args(argv=None):
@@ -214,7 +217,20 @@ def main(argv=None):
     section('kt', kt)
     section('compile', compiled)
     section('data', data)
+    def onnx():
+        missing = [name for name in ('onnxruntime', 'onnxscript')
+                   if importlib.util.find_spec(name) is None]
+        if missing:
+            return (f'*onnx: {", ".join(missing)} not installed (pip '
+                    'install -e .[deploy]).*')
+        import bench_onnx
+        return bench_onnx.run(argparse.Namespace(
+            size=64 if args.quick else 128,
+            threads=torch.get_num_threads(), models=args.models,
+            steps=args.steps, warmup=args.warmup))
+
     section('tiling', tiling)
+    section('onnx', onnx)
     print(f'\nrun_all: {time.time() - start:.0f} s in all', flush=True)
     if args.write:
         if 'models' not in args.only:  # a partial run keeps the header

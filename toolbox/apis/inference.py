@@ -16,6 +16,7 @@ from mmengine.registry import DefaultScope
 
 from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
                                  DEFAULT_TILE_OVERLAP, check_tile_args)
+from toolbox.deploy.onnx_runtime import OnnxRestorer
 from toolbox.engine.errors import UserError
 from toolbox.registry import MODELS
 
@@ -190,7 +191,8 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
                   tile: Optional[int] = None,
                   tile_overlap: int = DEFAULT_TILE_OVERLAP,
                   tile_blend: float = DEFAULT_TILE_BLEND,
-                  tile_batch: int = DEFAULT_TILE_BATCH) -> np.ndarray:
+                  tile_batch: int = DEFAULT_TILE_BATCH,
+                  tile_norm_stats: Optional[str] = None) -> np.ndarray:
     """Restore one ``H×W×3`` uint8 RGB image; returns uint8 RGB.
 
     The model's data preprocessor normalises and pads the image and its
@@ -198,7 +200,10 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
     overlapping ``tile×tile`` windows, ``tile_batch`` at a time, blended
     across ``tile_blend`` of the overlap (see :mod:`toolbox.apis.tiling`;
     memory stays bounded by the image, one accumulator and one batch of
-    windows).
+    windows). ``tile_norm_stats``: ``'image'`` (the default, or the
+    model's ``test_cfg``) gives every window of an instance-norm network
+    the whole image's statistics, ``'window'`` each its own
+    (:mod:`toolbox.apis.instance_norm_stats`).
 
     Raises:
         ImageTooSmallError: the image is smaller than the network takes
@@ -211,7 +216,7 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
                          f'got {image.dtype} {image.shape}')
     try:
         return _predict(model, image, tile, tile_overlap, tile_blend,
-                        tile_batch)
+                        tile_batch, tile_norm_stats)
     except (RuntimeError, ValueError) as error:
         found = _TOO_SMALL_PATTERN.search(str(error))
         if found is None:
@@ -267,7 +272,8 @@ def _predict(model: torch.nn.Module, image: np.ndarray,
              tile: Optional[int] = None,
              tile_overlap: int = DEFAULT_TILE_OVERLAP,
              tile_blend: float = DEFAULT_TILE_BLEND,
-             tile_batch: int = DEFAULT_TILE_BATCH) -> np.ndarray:
+             tile_batch: int = DEFAULT_TILE_BATCH,
+             tile_norm_stats: Optional[str] = None) -> np.ndarray:
     """:func:`restore_image` without its checks: the model's output."""
     from toolbox.datasets.transforms.formatting import image_to_tensor
     from toolbox.structures import RestorationSample
@@ -283,6 +289,8 @@ def _predict(model: torch.nn.Module, image: np.ndarray,
         model.test_cfg = dict(saved_test_cfg or {}, tile=tile,
                               tile_overlap=tile_overlap,
                               tile_blend=tile_blend, tile_batch=tile_batch)
+        if tile_norm_stats is not None:
+            model.test_cfg['tile_norm_stats'] = tile_norm_stats
     try:
         pred = model.predict(data['inputs'], data['data_samples'])[0]
     finally:
@@ -351,15 +359,22 @@ def _written_note(written: List[str], total: int) -> str:
             'not written')
 
 
-def restore_path(model: torch.nn.Module, src: str, dst: str,
+def restore_path(model: Union[torch.nn.Module, OnnxRestorer], src: str,
+                 dst: str,
                  tile: Optional[int] = None,
                  tile_overlap: int = DEFAULT_TILE_OVERLAP,
                  progress: bool = True,
                  bad_files: Optional[list] = None,
                  tile_blend: float = DEFAULT_TILE_BLEND,
                  tile_batch: int = DEFAULT_TILE_BATCH,
-                 into_input: bool = False) -> int:
+                 into_input: bool = False,
+                 tile_norm_stats: Optional[str] = None) -> int:
     """Restore an image file, or every image in a folder (recursively).
+
+    ``model`` is a toolbox model (:func:`init_model`, restored by
+    :func:`restore_image`) or an exported file in ONNX Runtime
+    (:class:`~toolbox.deploy.onnx_runtime.OnnxRestorer`, restored by its
+    ``restore_image``; ``tile_norm_stats`` does not apply there).
 
     A folder ``src`` is written to the folder ``dst`` with the same relative
     paths, as PNG (lossless). A file ``src`` is written to ``dst``, or into
@@ -423,8 +438,13 @@ def restore_path(model: torch.nn.Module, src: str, dst: str,
                                   enabled=progress and len(jobs) > 1):
         try:
             image = read_image(path)
-            restored = restore_image(model, image, tile, tile_overlap,
-                                     tile_blend, tile_batch)
+            if isinstance(model, OnnxRestorer):
+                restored = model.restore_image(image, tile, tile_overlap,
+                                               tile_blend, tile_batch)
+            else:
+                restored = restore_image(model, image, tile, tile_overlap,
+                                         tile_blend, tile_batch,
+                                         tile_norm_stats)
         except ImageReadError as error:
             if bad_files is None:
                 raise

@@ -26,54 +26,36 @@ Consequences:
   tiled equals untiled to float rounding. ``tile_blend=0`` is hard
   stitching at the middle of the overlap (``trim = tile_overlap // 2``).
 * A network with global operations (MPRNet's channel attention and its
-  fixed halves and quarters, instance norm) gives each window slightly
-  different outputs; the ramp turns the step such a difference would make
-  at a hard cut into a gradual cross-fade, so no grid shows. The defaults
-  were chosen by measuring tiled against untiled outputs of trained demo
-  models (docs/inference.md, ``benchmarks/bench_tiling.py``).
+  fixed halves and quarters; instance norm, unless its windows get the
+  image's statistics: :mod:`toolbox.apis.instance_norm_stats`) gives each
+  window slightly different outputs; the ramp turns the step such a
+  difference would make at a hard cut into a gradual cross-fade, so no
+  grid shows. The defaults were chosen by measuring tiled against untiled
+  outputs of trained demo models (docs/inference.md,
+  ``benchmarks/bench_tiling.py``).
 
 Memory: windows are restored ``tile_batch`` at a time and added into the
 accumulator at once, so memory is the input, one output accumulator and
 one batch of windows, however large the image.
 """
-import math
 from typing import Callable, Iterator, List, Tuple
 
 import torch
 import torch.nn.functional as F
 
-#: Defaults shared by ``test_cfg``, :func:`toolbox.apis.restore_image` and
-#: ``tools/infer.py`` (measured, see docs/inference.md).
-DEFAULT_TILE_OVERLAP = 32
-DEFAULT_TILE_BLEND = 0.5
-DEFAULT_TILE_BATCH = 1
-
-
-def _window_starts(length: int, tile: int, stride: int) -> List[int]:
-    """Starts of windows covering ``[0, length)``; the last ends at length."""
-    if length <= tile:
-        return [0]
-    starts = list(range(0, length - tile, stride))
-    starts.append(length - tile)
-    return starts
-
-
-def blend_trim(tile_overlap: int, tile_blend: float) -> int:
-    """Pixels at a shared window side that get weight 0 (see module doc)."""
-    # Rounded down, so that 2 * trim <= tile_overlap: every pixel keeps a
-    # window with positive weight.
-    return int(tile_overlap * (1.0 - tile_blend) / 2 + 1e-9)
+from toolbox import tile_windows
+# The geometry is torch-free (the ONNX Runtime runner shares it); these
+# names stay importable from here.
+from toolbox.tile_windows import (  # noqa: F401
+    DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND, DEFAULT_TILE_OVERLAP, blend_trim,
+    check_tile_args)
+from toolbox.tile_windows import window_starts as _window_starts
 
 
 def ramp_weights(tile_overlap: int, tile_blend: float) -> torch.Tensor:
     """The rising weight over ``tile_overlap`` pixels of a shared side."""
-    trim = blend_trim(tile_overlap, tile_blend)
-    ramp = tile_overlap - 2 * trim
-    k = torch.arange(ramp, dtype=torch.float64)
-    rise = 0.5 - 0.5 * torch.cos(math.pi * (k + 0.5) / max(ramp, 1))
-    return torch.cat([torch.zeros(trim, dtype=torch.float64), rise,
-                      torch.ones(tile_overlap - trim - ramp,
-                                 dtype=torch.float64)])
+    return torch.from_numpy(tile_windows.ramp_weights(tile_overlap,
+                                                      tile_blend))
 
 
 def axis_weights(length: int, tile: int, starts: List[int],
@@ -83,18 +65,8 @@ def axis_weights(length: int, tile: int, starts: List[int],
     A side at the image border keeps weight 1 (no neighbour covers it);
     a side shared with a neighbour ramps as :func:`ramp_weights`.
     """
-    rise = ramp_weights(tile_overlap, tile_blend)
-    weights = []
-    for start in starts:
-        size = min(tile, length - start)
-        w = torch.ones(size, dtype=torch.float64)
-        n = min(tile_overlap, size)
-        if start > 0:
-            w[:n] *= rise[:n]
-        if start + size < length:
-            w[size - n:] *= rise[:n].flip(0)
-        weights.append(w)
-    return weights
+    return [torch.from_numpy(w.copy()) for w in tile_windows.axis_weights(
+        length, tile, starts, tile_overlap, tile_blend)]
 
 
 def blend_normaliser(length: int, starts: List[int],
@@ -106,40 +78,26 @@ def blend_normaliser(length: int, starts: List[int],
     return total
 
 
-def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Reflect-pad ``x`` (bottom/right) so H and W are multiples."""
-    h, w = x.shape[-2:]
-    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad ``x`` (bottom/right) so H and W are multiples: reflect, or
+    replicate where reflect cannot (``tile_windows.pad_to_multiple_widths``).
+    """
+    pad_h, pad_w, mode = tile_windows.pad_to_multiple_widths(
+        *x.shape[-2:], multiple)
     if pad_h == 0 and pad_w == 0:
         return x
-    # reflect needs the pad to be smaller than the size.
-    mode = 'reflect' if pad_h < h and pad_w < w else 'replicate'
     return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
 
 
 def _run(forward_fn, window: torch.Tensor, pad_multiple: int) -> torch.Tensor:
     h, w = window.shape[-2:]
-    out = forward_fn(_pad_to_multiple(window, pad_multiple))
+    out = forward_fn(pad_to_multiple(window, pad_multiple))
     return out[..., :h, :w]
 
 
 def _batches(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def check_tile_args(tile_size: int, tile_overlap: int, tile_blend: float,
-                    tile_batch: int) -> None:
-    """Raise ValueError for values ``tiled_forward`` cannot use."""
-    if tile_size <= 0:
-        raise ValueError(f'tile_size must be positive, got {tile_size}')
-    if not 0 <= tile_overlap < tile_size:
-        raise ValueError(f'tile_overlap must be in [0, tile_size), got '
-                         f'{tile_overlap} with tile_size {tile_size}')
-    if not 0.0 <= tile_blend <= 1.0:
-        raise ValueError(f'tile_blend must be in [0, 1], got {tile_blend}')
-    if tile_batch <= 0:
-        raise ValueError(f'tile_batch must be positive, got {tile_batch}')
 
 
 def tiled_forward(forward_fn: Callable[[torch.Tensor], torch.Tensor],
@@ -187,11 +145,10 @@ def tiled_forward(forward_fn: Callable[[torch.Tensor], torch.Tensor],
     # gives another output for an image shifted by one pixel): the tile
     # is rounded down and the stride too (the overlap grows), and the
     # image is padded like a whole image would be.
-    tile_size = max(pad_multiple, tile_size // pad_multiple * pad_multiple)
-    stride = max(pad_multiple,
-                 (tile_size - tile_overlap) // pad_multiple * pad_multiple)
+    tile_size, stride = tile_windows.aligned_tile_and_stride(
+        tile_size, tile_overlap, pad_multiple)
     tile_overlap = tile_size - stride
-    inputs = _pad_to_multiple(inputs, pad_multiple)
+    inputs = pad_to_multiple(inputs, pad_multiple)
     output = _blend_windows(forward_fn, inputs, tile_size, stride,
                             tile_overlap, tile_blend, tile_batch)
     return output[..., :height, :width]

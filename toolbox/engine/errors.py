@@ -79,7 +79,9 @@ def is_user_error(error: BaseException) -> bool:
     that cannot be written where it goes: disk full, quota, read-only file
     system (:class:`~toolbox.fileio.OutputWriteError`, raised only around
     the writes of the user's outputs: a bare ``OSError`` with such an
-    ``errno`` elsewhere stays an internal error).
+    ``errno`` elsewhere stays an internal error); an ONNX file without the
+    toolbox's metadata
+    (:class:`~toolbox.deploy.onnx_metadata.MetadataError`).
     """
     from toolbox.engine.checkpoint import (CheckpointMismatchError,
                                            NotACheckpointError,
@@ -89,6 +91,7 @@ def is_user_error(error: BaseException) -> bool:
                                              StalePartialError)
     from toolbox.datasets.transforms.loading import (ImageReadError,
                                                      SizeMismatchError)
+    from toolbox.deploy.onnx_metadata import MetadataError
     from toolbox.engine.non_finite import NonFiniteLossError
     from toolbox.engine.resume_schedule import ScheduleChangedError
     from toolbox.fileio import OutputWriteError
@@ -100,7 +103,7 @@ def is_user_error(error: BaseException) -> bool:
                   NotACheckpointError, LMDBError, BadImagesError,
                   ImageReadError, SizeMismatchError, SyntaxError,
                   LockHeldError, StalePartialError, OutputExistsError,
-                  OutputWriteError)
+                  OutputWriteError, MetadataError)
     if isinstance(error, SyntaxError) and _in_toolbox(error.filename):
         return False  # the toolbox's own code (an edited install)
     return isinstance(error, user_types) or _registry_miss(error)

@@ -61,7 +61,11 @@ class RestorationModel(BaseModel):
             module; its ``value_range`` is the networks'.
         test_cfg: ``dict(tile=T)`` restores large images tile by tile in
             ``predict``; optional ``tile_overlap``, ``tile_blend`` and
-            ``tile_batch`` as :func:`toolbox.apis.tiling.tiled_forward`.
+            ``tile_batch`` as :func:`toolbox.apis.tiling.tiled_forward`;
+            ``tile_norm_stats``: ``'image'`` (default: instance norms of
+            every tile use the whole image's statistics,
+            :mod:`toolbox.apis.instance_norm_stats`, seeing at most
+            ``tile_stats_max_pixels``) or ``'window'`` (each tile its own).
         init_cfg: MMEngine weight initialisation config.
 
     ``predict`` returns the input samples with ``pred_img`` set: an RGB
@@ -134,16 +138,30 @@ class RestorationModel(BaseModel):
 
         tile = self.test_cfg.get('tile')
         if tile:
-            from toolbox.apis import tiling
+            from toolbox.apis import instance_norm_stats, tiling
             # Tiles are padded like whole images (the network's divisor).
             divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
             cfg = self.test_cfg
-            return tiling.tiled_forward(
-                run, inputs, tile,
-                cfg.get('tile_overlap', tiling.DEFAULT_TILE_OVERLAP),
-                pad_multiple=divisor or 1,
-                tile_blend=cfg.get('tile_blend', tiling.DEFAULT_TILE_BLEND),
-                tile_batch=cfg.get('tile_batch', tiling.DEFAULT_TILE_BATCH))
+            args = (run, inputs, tile,
+                    cfg.get('tile_overlap', tiling.DEFAULT_TILE_OVERLAP),
+                    divisor or 1,
+                    cfg.get('tile_blend', tiling.DEFAULT_TILE_BLEND),
+                    cfg.get('tile_batch', tiling.DEFAULT_TILE_BATCH))
+            norm_stats = cfg.get('tile_norm_stats',
+                                 instance_norm_stats.DEFAULT_TILE_NORM_STATS)
+            if norm_stats not in instance_norm_stats.TILE_NORM_STATS:
+                raise ValueError(
+                    'test_cfg.tile_norm_stats must be one of '
+                    f'{instance_norm_stats.TILE_NORM_STATS}, got '
+                    f'{norm_stats!r}')
+            if norm_stats == 'window':
+                return tiling.tiled_forward(*args)
+            # Instance norms of every window use the image's statistics.
+            return instance_norm_stats.tiled_forward_image_statistics(
+                args[0], network, *args[1:],
+                stats_max_pixels=cfg.get(
+                    'tile_stats_max_pixels',
+                    instance_norm_stats.DEFAULT_STATS_MAX_PIXELS))
         return run(inputs)
 
     def predict(self, inputs: torch.Tensor,

@@ -222,15 +222,25 @@ class ORSNet(nn.Module):
         return x
 
 
+def _equal_pieces(x: torch.Tensor, parts: int, dim: int) -> List[torch.Tensor]:
+    """``x`` cut into ``parts`` equal pieces along ``dim`` (its size is a
+    multiple of ``parts``: the input is padded to a multiple of 8)."""
+    # Slices, not ``chunk``: chunk exports to ONNX as SplitToSequence,
+    # which onnxscript's constant folding fails on when the size is
+    # dynamic (tools/export.py); plain slices export to Slice.
+    size = x.shape[dim] // parts
+    return [x.narrow(dim, i * size, size) for i in range(parts)]
+
+
 def _split(x: torch.Tensor, parts: int, dim: int) -> torch.Tensor:
     """Cut ``x`` into ``parts`` equal pieces along ``dim`` and stack them on
     the batch dimension (piece-major: [piece0 of all samples, piece1, ...])."""
-    return torch.cat(x.chunk(parts, dim=dim), dim=0)
+    return torch.cat(_equal_pieces(x, parts, dim), dim=0)
 
 
 def _merge(x: torch.Tensor, parts: int, dim: int) -> torch.Tensor:
     """Inverse of :func:`_split`."""
-    return torch.cat(x.chunk(parts, dim=0), dim=dim)
+    return torch.cat(_equal_pieces(x, parts, 0), dim=dim)
 
 
 @BACKBONES.register_module()
