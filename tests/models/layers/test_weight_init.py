@@ -63,7 +63,7 @@ def test_norm_helpers():
     bnorm = build_norm('batch', 8)
     assert isinstance(bnorm, nn.BatchNorm2d) and bnorm.affine
     assert conv_bias_for('instance') and not conv_bias_for('batch')
-    for fn in (lambda: build_norm('group', 8), lambda: conv_bias_for('none')):
+    for fn in (lambda: build_norm('group', 8), lambda: conv_bias_for('group')):
         with pytest.raises(ValueError, match='norm'):
             fn()
 
