@@ -217,6 +217,7 @@ def main(argv=None):
     section('kt', kt)
     section('compile', compiled)
     section('data', data)
+
     def onnx():
         missing = [name for name in ('onnxruntime', 'onnxscript')
                    if importlib.util.find_spec(name) is None]

@@ -108,9 +108,8 @@ def test_released_config_turns_them_on_paper_configs_do_not():
         'configs/dcdgan/dcdgan_released_*.py')}
 
 
-def test_released_config_trains_on_late_size_in_the_decay(tmp_path,
-                                                           monkeypatch,
-                                                           repo_root):
+def test_released_config_trains_on_late_size_in_the_decay(
+        tmp_path, monkeypatch, repo_root):
     """The released config's hook and dataset in a real Runner: the
     images the model trains on are resized to the late size from
     ``late_from_epoch`` on (the crops dropped so that the size shows)."""

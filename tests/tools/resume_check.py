@@ -15,8 +15,9 @@ def train_straight_and_resumed(repo_root, config, options, work_root,
     """Train ``config`` straight to iteration (or, with ``unit='epoch'``,
     epoch) ``last`` (``options`` must checkpoint at ``resume_at`` and
     ``last``), and again from the straight run's ``<unit>_<resume_at>.pth``
-    with ``--resume`` (and ``resume_options`` after ``options``). Returns the straight run's checkpoints at
-    ``resume_at`` and ``last`` and the resumed run's at ``last``."""
+    with ``--resume`` (and ``resume_options`` after ``options``). Returns
+    the straight run's checkpoints at ``resume_at`` and ``last`` and the
+    resumed run's at ``last``."""
     straight, resumed = work_root / 'straight', work_root / 'resumed'
     train = [sys.executable, 'tools/train.py', config]
     run_tool(repo_root, train + ['--work-dir', str(straight),

@@ -16,7 +16,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import write_image_folder, write_paired_folder
+from tests.helpers import (run_tool_in_process, write_image_folder,
+                           write_paired_folder)
 from tests.tools.resume_check import (changed_tensors, resume_differences,
                                       train_straight_and_resumed)
 from tests.tools.test_infer import run_infer
@@ -94,9 +95,11 @@ def paper_options(config, root):
 
 
 def train(repo_root, config, options, work_dir, *extra):
-    return run_tool(repo_root, [
-        sys.executable, 'tools/train.py', config, '--work-dir',
-        str(work_dir), *extra, '--cfg-options'] + options, timeout=400)
+    """tools/train.py in this process (the config tests are many)."""
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        config, '--work-dir', work_dir, *extra, '--cfg-options'] + options)
+    assert code == 0, log[-4000:]
+    return log
 
 
 @pytest.fixture(scope='module')

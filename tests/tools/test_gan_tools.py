@@ -15,8 +15,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import (CPU_ONLY_ENV, free_port, write_image_folder,
-                           write_paired_folder, write_unpaired_tree)
+from tests.helpers import (CPU_ONLY_ENV, free_port, run_tool_in_process,
+                           write_image_folder, write_paired_folder,
+                           write_unpaired_tree)
 from tests.tools.resume_check import (changed_tensors, resume_differences,
                                       train_straight_and_resumed)
 from tests.tools.test_train_test_tools import run_tool
@@ -85,10 +86,10 @@ def test_every_cyclegan_config_is_covered():
 @pytest.mark.parametrize('config', CYCLEGAN_CONFIGS)
 def test_cyclegan_config_trains_two_iterations(config, gan_data, repo_root,
                                                tmp_path):
-    log = run_tool(repo_root, [
-        sys.executable, 'tools/train.py', config, '--work-dir',
-        str(tmp_path), '--cfg-options'] + options_for(config, gan_data),
-        timeout=400)
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        config, '--work-dir', tmp_path, '--cfg-options'] +
+        options_for(config, gan_data))
+    assert code == 0, log[-4000:]
     checkpoints = glob.glob(str(tmp_path / '*_*.pth'))
     assert checkpoints, log[-2000:]
     state = torch.load(checkpoints[0], map_location='cpu',
@@ -173,13 +174,14 @@ def test_gan_resume_with_a_longer_linear_decay(gan_data, repo_root,
     multiplying scheduler cannot rise again: exit 2, saying what to do."""
     config = 'configs/cyclegan/cyclegan_demo.py'
     first, longer = tmp_path / 'first', tmp_path / 'longer'
-    run_tool(repo_root, [sys.executable, 'tools/train.py', config,
-                         '--work-dir', str(first), '--cfg-options'] +
-             linear_decay_options(gan_data, 4))
-    log = run_tool(repo_root, [
-        sys.executable, 'tools/train.py', config, '--work-dir', str(longer),
-        '--resume', str(first / 'iter_2.pth'), '--cfg-options'] +
-        linear_decay_options(gan_data, 8))
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        config, '--work-dir', first, '--cfg-options'] +
+        linear_decay_options(gan_data, 4))
+    assert code == 0, log[-3000:]
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        config, '--work-dir', longer, '--resume', first / 'iter_2.pth',
+        '--cfg-options'] + linear_decay_options(gan_data, 8))
+    assert code == 0, log[-3000:]
     assert 'total_iters 3 in the checkpoint, 7 in the config' in log
     start = torch.load(first / 'iter_2.pth', weights_only=False)[
         'optimizer']['generators']['param_groups'][0]['lr']
@@ -195,23 +197,20 @@ def test_gan_resume_with_a_longer_linear_decay(gan_data, repo_root,
     assert end['optimizer']['discriminators']['param_groups'][0]['lr'] == 0
     # From iteration 4, where the first run's rate reached 0.
     refused = tmp_path / 'refused'
-    result = subprocess.run(
-        [sys.executable, 'tools/train.py', config, '--work-dir',
-         str(refused), '--resume', str(first / 'iter_4.pth'),
-         '--cfg-options'] + linear_decay_options(gan_data, 8),
-        cwd=repo_root, capture_output=True, text=True, timeout=240,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
-    assert result.returncode == 2, result.stderr[-3000:]
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        config, '--work-dir', refused, '--resume', first / 'iter_4.pth',
+        '--cfg-options'] + linear_decay_options(gan_data, 8))
+    assert code == 2, log[-3000:]
     assert (
         "tools/train.py: error: --resume at iteration 4: the config's "
         "schedule cannot go on from the checkpoint's state: "
         'param_scheduler.generators.0 (LinearLR), '
         'param_scheduler.discriminators.0 (LinearLR): the learning rate is 0'
-        ) in result.stderr, result.stderr[-3000:]
-    assert 'cannot rise again' in result.stderr
+        ) in log, log[-3000:]
+    assert 'cannot rise again' in log
     assert (f'--cfg-options load_from={first / "iter_4.pth"}, without '
-            '--resume') in result.stderr
-    assert 'Traceback' not in result.stderr
+            '--resume') in log
+    assert 'Traceback' not in log
     assert not list(refused.glob('*.pth'))
 
 

@@ -509,7 +509,8 @@ def test_user_errors_exit_2_with_one_message(
         # The data exist (a fresh clone has no data/demo): only the
         # misspelled option is wrong.
         ('tools/train.py', [CYCLEGAN, '--work-dir', tmp_path / 'g',
-                            '--cfg-options', 'model.gan_loss.gan_type=lsgann'] +
+                            '--cfg-options',
+                            'model.gan_loss.gan_type=lsgann'] +
          demo_options(gan_data),
          "gan_type must be one of ('lsgan', 'vanilla', 'hinge'), got "
          "'lsgann'; did you mean 'lsgan'?"),

@@ -2,16 +2,14 @@
 iterations on a tiny generated tree, starting from a KT checkpoint."""
 import glob
 import os.path as osp
-import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import write_image_folder
+from tests.helpers import run_tool_in_process, write_image_folder
 from tests.tools.resume_check import (changed_tensors, resume_differences,
                                       train_straight_and_resumed)
-from tests.tools.test_train_test_tools import run_tool
 
 DA_CONFIGS = sorted(glob.glob('configs/uniremoval/da_*.py'))
 LABELS = ('haze', 'rain', 'blur')
@@ -78,10 +76,10 @@ def test_every_da_config_is_covered():
 def test_da_config_trains_two_iterations(config, da_data, repo_root,
                                          tmp_path):
     amp = ['--amp'] if config.endswith('_demo.py') else []
-    log = run_tool(repo_root, [
-        sys.executable, 'tools/train.py', config, '--work-dir',
-        str(tmp_path / 'work'), *amp, '--cfg-options'] +
-        options(config, da_data, tmp_path), timeout=600)
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        config, '--work-dir', tmp_path / 'work', *amp, '--cfg-options'] +
+        options(config, da_data, tmp_path))
+    assert code == 0, log[-4000:]
     assert 'UniRemovalDA: student loaded from' in log
     checkpoints = glob.glob(str(tmp_path / 'work' / '*_*.pth'))
     assert checkpoints, log[-2000:]

@@ -306,7 +306,8 @@ def check_key_names(images: dict, input_dir: str) -> None:
         f'LMDB key: {named}. A key is the path without its extension and '
         'must be ASCII without spaces: MMEngine, BasicSR and MMagic look '
         'keys up as ASCII, and meta_info.txt ends a key at the first space. '
-        'Rename such files (e.g. spaces to _, letters without accents) and rerun; '
+        'Rename such files (e.g. spaces to _, letters without accents) and '
+        'rerun; '
         'nothing was written.')
 
 
