@@ -20,7 +20,7 @@ onnxscript`` (``pip install -e .[deploy]``).
 import argparse
 
 from toolbox.engine.cfg_options import add_cfg_options_argument
-from toolbox.engine.checkpoint import (TRUST_OPTION,
+from toolbox.engine.checkpoint import (add_weight_loading_arguments,
                                        install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
 from toolbox.engine.errors import UserError, add_debug_argument, run_tool
@@ -40,15 +40,8 @@ def parse_args():
                         'the check photo, in grey levels (default: '
                         '%(default)s)')
     add_cfg_options_argument(parser, 'model.generator.variant=deblurring')
-    parser.add_argument(
-        '--non-strict', action='store_true',
-        help='load the tensors of the checkpoint that fit and keep the '
-        'others as initialised (a warning lists what did not fit)')
+    add_weight_loading_arguments(parser)
     add_debug_argument(parser)
-    parser.add_argument(TRUST_OPTION, action='store_true',
-                        help='load the checkpoint with weights_only=False '
-                        '(runs code stored in the file: only for files you '
-                        'trust)')
     return parser.parse_args()
 
 

@@ -31,6 +31,7 @@ from toolbox.apis.instance_norm_stats import TILE_NORM_STATS
 from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
                                  DEFAULT_TILE_OVERLAP)
 from toolbox.engine.checkpoint import (TRUST_OPTION,
+                                       add_weight_loading_arguments,
                                        install_safe_checkpoint_loader,
                                        set_checkpoint_trust)
 from toolbox.engine.cfg_options import add_cfg_options_argument
@@ -84,15 +85,8 @@ def parse_args():
     parser.add_argument('--device', default='cpu',
                         help="'cpu', 'cuda' or 'cuda:N'")
     add_cfg_options_argument(parser, 'model.generator.variant=deblurring')
-    parser.add_argument(
-        '--non-strict', action='store_true',
-        help='load the tensors of the checkpoint that fit and keep the '
-        'others as initialised (a warning lists what did not fit)')
+    add_weight_loading_arguments(parser)
     add_debug_argument(parser)
-    parser.add_argument(TRUST_OPTION, action='store_true',
-                        help='load the checkpoint with weights_only=False '
-                        '(runs code stored in the file: only for files you '
-                        'trust)')
     args = parser.parse_args()
     if args.backend == 'pytorch' and args.config is None:
         parser.error('CONFIG is required with --backend pytorch (only an '

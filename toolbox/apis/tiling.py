@@ -71,11 +71,10 @@ def axis_weights(length: int, tile: int, starts: List[int],
 
 def blend_normaliser(length: int, starts: List[int],
                      weights: List[torch.Tensor]) -> torch.Tensor:
-    """Sum of the windows' weights along one axis (positive everywhere)."""
-    total = torch.zeros(length, dtype=torch.float64)
-    for start, w in zip(starts, weights):
-        total[start:start + len(w)] += w
-    return total
+    """Sum of the windows' weights along one axis (positive everywhere):
+    :func:`~toolbox.tile_windows.blend_normaliser` as a tensor."""
+    return torch.from_numpy(tile_windows.blend_normaliser(
+        length, starts, [w.double().numpy() for w in weights]))
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:

@@ -76,6 +76,20 @@ from toolbox.fileio import (atomic_write_bytes, remove_orphaned_temp_files,
 
 TRUST_ENV = 'TOOLBOX_TRUST_CHECKPOINTS'
 TRUST_OPTION = '--trust-checkpoint'
+
+
+def add_weight_loading_arguments(parser) -> None:
+    """``--non-strict`` and ``--trust-checkpoint``: how a tool that loads
+    one checkpoint outside a Runner (``tools/infer.py``,
+    ``tools/export.py``) loads it."""
+    parser.add_argument(
+        '--non-strict', action='store_true',
+        help='load the tensors of the checkpoint that fit and keep the '
+        'others as initialised (a warning lists what did not fit)')
+    parser.add_argument(TRUST_OPTION, action='store_true',
+                        help='load the checkpoint with weights_only=False '
+                        '(runs code stored in the file: only for files you '
+                        'trust)')
 PathLike = Union[str, Path]
 
 # ---------------------------------------------------------------------------
