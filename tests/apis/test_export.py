@@ -108,14 +108,16 @@ def test_export_agrees_with_pytorch_at_other_sizes(family, exported):
 @pytest.mark.parametrize('family,tile,overlap', [
     ('dncnn', 24, 8), ('mprnet', 40, 16), ('cyclegan', 36, 12)])
 def test_onnx_runtime_tiles_as_the_pytorch_path(family, tile, overlap,
-                                                exported):
+                                                exported, monkeypatch):
     model, path = exported(family)
     restorer = OnnxRestorer(path)
     image = _photo(61, 83)
     # ONNX Runtime tiles normalise instance norms per window: compare
-    # with the PyTorch path doing the same.
-    model.test_cfg = dict(model.test_cfg, tile=tile, tile_overlap=overlap,
-                          tile_batch=2, tile_norm_stats='window')
+    # with the PyTorch path doing the same. (The model is the module's
+    # shared one: monkeypatch gives its untiled test_cfg back.)
+    monkeypatch.setattr(model, 'test_cfg', dict(
+        model.test_cfg, tile=tile, tile_overlap=overlap, tile_batch=2,
+        tile_norm_stats='window'))
     expected = torch_pixels(model, image)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
