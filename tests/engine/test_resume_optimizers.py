@@ -37,3 +37,14 @@ def test_another_optimiser_type_is_described():
         "config: ['dampening', 'momentum', 'nesterov']; only in the file: "
         "['amsgrad', 'betas', 'capturable', 'decoupled_weight_decay', "
         "'eps'])")
+
+
+def test_settings_of_another_pytorch_release_are_not_another_type():
+    net = torch.nn.Linear(2, 2)
+    adam = OptimWrapper(torch.optim.Adam(net.parameters()))
+    older = adam.state_dict()
+    # A checkpoint of a PyTorch that did not have this Adam setting yet.
+    for group in older['param_groups']:
+        group.pop('decoupled_weight_decay', None)
+        group.pop('capturable', None)
+    assert optimizer_mismatch(adam, older) is None

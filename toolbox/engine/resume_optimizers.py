@@ -40,8 +40,11 @@ def _group_problems(name: str, optimizer, saved: dict) -> List[str]:
                 f'{len(group["params"])} in the config')
         ours = set(group) - set(_NOT_HYPER_PARAMETERS)
         theirs = set(old) - set(_NOT_HYPER_PARAMETERS)
-        # Adam has `betas`, SGD `momentum`: another optimiser type.
-        if ours != theirs:
+        # Adam has `betas`, SGD `momentum`: another optimiser type has
+        # settings of its own on both sides. Settings on one side only are
+        # another PyTorch release (Adam gained `decoupled_weight_decay`),
+        # which PyTorch's loader fills in with defaults.
+        if ours - theirs and theirs - ours:
             sides = [f'{side}: {sorted(keys)}' for side, keys in (
                 ('settings only in the config', ours - theirs),
                 ('only in the file', theirs - ours)) if keys]
