@@ -151,3 +151,9 @@ def test_released_config_trains_on_late_size_in_the_decay(
     runner.train()
     # max(|A|, |B|) = 3 iterations per epoch, 40 px, then 32 px.
     assert Probe.sizes == {0: [(40, 40)] * 3, 1: [(32, 32)] * 3}
+
+
+def test_cyclegan_recipe_counts_an_epoch_as_the_release():
+    # The official CycleGAN's UnalignedDataset: max(|A|, |B|) per epoch.
+    cfg = Config.fromfile('configs/cyclegan/cyclegan_resnet9_unpaired.py')
+    assert cfg.train_dataloader.dataset.length == 'max'

@@ -32,6 +32,9 @@ train_dataloader = dict(
         type='UnpairedImageDataset',
         data_root=data_root,
         data_prefix=dict(img='trainA', ref='trainB'),
+        # An epoch is max(|A|, |B|) samples, as the official
+        # UnalignedDataset counts it (A cycles when B is larger).
+        length='max',
         pipeline=train_pipeline,
         name='unpaired_train'))
 # testA translated to B, scored with no-reference metrics (unpaired data
