@@ -2,7 +2,7 @@
 
     python benchmarks/run_all.py [--device cpu|cuda] [--quick]
         [--official-mprnet PATH] [--official-cut PATH] [--official-dcdgan PATH]
-        [--only ceiling,models,official,kt,compile,data,tiling,onnx]
+        [--only ceiling,models,amp,official,kt,compile,data,tiling,onnx]
         [--write docs/benchmarks.md]
 
 Sections (each a markdown table between its ``<!-- run_all:NAME -->``
@@ -13,6 +13,9 @@ markers of ``--write``'s file):
   machine's measured GFLOP/s ceiling (``bench_ceiling.py``);
 - models: the training step of every paper model in float32, AMP and
   channels_last, with FLOP/s against the ceiling (``bench_models.py``);
+- amp: per config, at the config's own crop: float32 against what
+  ``tools/train.py --amp`` chooses there (``bench_amp_choice.py``); the
+  run exits with status 1 when a choice is slower than float32;
 - official: the toolbox's networks beside the official code (given by
   path, never shipped) in the same run (``bench_official.py``);
 - kt: Uni-Removal's KT step: naive, grouped float32 teachers, grouped
@@ -49,8 +52,8 @@ from mmengine.logging import MMLogger  # noqa: E402
 from _report import write_section  # noqa: E402
 from _timing import machine_line, uptime_line  # noqa: E402
 
-SECTIONS = ('ceiling', 'models', 'official', 'kt', 'compile', 'data',
-            'tiling', 'onnx')
+SECTIONS = ('ceiling', 'models', 'amp', 'official', 'kt', 'compile',
+            'data', 'tiling', 'onnx')
 
 
 def parse_args(argv=None):
@@ -175,6 +178,16 @@ def main(argv=None):
         import bench_models
         return bench_models.run(args, ceilings)
 
+    slower_amp = []
+
+    def amp():
+        import bench_amp_choice
+        table, slower = bench_amp_choice.run(
+            bench_amp_choice.default_configs(args.quick), args.steps,
+            args.warmup)
+        slower_amp.extend(slower)
+        return table
+
     def official():
         import bench_official
         return bench_official.run(args)
@@ -213,6 +226,7 @@ def main(argv=None):
 
     section('ceiling', ceiling)
     section('models', models)
+    section('amp', amp)
     section('official', official)
     section('kt', kt)
     section('compile', compiled)
@@ -243,6 +257,12 @@ def main(argv=None):
             except ValueError as error:
                 print(f'run_all: {error}; {name} not written', flush=True)
         print(f'run_all: tables written to {args.write}')
+    if slower_amp:
+        print('run_all: FAILED: --amp chooses a precision slower than '
+              f'float32 for {", ".join(slower_amp)} on this machine '
+              '(toolbox.engine.amp_choice needs a new measurement)',
+              flush=True)
+        sys.exit(1)
 
 
 if __name__ == '__main__':

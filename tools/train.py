@@ -3,10 +3,10 @@ import argparse
 
 from mmengine.runner import find_latest_checkpoint
 
+from toolbox.engine.amp_choice import choose_amp
 from toolbox.engine.errors import run_tool
 from toolbox.engine.resume_schedule import ensure_resume_schedule_hook
-from toolbox.engine.runner_setup import (add_common_arguments,
-                                         amp_wants_channels_last, enable_amp,
+from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
                                          load_config)
 from toolbox.engine.train_test import train_from_config
 
@@ -27,17 +27,20 @@ def parse_args():
         "checkpoint's, or stop (docs/reliability.md)")
     parser.add_argument(
         '--amp', action='store_true',
-        help='mixed precision: float16 with loss scaling on GPUs, bfloat16 '
-        'autocast on CPUs')
+        help='mixed precision: float16 with loss scaling on GPUs; on CPUs '
+        'bfloat16 autocast + channels_last where measured faster than '
+        'float32 for the model and crop (toolbox.engine.amp_choice), '
+        'float32 elsewhere')
     parser.add_argument(
         '--amp-dtype', choices=['float16', 'bfloat16'], default=None,
-        help='force the autocast dtype of --amp')
+        help='force the autocast dtype of --amp (overrides the measured '
+        'choice)')
     parser.add_argument(
         '--channels-last', action=argparse.BooleanOptionalAction,
         default=None,
         help='run the model in channels_last memory format (default: on '
-        'with --amp on a CPU that trains in bfloat16, where it is '
-        'measured faster; off otherwise)')
+        'where --amp trains in bfloat16 on a CPU, where it is measured '
+        'faster; off otherwise)')
     add_common_arguments(parser)
     return parser.parse_args()
 
@@ -45,15 +48,19 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args.config, args)
-    if args.amp:
-        enable_amp(cfg, args.amp_dtype)
     channels_last = args.channels_last  # None: the config decides
-    if channels_last is None and args.amp and amp_wants_channels_last(
-            args.amp_dtype):
-        channels_last = True
-        print('tools/train.py: --amp on this CPU trains in bfloat16, '
-              'in channels_last too (measured faster; --no-channels-last '
-              'turns it off)', flush=True)
+    if args.amp:
+        choice = choose_amp(cfg, args.amp_dtype)
+        print(f'tools/train.py: --amp: {choice.reason}', flush=True)
+        if choice.enabled:
+            # The wrapper picks the dtype itself unless forced, so that the
+            # dumped config stays right on another machine.
+            enable_amp(cfg, args.amp_dtype)
+        if channels_last is None and choice.channels_last:
+            channels_last = True
+            print('tools/train.py: --amp trains in bfloat16 on this CPU, '
+                  'in channels_last too (measured faster; '
+                  '--no-channels-last turns it off)', flush=True)
     if channels_last is not None:  # --no-channels-last overrides a config
         cfg.model.setdefault('data_preprocessor',
                              {})['channels_last'] = channels_last

@@ -93,16 +93,3 @@ def test_cpu_amp_with_native_bf16_uses_bfloat16(cpu_bf16):
     model, wrapper = make_wrapper()
     assert wrapper.cast_dtype is torch.bfloat16
     assert not cpu_bf16.logged
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU path')
-def test_amp_brings_channels_last_where_bfloat16_runs(cpu_bf16):
-    """tools/train.py --amp without --[no-]channels-last: channels_last on
-    a CPU that trains in bfloat16 (measured faster there), not where --amp
-    stays float32."""
-    from toolbox.engine.runner_setup import amp_wants_channels_last
-    cpu_bf16(True)
-    assert amp_wants_channels_last() is True
-    cpu_bf16(False)
-    assert amp_wants_channels_last() is False
-    assert amp_wants_channels_last('bfloat16') is True  # --amp-dtype forces

@@ -126,6 +126,33 @@ def test_amp_on_cpu_trains_a_gan(gan_data, repo_root, tmp_path):
     assert 'loss_cycle' in last and 'nan' not in last
 
 
+def test_amp_stays_float32_where_bfloat16_was_measured_slower(
+        gan_data, repo_root, tmp_path, monkeypatch):
+    """A 1×32² CycleGAN step measured slower in bfloat16 than in float32
+    (toolbox.engine.amp_choice): on a CPU with native bfloat16, --amp says
+    so and keeps the float32 wrappers and NCHW."""
+    from toolbox.engine import optim_wrapper
+    monkeypatch.setattr(optim_wrapper, 'cpu_capability', lambda: 'AVX512')
+    monkeypatch.setattr(optim_wrapper, 'cpu_flags',
+                        lambda: frozenset({'avx512f', 'avx512_bf16'}))
+    monkeypatch.setattr(optim_wrapper, 'accelerator_available',
+                        lambda: False)
+    config = 'configs/cyclegan/cyclegan_demo.py'
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        config, '--amp', '--work-dir', tmp_path, '--cfg-options',
+        *demo_options(gan_data),
+        'train_dataloader.dataset.pipeline.2.crop_size=32',
+        'train_dataloader.dataset.pipeline.3.crop_size=32'])
+    assert code == 0, log[-3000:]
+    assert 'float32: bfloat16 measured slower than float32 for ' \
+        'CycleGAN/ResnetGenerator at 1×32²' in log
+    dumped = Config.fromfile(str(tmp_path / 'cyclegan_demo.py'))
+    for name in ('generators', 'discriminators'):
+        assert dumped.optim_wrapper[name].get('type', 'OptimWrapper') == \
+            'OptimWrapper'
+    assert not dumped.model.data_preprocessor.get('channels_last', False)
+
+
 def test_gan_resume_is_exact(gan_data, repo_root, tmp_path):
     """2 iterations + resume + 2 == 4 straight iterations, bit for bit:
     weights, every optimiser and scheduler, the random states and the image

@@ -89,29 +89,6 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
             wrapper['dtype'] = dtype
 
 
-def amp_wants_channels_last(dtype: Optional[str] = None) -> bool:
-    """Whether ``--amp`` also runs the model in channels_last when neither
-    ``--channels-last`` nor ``--no-channels-last`` is given: on a CPU that
-    trains in bfloat16 (native, or forced with ``dtype='bfloat16'``).
-
-    oneDNN's bfloat16 3×3 convolution in NCHW ran at 40 % of its
-    channels_last speed (316 vs 799 GFLOP/s, docs/benchmarks.md); profiled
-    on the deraining MPRNet's 256² training step, bfloat16 autocast alone
-    was 1.77× faster than float32, with a fifth of its time in
-    ``aten::copy_`` (layout conversions), and bfloat16 + channels_last
-    2.92×. For every paper model AMP + channels_last measured at least as
-    fast as AMP alone. In float32 (CPUs without native bfloat16)
-    channels_last can be slower (the GAN generators), and GPUs were not
-    measured: there it stays off.
-    """
-    import torch
-
-    from toolbox.engine.optim_wrapper import cpu_amp_dtype
-    if torch.cuda.is_available() or dtype == 'float16':
-        return False
-    return dtype == 'bfloat16' or cpu_amp_dtype() is torch.bfloat16
-
-
 def enable_compile(cfg: Config, mode: str = 'default') -> None:
     """Ask for ``torch.compile``: sets ``cfg.compile`` (``True`` or a dict
     of ``torch.compile`` options), the key MMEngine's Runner reads."""
