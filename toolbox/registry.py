@@ -47,6 +47,11 @@ WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, scope=SCOPE,
     locations=['toolbox.models'])
 
+# Foreign state-dict layouts a model class loads (toolbox.weights.adapters):
+# each model file registers its own.
+STATE_DICT_ADAPTERS = Registry(
+    'state dict adapter', scope=SCOPE, locations=['toolbox.models'])
+
 # Data.
 DATASETS = Registry(
     'dataset', parent=MMENGINE_DATASETS, scope=SCOPE,
@@ -102,5 +107,5 @@ __all__ = [
     'WEIGHT_INITIALIZERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS',
     'METRICS', 'EVALUATOR', 'HOOKS', 'LOOPS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
     'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'LOG_PROCESSORS',
-    'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS'
+    'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS', 'STATE_DICT_ADAPTERS'
 ]

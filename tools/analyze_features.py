@@ -22,7 +22,7 @@ import os
 import os.path as osp
 import sys
 
-from toolbox.engine.checkpoint import TRUST_OPTION, set_checkpoint_trust
+from toolbox.weights import TRUST_OPTION, set_checkpoint_trust
 
 
 def parse_args():

@@ -13,11 +13,9 @@ networks as BGR; convert when that is not what you want, or for MMEditing
 import argparse
 import sys
 
-from toolbox.engine.checkpoint import (TRUST_OPTION, CheckpointMismatchError,
-                                       UntrustedCheckpointError,
-                                       set_checkpoint_trust)
-from toolbox.engine.checkpoint_formats import (MMAGIC_LAYOUTS,
-                                               convert_mmagic_cyclegan_file)
+from toolbox.weights import (CheckpointMismatchError, TRUST_OPTION,
+                             UntrustedCheckpointError, set_checkpoint_trust)
+from toolbox.weights.mmagic import MMAGIC_LAYOUTS, convert_mmagic_cyclegan_file
 
 
 def main():

@@ -20,9 +20,8 @@ docs/methods/dcdgan.md have examples.
 """
 import argparse
 
-from toolbox.engine.checkpoint import (TRUST_OPTION,
-                                       install_safe_checkpoint_loader,
-                                       set_checkpoint_trust)
+from toolbox.engine.checkpoint import install_safe_checkpoint_loader
+from toolbox.weights import TRUST_OPTION, set_checkpoint_trust
 from toolbox.engine.cfg_options import add_cfg_options_argument
 from toolbox.engine.errors import UserError, add_debug_argument, run_tool
 from toolbox.engine.official_gan import METHODS

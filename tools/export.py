@@ -21,8 +21,8 @@ import argparse
 
 from toolbox.engine.cfg_options import add_cfg_options_argument
 from toolbox.engine.checkpoint import (add_weight_loading_arguments,
-                                       install_safe_checkpoint_loader,
-                                       set_checkpoint_trust)
+                                       install_safe_checkpoint_loader)
+from toolbox.weights import set_checkpoint_trust
 from toolbox.engine.errors import UserError, add_debug_argument, run_tool
 
 

@@ -30,10 +30,9 @@ from toolbox.apis import init_model, load_model_config, restore_path
 from toolbox.apis.instance_norm_stats import TILE_NORM_STATS
 from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
                                  DEFAULT_TILE_OVERLAP)
-from toolbox.engine.checkpoint import (TRUST_OPTION,
-                                       add_weight_loading_arguments,
-                                       install_safe_checkpoint_loader,
-                                       set_checkpoint_trust)
+from toolbox.engine.checkpoint import (add_weight_loading_arguments,
+                                       install_safe_checkpoint_loader)
+from toolbox.weights import TRUST_OPTION, set_checkpoint_trust
 from toolbox.engine.cfg_options import add_cfg_options_argument
 from toolbox.engine.errors import (USER_ERROR_STATUS, UserError,
                                   add_debug_argument, debug_requested,

@@ -7,12 +7,12 @@ from mmengine.fileio import get_file_backend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from toolbox import weights
 from toolbox.engine import checkpoint as ckpt
 from toolbox.engine.checkpoint import (AtomicLocalBackend,
-                                       UntrustedCheckpointError,
-                                       install_safe_checkpoint_loader,
-                                       load_checkpoint_file,
-                                       set_checkpoint_trust)
+                                       install_safe_checkpoint_loader)
+from toolbox.weights import (UntrustedCheckpointError, load_checkpoint_file,
+                             set_checkpoint_trust)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +72,7 @@ def test_trust_switch_loads_unknown_types(tmp_path, monkeypatch):
     finally:
         set_checkpoint_trust(False)
     assert loaded['payload'] == os.getcwd()
-    monkeypatch.setenv(ckpt.TRUST_ENV, '1')
+    monkeypatch.setenv(weights.TRUST_ENV, '1')
     assert load_checkpoint_file(path)['payload'] == os.getcwd()
 
 
@@ -92,7 +92,7 @@ def test_local_backend_is_atomic(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ckpt.os, 'replace', crash)
+    monkeypatch.setattr(os, 'replace', crash)
     with pytest.raises(KeyboardInterrupt):
         backend.put(b'new-but-interrupted', target)
     assert target.read_bytes() == b'old'
@@ -169,26 +169,26 @@ def test_entry_points_install_the_loader(tmp_path, monkeypatch, repo_root):
 def test_extract_state_dict_cleans_official_and_toolbox_keys():
     w = torch.ones(1)
     official = {'state_dict': {'module.conv.weight': w, 'module.fc.bias': w}}
-    assert list(ckpt.extract_state_dict(official)) == ['conv.weight',
-                                                       'fc.bias']
+    assert list(weights.extract_state_dict(official)) == ['conv.weight',
+                                                          'fc.bias']
     toolbox_file = {'meta': {}, 'state_dict': {
         'generator.conv.weight': w, 'losses.l1.dummy': w}}
     # 'auto' takes the generator of a toolbox checkpoint ...
-    assert list(ckpt.extract_state_dict(toolbox_file)) == ['conv.weight']
+    assert list(weights.extract_state_dict(toolbox_file)) == ['conv.weight']
     # ... None keeps every key, a prefix picks its part
-    assert len(ckpt.extract_state_dict(toolbox_file, prefix=None)) == 2
-    assert list(ckpt.extract_state_dict(
+    assert len(weights.extract_state_dict(toolbox_file, prefix=None)) == 2
+    assert list(weights.extract_state_dict(
         toolbox_file, prefix='losses.')) == ['l1.dummy']
     bare = {'model.0.weight': w, 'model.1.running_mean': w}
-    assert list(ckpt.extract_state_dict(
+    assert list(weights.extract_state_dict(
         bare, revise_keys=[(r'^model\.', 'net.')],
         ignore_keys=[r'running_mean$'])) == ['net.0.weight']
-    assert ckpt.strip_prefix({'a.x': w, 'b.y': w}, 'a.',
-                             keep_others=False) == {'x': w}
+    assert weights.strip_prefix({'a.x': w, 'b.y': w}, 'a.',
+                                keep_others=False) == {'x': w}
     with pytest.raises(KeyError, match="no keys start with 'generator_b.'"):
-        ckpt.extract_state_dict(official, prefix='generator_b.')
+        weights.extract_state_dict(official, prefix='generator_b.')
     with pytest.raises(TypeError, match='no state dict'):
-        ckpt.extract_state_dict({'epoch': 3, 'optimizer': {}})
+        weights.extract_state_dict({'epoch': 3, 'optimizer': {}})
 
 
 def test_find_checkpoint_resolves_work_dirs(tmp_path):
@@ -196,22 +196,22 @@ def test_find_checkpoint_resolves_work_dirs(tmp_path):
     work_dir.mkdir()
     (work_dir / 'iter_4.pth').write_bytes(b'x')
     with pytest.raises(FileNotFoundError, match='without a last_checkpoint'):
-        ckpt.find_checkpoint(work_dir)
+        weights.find_checkpoint(work_dir)
     # MMEngine records the newest checkpoint's path in last_checkpoint
     (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_4.pth'))
-    assert ckpt.find_checkpoint(work_dir) == str(work_dir / 'iter_4.pth')
-    assert ckpt.find_checkpoint(work_dir / 'last_checkpoint') == \
+    assert weights.find_checkpoint(work_dir) == str(work_dir / 'iter_4.pth')
+    assert weights.find_checkpoint(work_dir / 'last_checkpoint') == \
         str(work_dir / 'iter_4.pth')
     # a work dir copied elsewhere: the recorded path is gone
     (work_dir / 'last_checkpoint').write_text('/gone/run/iter_4.pth')
-    assert ckpt.find_checkpoint(work_dir) == str(work_dir / 'iter_4.pth')
+    assert weights.find_checkpoint(work_dir) == str(work_dir / 'iter_4.pth')
     (work_dir / 'last_checkpoint').write_text('/gone/run/iter_9.pth')
     with pytest.raises(FileNotFoundError, match='iter_9.pth'):
-        ckpt.find_checkpoint(work_dir)
-    assert ckpt.find_checkpoint(work_dir / 'iter_4.pth') == \
+        weights.find_checkpoint(work_dir)
+    assert weights.find_checkpoint(work_dir / 'iter_4.pth') == \
         str(work_dir / 'iter_4.pth')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        ckpt.find_checkpoint(tmp_path / 'nope.pth')
+        weights.find_checkpoint(tmp_path / 'nope.pth')
 
 
 def test_load_weights_strict_with_a_short_error_naming_the_file(tmp_path):
@@ -223,13 +223,13 @@ def test_load_weights_strict_with_a_short_error_naming_the_file(tmp_path):
                                source.state_dict().items()}}, path)
     target = torch.nn.Sequential(*[torch.nn.Conv2d(4, 4, 3)
                                    for _ in range(30)])
-    assert ckpt.load_weights(target, path) == str(path)
+    assert weights.load_weights(target, path) == str(path)
     for key, value in source.state_dict().items():
         assert torch.equal(target.state_dict()[key], value)
     wider = torch.nn.Sequential(*[torch.nn.Conv2d(4, 4, 5)
                                   for _ in range(30)])
-    with pytest.raises(ckpt.CheckpointMismatchError) as error:
-        ckpt.load_weights(wider, path, what='Generator A')
+    with pytest.raises(weights.CheckpointMismatchError) as error:
+        weights.load_weights(wider, path, what='Generator A')
     message = str(error.value)
     assert message.startswith('Generator A: ') and str(path) in message
     assert 'size mismatch in 30 of 60 tensors' in message
@@ -238,13 +238,13 @@ def test_load_weights_strict_with_a_short_error_naming_the_file(tmp_path):
     deeper = tmp_path / 'deeper.pth'
     torch.save(torch.nn.Sequential(*source, torch.nn.Conv2d(4, 4, 1))
                .state_dict(), deeper)
-    with pytest.raises(ckpt.CheckpointMismatchError,
+    with pytest.raises(weights.CheckpointMismatchError,
                        match='2 unexpected keys in the file'):
-        ckpt.load_weights(target, deeper)
-    ckpt.load_weights(target, deeper, allow_extra_keys=True)
-    with pytest.raises(ckpt.CheckpointMismatchError,
+        weights.load_weights(target, deeper)
+    weights.load_weights(target, deeper, allow_extra_keys=True)
+    with pytest.raises(weights.CheckpointMismatchError,
                        match='2 keys missing from the file'):
-        ckpt.load_weights(torch.nn.Sequential(*target, torch.nn.Conv2d(
+        weights.load_weights(torch.nn.Sequential(*target, torch.nn.Conv2d(
             4, 4, 1)), path)
 
 
@@ -282,7 +282,7 @@ def test_load_weights_non_strict_on_purpose(tmp_path):
     fits and keeps the rest."""
     from torch import nn
 
-    from toolbox.engine.checkpoint import CheckpointMismatchError, load_weights
+    from toolbox.weights import CheckpointMismatchError, load_weights
     wide, narrow = nn.Conv2d(3, 8, 3), nn.Conv2d(3, 4, 3)
     torch.save({'weight': narrow.weight.data, 'bias': narrow.bias.data},
                tmp_path / 'n.pth')
@@ -304,14 +304,14 @@ def test_wrapper_keys_come_out_before_a_model_and_after_a_network():
                          ('module.h.module.x', w), ('module.h.other', w)])
     state._metadata = OrderedDict([('', 1), ('module', 2), ('module.g', 3),
                                    ('module.g.module', 4)])
-    clean = ckpt.strip_wrapper_keys(state)
+    clean = weights.strip_wrapper_keys(state)
     assert list(clean) == ['g.conv.weight', 'd.fc.bias', 'h.module.x',
                            'h.other']
     assert clean._metadata == {'': 2, 'g': 4}
     plain = {'generator.body.0.weight': w}
-    assert ckpt.strip_wrapper_keys(plain) == plain
+    assert weights.strip_wrapper_keys(plain) == plain
     # extract_state_dict (test.py, infer.py, teachers) cleans them too.
-    assert list(ckpt.extract_state_dict(
+    assert list(weights.extract_state_dict(
         {'state_dict': {'generator_a2b.module.model.1.weight': w}},
         prefix=None)) == ['generator_a2b.model.1.weight']
 
@@ -321,13 +321,12 @@ def test_wrapped_networks_load_files_in_unwrapped_names():
     loaded in the names of the unwrapped model, strictly and not."""
     from torch import nn
 
-    from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                           load_fitting_tensors,
-                                           load_state_dict_strictly)
+    from toolbox.weights import (CheckpointMismatchError, load_fitting_tensors,
+                                 load_state_dict_strictly)
     model = nn.Module()
     model.gen = nn.DataParallel(nn.Conv2d(3, 3, 1))  # a wrapper on CPU too
     model.disc = nn.Linear(2, 2)
-    assert list(ckpt.wrapper_key_map(model).items())[0] == (
+    assert list(weights.wrapper_key_map(model).items())[0] == (
         'gen.weight', 'gen.module.weight')
     source = nn.Module()
     source.gen, source.disc = nn.Conv2d(3, 3, 1), nn.Linear(2, 2)

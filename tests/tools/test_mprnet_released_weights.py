@@ -20,7 +20,7 @@ import torch
 from tests.helpers import (MPRNET_WIDTHS, official_mprnet_file,
                            official_mprnet_layout, smooth_image)
 from toolbox.apis import init_model, restore_path
-from toolbox.engine.checkpoint import CheckpointMismatchError
+from toolbox.weights import CheckpointMismatchError
 from toolbox.evaluation import functional
 from toolbox.models.backbones.mprnet import MPRNet
 

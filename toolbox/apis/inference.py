@@ -19,6 +19,7 @@ from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
 from toolbox.deploy.onnx_runtime import OnnxRestorer
 from toolbox.engine.errors import UserError
 from toolbox.registry import MODELS
+from toolbox.weights import load_model_weights
 
 #: What PyTorch says when an image is too small for a network: after the
 #: downsampling, a reflection padding wider than the feature map (DCD-GAN,
@@ -86,15 +87,15 @@ def init_model(config: Union[str, Config],
     ``module.``-prefixed) with ``configs/mprnet/mprnet_deblur_gopro.py``;
     CycleGAN's ``latest_net_G_A.pth`` (a raw state dict) with
     ``configs/cyclegan/cyclegan_resnet9_unpaired.py``; an MMagic CycleGAN
-    checkpoint (whole model, see :mod:`toolbox.engine.checkpoint_formats`)
+    checkpoint (whole model, see :mod:`toolbox.weights.mmagic`)
     with the same config. A file that does not fit fails with a short
-    :class:`~toolbox.engine.checkpoint.CheckpointMismatchError` naming it.
+    :class:`~toolbox.weights.CheckpointMismatchError` naming it.
     Files go through the toolbox's safe loader (``weights_only=True``, see
     :mod:`toolbox.engine.checkpoint`), which this function also installs
     into MMEngine. Weights the config's own ``init_cfg`` would load are not
     loaded here: ``checkpoint`` is what counts. ``cfg_options`` overrides
     config keys (``tools/infer.py --cfg-options``); ``strict=False`` loads
-    what fits (see :func:`load_model_weights`).
+    what fits (see :func:`toolbox.weights.load_model_weights`).
     """
     from toolbox.engine.checkpoint import install_safe_checkpoint_loader
     install_safe_checkpoint_loader()
@@ -104,86 +105,6 @@ def init_model(config: Union[str, Config],
     if checkpoint is not None:
         load_model_weights(model, checkpoint, strict=strict)
     return model.to(device).eval()
-
-
-def load_model_weights(model: torch.nn.Module, checkpoint: str,
-                       strict: bool = True, logger=None) -> str:
-    """Load a checkpoint into a built model, strictly unless asked.
-
-    A file of the whole model (its own keys: a toolbox checkpoint of the
-    same config) loads into ``model``; a network-only file (an official
-    release, CycleGAN's ``latest_net_G_A.pth``) into its *inference
-    network*, minus the instance-norm statistics old releases carry. This
-    is what ``tools/test.py``, ``tools/infer.py`` and :func:`init_model`
-    use for every model, GANs included, instead of MMEngine's ``load_from``
-    (which loads non-strictly: a checkpoint of another width would leave
-    random weights behind a warning in the log). Files written under DDP
-    (keys ``module.*``, or ``<network>.module.*`` for a GAN) load into a
-    model in one process, and files written in one process into a model
-    whose networks are wrapped (``tools/dist_test.sh``).
-
-    Args:
-        model: the built model (its networks may be DDP-wrapped).
-        checkpoint: a file, a work dir or its ``last_checkpoint``.
-        strict: ``True`` (default): a mismatch raises
-            :class:`~toolbox.engine.checkpoint.CheckpointMismatchError`
-            naming the file with the missing, unexpected and mis-shaped
-            keys summarised. ``False`` (``--non-strict`` of the tools):
-            load the tensors whose names and shapes fit, leave the rest as
-            initialised, and log the same summary as a warning.
-        logger: where the non-strict summary goes (MMEngine's current
-            logger by default).
-
-    Returns:
-        The checkpoint file read.
-    """
-    from mmengine.logging import print_log
-
-    from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                           extract_state_dict,
-                                           find_checkpoint,
-                                           load_checkpoint_file,
-                                           load_fitting_tensors,
-                                           load_state_dict_strictly,
-                                           unwrap_model, wrapper_key_map)
-    from toolbox.engine.checkpoint_formats import adapt_state_dict
-    from toolbox.models.layers.norm import drop_untracked_norm_stats
-    filename = find_checkpoint(checkpoint)
-    # Keys as the unwrapped model has them, whether the file was written
-    # in one process or under DDP (toolbox/engine/checkpoint.py).
-    state = extract_state_dict(load_checkpoint_file(filename, 'cpu'),
-                               prefix=None)
-    model = unwrap_model(model)
-    # Another toolbox's layout of this model (an MMagic CycleGAN, ...)
-    # becomes the model's own keys (toolbox/engine/checkpoint_formats.py).
-    try:
-        state, note = adapt_state_dict(model, state)
-    except ValueError as error:
-        raise CheckpointMismatchError(f'{filename}: {error}') from error
-    if note:
-        print_log(note, logger='current')
-    # The model's keys without its networks' DDP wrappers (dist_test.sh).
-    model_keys = set(wrapper_key_map(model))
-    network = model
-    if not any(key in model_keys for key in state) and hasattr(
-            model, 'inference_network'):
-        network = unwrap_model(model.inference_network())
-        state = drop_untracked_norm_stats(state, network)
-    if strict:
-        load_state_dict_strictly(network, state, filename)
-        return filename
-    loaded, total, problem = load_fitting_tensors(network, state,
-                                                  source=filename)
-    if problem:
-        if logger is None:
-            from mmengine.logging import MMLogger
-            logger = MMLogger.get_current_instance()
-        logger.warning(
-            f'Non-strict loading of {filename} into '
-            f'{type(network).__name__}: loaded {loaded} of '
-            f'{total} tensors; {problem}. The others keep their '
-            'initial (random) values.')
-    return filename
 
 
 @torch.no_grad()

@@ -1,4 +1,5 @@
-"""Training machinery: checkpoints, AMP on any device, CPU DDP, loops.
+"""Training machinery: checkpoints in the Runner, AMP on any device, CPU
+DDP, loops. Loading weights is :mod:`toolbox.weights`.
 
 Importing this package changes nothing in MMEngine: the safe checkpoint
 loader and the atomic local file backend are installed by
@@ -6,24 +7,16 @@ loader and the atomic local file backend are installed by
 which the tools, :func:`toolbox.apis.init_model` and
 :func:`toolbox.engine.runner_setup.load_config` call.
 """
-from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, AtomicLocalBackend,
-                         CheckpointMismatchError, FrozenModuleHolder,
-                         NotACheckpointError, UntrustedCheckpointError,
-                         extract_state_dict,
-                         find_checkpoint, install_safe_checkpoint_loader,
-                         load_checkpoint_file, load_weights,
-                         set_checkpoint_trust)
+from .checkpoint import (AtomicLocalBackend, FrozenModuleHolder,
+                         install_safe_checkpoint_loader)
 from .distributed import finish_distributed, setup_distributed
 from .loops import MultiTestLoop, MultiValLoop
 from .optim_constructor import MultiOptimWrapperConstructor
 from .optim_wrapper import MixedPrecisionOptimWrapper
 
 __all__ = [
-    'CHECKPOINT_SAFE_GLOBALS', 'AtomicLocalBackend',
-    'UntrustedCheckpointError', 'CheckpointMismatchError',
-    'NotACheckpointError', 'FrozenModuleHolder', 'extract_state_dict',
-    'find_checkpoint', 'install_safe_checkpoint_loader',
-    'load_checkpoint_file', 'load_weights', 'set_checkpoint_trust',
+    'AtomicLocalBackend', 'FrozenModuleHolder',
+    'install_safe_checkpoint_loader',
     'setup_distributed', 'finish_distributed',
     'MultiTestLoop', 'MultiValLoop', 'MixedPrecisionOptimWrapper',
     'MultiOptimWrapperConstructor'

@@ -63,9 +63,9 @@ def is_user_error(error: BaseException) -> bool:
     not parse (``SyntaxError`` raised while reading it); an unknown
     ``type=`` (MMEngine's registry ``KeyError``); a checkpoint that does
     not fit or is not trusted
-    (:class:`~toolbox.engine.checkpoint.CheckpointMismatchError`,
-    :class:`~toolbox.engine.checkpoint.UntrustedCheckpointError`,
-    :class:`~toolbox.engine.checkpoint.NotACheckpointError`); a damaged
+    (:class:`~toolbox.weights.CheckpointMismatchError`,
+    :class:`~toolbox.weights.UntrustedCheckpointError`,
+    :class:`~toolbox.weights.NotACheckpointError`); a damaged
     LMDB (:class:`~toolbox.datasets.lmdb_utils.LMDBError`); images that
     do not decode (``ImageReadError``, ``BadImagesError``) or do not pair
     (``SizeMismatchError``); a run stopped
@@ -83,9 +83,6 @@ def is_user_error(error: BaseException) -> bool:
     toolbox's metadata
     (:class:`~toolbox.deploy.onnx_metadata.MetadataError`).
     """
-    from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                           NotACheckpointError,
-                                           UntrustedCheckpointError)
     from toolbox.datasets.lmdb_utils import (BadImagesError, LMDBError,
                                              OutputExistsError,
                                              StalePartialError)
@@ -94,6 +91,8 @@ def is_user_error(error: BaseException) -> bool:
     from toolbox.deploy.onnx_metadata import MetadataError
     from toolbox.engine.non_finite import NonFiniteLossError
     from toolbox.engine.resume_schedule import ScheduleChangedError
+    from toolbox.weights import (CheckpointMismatchError, NotACheckpointError,
+                                 UntrustedCheckpointError)
     from toolbox.fileio import OutputWriteError
     from toolbox.locking import LockHeldError
     user_types = (NonFiniteLossError, ScheduleChangedError, UserError,

@@ -46,6 +46,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import torch
 
 from toolbox.engine.errors import UserError
+from toolbox.weights import (drop_untracked_norm_stats, load_checkpoint_file,
+                             load_state_dict_strictly)
 
 #: Official network name -> toolbox sub-module, per code base.
 OFFICIAL_NETWORKS = {
@@ -134,7 +136,6 @@ def _network_state(name: str, path: str, state: Mapping, network,
                    nce_layers) -> Mapping:
     """The file's state dict in ``network``'s keys (checked by the strict
     load that follows)."""
-    from toolbox.models.layers.norm import drop_untracked_norm_stats
     if not name.startswith('F'):
         return drop_untracked_norm_stats(dict(state), network)
     if not state:
@@ -184,8 +185,6 @@ def convert_official_networks(folder: str, model, which: str = 'latest',
         CheckpointMismatchError: a network of another architecture or
             width (the message names the file and the keys).
     """
-    from toolbox.engine.checkpoint import (load_checkpoint_file,
-                                           load_state_dict_strictly)
     files = official_files(folder, which)
     if method == 'auto':
         method = detect_method(files)

@@ -11,8 +11,8 @@ buffer of the model with its shape, in the names the unwrapped model uses
 (the wrappers' ``module.`` is already gone:
 :func:`~toolbox.engine.checkpoint.load_runner_checkpoint`), after another
 toolbox's layout is converted
-(:mod:`~toolbox.engine.checkpoint_formats`). Otherwise it stops with
-:class:`~toolbox.engine.checkpoint.CheckpointMismatchError` (a user error:
+(:mod:`~toolbox.weights.adapters`). Otherwise it stops with
+:class:`~toolbox.weights.CheckpointMismatchError` (a user error:
 one message, exit status 2) naming the file, the networks concerned and the
 keys missing, before anything is trained. Keys the model lacks only earn a
 warning: they leave nothing at random. ``load_from`` without resuming stays
@@ -27,10 +27,9 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
 
-from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                       describe_mismatch, strip_wrapper_keys,
-                                       unwrapped_state_dict)
-from toolbox.engine.checkpoint_formats import adapt_state_dict
+from toolbox.weights import (CheckpointMismatchError, describe_mismatch,
+                             strip_wrapper_keys, unwrapped_state_dict)
+from toolbox.weights import adapt_state_dict
 from toolbox.engine.resume_optimizers import optimizer_mismatch
 from toolbox.registry import HOOKS
 
@@ -50,7 +49,7 @@ def resume_mismatch(model, state_dict):
     """What resuming ``model`` from ``state_dict`` would not restore.
 
     Returns ``(summary, networks, unexpected)``: the summary of
-    :func:`~toolbox.engine.checkpoint.describe_mismatch` (missing,
+    :func:`~toolbox.weights.describe_mismatch` (missing,
     mis-shaped and unexpected keys) when some tensor of the model is
     missing or mis-shaped in the file, else ``None``; the networks (the
     model's top-level modules) those tensors belong to; and the file's keys

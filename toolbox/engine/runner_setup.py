@@ -5,8 +5,8 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from toolbox.engine.checkpoint import (install_safe_checkpoint_loader,
-                                       set_checkpoint_trust)
+from toolbox.engine.checkpoint import install_safe_checkpoint_loader
+from toolbox.weights import set_checkpoint_trust
 from toolbox.engine.cfg_options import (add_cfg_options_argument,
                                         merge_cfg_options, read_config)
 from toolbox.engine.distributed import setup_distributed

@@ -15,6 +15,7 @@ from mmengine.hooks import Hook
 
 from toolbox.engine.work_dir_lock import work_dir_lock
 from toolbox.fileio import OutputWriteError, check_output_folder
+from toolbox.weights import load_model_weights
 
 
 @contextlib.contextmanager
@@ -137,7 +138,6 @@ def evaluate_checkpoint(cfg: Config, checkpoint: str,
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
-    from toolbox.apis import load_model_weights
     from toolbox.engine.distributed import finish_distributed
     from toolbox.engine.input_check import exit_if_inputs_missing
     from toolbox.engine.runner_setup import (compile_networks,

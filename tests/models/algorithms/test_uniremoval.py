@@ -5,8 +5,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                       extract_state_dict)
+from toolbox.weights import CheckpointMismatchError, extract_state_dict
 from toolbox.models.algorithms.uniremoval import UniRemovalKT
 from toolbox.registry import MODELS
 from toolbox.structures import RestorationSample

@@ -169,8 +169,8 @@ def test_tied_gradient_step_moves_gdn_and_igdn_together():
 
 
 def test_tied_checkpoints_and_untied_ones():
-    from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                           load_state_dict_strictly)
+    from toolbox.weights import (CheckpointMismatchError,
+                                 load_state_dict_strictly)
     torch.manual_seed(0)
     tied = FDRNet(**dict(TINY, num_fd_layers=3, tie_igdn=True)).eval()
     x = torch.rand(1, 3, 8, 8)

@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from toolbox.models.layers.norm import (build_norm, conv_bias_for,
-                                        drop_untracked_norm_stats)
+from toolbox.models.layers.norm import build_norm, conv_bias_for
+from toolbox.weights import drop_untracked_norm_stats
 from toolbox.models.layers.weight_init import init_gan_weights
 
 

@@ -13,8 +13,12 @@ import torch
 from mmengine.model import BaseModel
 from torch import nn
 
-from toolbox.engine.checkpoint_formats import adapt_state_dict_in_place
 from toolbox.models.data_preprocessor import build_data_preprocessor
+from toolbox.registry import STATE_DICT_ADAPTERS
+from toolbox.weights.adapters import (StateDictAdapter,
+                                      adapt_state_dict_in_place,
+                                      is_basicsr_network_file,
+                                      unwrap_basicsr_network_file)
 
 NetworkOutput = Union[torch.Tensor, Sequence[torch.Tensor],
                       Dict[str, torch.Tensor]]
@@ -103,7 +107,7 @@ class RestorationModel(BaseModel):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # Checkpoints of other toolboxes in a layout registered for this
-        # class (toolbox/engine/checkpoint_formats.py) become this model's
+        # class (toolbox/weights/adapters.py) become this model's
         # keys first, whoever loads them (MMEngine's load_from,
         # load_state_dict); the children then find their own keys.
         adapt_state_dict_in_place(self, state_dict, prefix)
@@ -176,3 +180,14 @@ class RestorationModel(BaseModel):
         for sample, pred in zip(data_samples, crops):
             sample.pred_img = pred.detach()
         return list(data_samples)
+
+
+@STATE_DICT_ADAPTERS.register_module()
+class BasicSRNetworkFile(StateDictAdapter):
+    """BasicSR's ``net_g_*.pth`` (``{'params': sd, 'params_ema': sd}``)
+    for every model: its ``params`` (BasicSR's default ``param_key_g``), or
+    ``params_ema`` when it is the only one."""
+    applies_to = RestorationModel
+    layout = 'BasicSR network file'
+    detect = staticmethod(is_basicsr_network_file)
+    convert = staticmethod(unwrap_basicsr_network_file)

@@ -21,7 +21,9 @@ import torch
 from toolbox.models.algorithms.base_gan import BaseGAN
 from toolbox.models.algorithms.loss_routing import RoutedLosses
 from toolbox.models.utils.image_pool import ImagePool
-from toolbox.registry import MODELS
+from toolbox.registry import MODELS, STATE_DICT_ADAPTERS
+from toolbox.weights.adapters import StateDictAdapter
+from toolbox.weights.mmagic import convert_mmagic_cyclegan, is_mmagic_cyclegan
 
 DIRECTIONS = ('a2b', 'b2a')
 
@@ -152,3 +154,15 @@ class CycleGAN(BaseGAN):
                 self.discriminator_a(batch['real_a']),
                 self.discriminator_a(fake_a))
         return losses
+
+
+@STATE_DICT_ADAPTERS.register_module()
+class MMagicCycleGANLayout(StateDictAdapter):
+    """MMagic's (MMGeneration's, MMEditing 0.x's) CycleGAN checkpoints:
+    per-domain networks in ``ConvModule`` keys (:mod:`toolbox.weights.mmagic`;
+    files automatic loading cannot settle go through
+    ``tools/convert_mmagic_cyclegan.py``)."""
+    applies_to = CycleGAN
+    layout = 'MMagic CycleGAN'
+    detect = staticmethod(is_mmagic_cyclegan)
+    convert = staticmethod(convert_mmagic_cyclegan)

@@ -3,8 +3,7 @@ from typing import Dict, Optional, Sequence
 
 import torch
 
-from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                       describe_mismatch)
+from toolbox.weights import CheckpointMismatchError, describe_mismatch
 from toolbox.models.algorithms.base import (RestorationModel, as_stage_list,
                                             named_outputs)
 from toolbox.models.algorithms.loss_routing import RoutedLosses
@@ -87,7 +86,7 @@ class Restorer(RestorationModel):
         tensors of the wrong shape, one line each, and would go on with a
         randomly initialised generator (e.g. a released file of another
         width under ``tools/test.py``); here such a file fails at once with
-        a short :class:`~toolbox.engine.checkpoint.CheckpointMismatchError`.
+        a short :class:`~toolbox.weights.CheckpointMismatchError`.
         """
         own = f'{prefix}generator.'
         keys = [k for k in state_dict if k.startswith(prefix)]

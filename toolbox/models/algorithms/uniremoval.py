@@ -20,7 +20,8 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from toolbox.engine.checkpoint import FrozenModuleHolder, load_weights
+from toolbox.engine.checkpoint import FrozenModuleHolder
+from toolbox.weights import load_weights
 from toolbox.engine.optim_wrapper import cpu_amp_dtype
 from toolbox.models.algorithms.restorer import Restorer, as_stage_list
 from toolbox.models.data_preprocessor import VALUE_RANGES, convert_range
@@ -65,7 +66,7 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
             checkpoint of a Restorer (``generator.*`` keys), an official or
             bare generator state dict, or a work dir (its newest
             checkpoint), loaded strictly
-            (:func:`~toolbox.engine.checkpoint.load_weights`; ``prefix``
+            (:func:`~toolbox.weights.load_weights`; ``prefix``
             picks another part of the file; ``strict=False`` loads the
             tensors that fit on purpose and warns about the rest).
             ``None`` is an error unless

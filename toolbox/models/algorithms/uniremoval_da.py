@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmengine.logging import print_log
 
-from toolbox.engine.checkpoint import load_weights
+from toolbox.weights import load_weights
 from toolbox.models.algorithms.base import as_stage_list
 from toolbox.models.algorithms.base_gan import BaseGAN
 from toolbox.models.algorithms.loss_routing import RoutedLosses

@@ -23,6 +23,7 @@ from torch import nn
 from toolbox.models.layers.attention import (ChannelAttention,
                                             ChannelAttentionBlock, same_conv)
 from toolbox.registry import BACKBONES
+from toolbox.weights import load_weights
 
 #: (n_feat, scale_unetfeats, scale_orsnetfeats) of the official task files.
 MPRNET_VARIANTS = {
@@ -353,9 +354,8 @@ class MPRNet(BaseModule):
         dir (its newest checkpoint). ``prefix`` picks another part
         explicitly. A file of another variant fails with a summary of the
         mismatch that names the file (see
-        :func:`toolbox.engine.checkpoint.load_weights`).
+        :func:`toolbox.weights.load_weights`).
         """
-        from toolbox.engine.checkpoint import load_weights
         try:
             load_weights(self, checkpoint, prefix=prefix or 'auto',
                          map_location=map_location, what='MPRNet pretrained')

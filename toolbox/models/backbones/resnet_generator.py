@@ -30,8 +30,8 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from toolbox.models.layers.antialias import BlurPool2d, BlurUpsample2d
-from toolbox.models.layers.norm import (build_norm, conv_bias_for,
-                                        drop_untracked_norm_stats)
+from toolbox.models.layers.norm import build_norm, conv_bias_for
+from toolbox.weights import drop_untracked_norm_stats
 from toolbox.models.layers.weight_init import init_gan_weights
 from toolbox.registry import BACKBONES
 

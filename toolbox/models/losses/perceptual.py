@@ -16,7 +16,8 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import nn
 
-from toolbox.engine.checkpoint import freeze, load_weights
+from toolbox.engine.checkpoint import freeze
+from toolbox.weights import load_weights
 from toolbox.engine.pretrained import (PRETRAINED_FILES, cached_path,
                                        downloads_allowed, fetch_pretrained,
                                        why_not_downloaded)
@@ -175,7 +176,7 @@ class VGG19FeatureExtractor(nn.Module):
         """Load torchvision's VGG-19 state dict (``features.*`` keys) from
         ``path``; keys past the cut and the classifier are ignored, a
         missing key or another shape (a VGG-16 or batch-norm file) is a
-        :class:`~toolbox.engine.checkpoint.CheckpointMismatchError`."""
+        :class:`~toolbox.weights.CheckpointMismatchError`."""
         path = osp.expanduser(os.fspath(path))
         if not osp.isfile(path):
             raise FileNotFoundError(

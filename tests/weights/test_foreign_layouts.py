@@ -17,16 +17,16 @@ import torch
 from mmengine.registry import DefaultScope
 
 from toolbox.apis import init_model
-from toolbox.engine.checkpoint import (CheckpointMismatchError,
-                                       install_safe_checkpoint_loader,
-                                       load_weights)
-from toolbox.engine.checkpoint_formats import (
-    adapt_state_dict, convert_mmagic_cyclegan, is_mmagic_cyclegan,
-    mmagic_patch_discriminator_to_official,
-    mmagic_resnet_generator_to_official)
+from toolbox.engine.checkpoint import install_safe_checkpoint_loader
+from toolbox.weights import (CheckpointMismatchError, adapt_state_dict,
+                             load_weights)
 from toolbox.registry import MODELS
+from toolbox.weights.mmagic import (convert_mmagic_cyclegan,
+                                    is_mmagic_cyclegan,
+                                    mmagic_patch_discriminator_to_official,
+                                    mmagic_resnet_generator_to_official)
 
-DATA = Path(__file__).parent / 'data'
+DATA = Path(__file__).parents[1] / 'engine' / 'data'
 MMAGIC_KEYS = DATA / 'mmagic_cyclegan_horse2zebra_keys.txt'
 OFFICIAL = Path(__file__).parents[1] / 'models'
 OFFICIAL_G = OFFICIAL / 'backbones' / 'data' / \
@@ -293,3 +293,87 @@ def test_basicsr_network_file_loads_through_load_from_and_init_model(
         for model in (loaded, through_mmengine):
             for key, value in model.generator.state_dict().items():
                 assert torch.equal(value, expected[key]), (name, key)
+
+
+@pytest.fixture
+def adapter_calls(monkeypatch):
+    """How often each registered adapter's ``detect`` and ``convert`` ran:
+    ``{(adapter name, 'detect' | 'convert'): calls}``."""
+    from collections import Counter
+
+    from toolbox.registry import STATE_DICT_ADAPTERS
+    calls = Counter()
+    for name, adapter in STATE_DICT_ADAPTERS.module_dict.items():
+        for method in ('detect', 'convert'):
+            def counted(state, _original=getattr(adapter, method),
+                        _key=(name, method)):
+                calls[_key] += 1
+                return _original(state)
+            monkeypatch.setattr(adapter, method, staticmethod(counted))
+    return calls
+
+
+def _mprnet_files(folder):
+    """A tiny MPRNet Restorer, and its generator saved as the official
+    release does (``{'state_dict': {'module.*'}}``) and as BasicSR does
+    (``{'params': ...}``)."""
+    torch.manual_seed(0)
+    source = init_model('configs/demo/paired_folders.py')
+    state = source.generator.state_dict()
+    torch.save(dict(state_dict=OrderedDict(
+        ('module.' + k, v) for k, v in state.items())),
+        folder / 'model_deraining.pth')
+    torch.save(dict(params=state), folder / 'net_g.pth')
+    return state
+
+
+@pytest.mark.parametrize('layout', [
+    'official MPRNet', 'BasicSR params', 'official CycleGAN G',
+    'official CycleGAN D', 'MMagic CycleGAN'])
+def test_each_foreign_layout_loads_through_the_one_pipeline_converted_once(
+        layout, adapter_calls, official_and_mmagic_files, tmp_path):
+    """One load runs each adapter's detection at most once and the matching
+    conversion exactly once (it ran up to three times: in the loader, in
+    the strict load and in the model's ``_load_from_state_dict``)."""
+    from toolbox.weights import load_model_weights
+    files = official_and_mmagic_files
+    expected_conversions = {}
+    if layout in ('official MPRNet', 'BasicSR params'):
+        state = _mprnet_files(tmp_path)
+        model = init_model('configs/demo/paired_folders.py')
+        name = 'model_deraining.pth' if layout == 'official MPRNet' \
+            else 'net_g.pth'
+        load_model_weights(model, str(tmp_path / name))
+        loaded = model.generator.state_dict()
+        expected = state
+        # The file reader takes BasicSR's params (extract_state_dict); the
+        # adapter is for MMEngine's load_from, which reads no such files.
+    elif layout == 'official CycleGAN D':
+        model = build_cyclegan(TINY)
+        load_weights(model.discriminator_a,
+                     str(files / 'latest_net_D_B.pth'), prefix=None)
+        loaded = model.discriminator_a.state_dict()
+        expected = torch.load(files / 'latest_net_D_B.pth')
+    else:
+        model = build_cyclegan(TINY)
+        name = 'latest_net_G_A.pth' if layout == 'official CycleGAN G' \
+            else 'mmagic_horse2zebra.pth'
+        load_model_weights(model, str(files / name))
+        loaded = model.generator_a2b.state_dict()
+        if layout == 'official CycleGAN G':
+            expected = torch.load(files / 'latest_net_G_A.pth')
+        else:
+            expected = torch.load(files / 'latest_net_G_A.pth')
+            expected_conversions = {'MMagicCycleGANLayout': 1}
+            # Converted from BGR: compare away from the colour convs.
+            loaded = {k: v for k, v in loaded.items()
+                      if k.startswith('model.10.')}
+    assert loaded and all(torch.equal(v, expected[k])
+                          for k, v in loaded.items()), layout
+    for (name, method), count in adapter_calls.items():
+        if method == 'detect':
+            assert count <= 1, (layout, name, count)
+        else:
+            assert count == expected_conversions.get(name, 0), (layout, name)
+    for name, count in expected_conversions.items():
+        assert adapter_calls[name, 'convert'] == count, (layout, name)

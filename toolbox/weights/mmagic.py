@@ -1,115 +1,29 @@
-"""Checkpoints of other toolboxes, converted to the toolbox's keys.
+"""MMagic's (and MMGeneration's, and MMEditing 0.x's) CycleGAN checkpoints
+in the toolbox CycleGAN's keys.
 
-State-dict adapters
-    A model class accepts a foreign layout by registering a
-    :class:`StateDictAdapter` under its class name
-    (:func:`register_state_dict_adapter`). :func:`adapt_state_dict` finds
-    the adapter whose ``detect`` recognises a state dict and converts it;
-    every toolbox model runs it when it loads a state dict
-    (:class:`~toolbox.models.algorithms.base.RestorationModel`: MMEngine's
-    ``load_from`` and ``tools/test.py``, ``model.load_state_dict``), and so
-    do :func:`toolbox.apis.init_model` and
-    :func:`~toolbox.engine.checkpoint.load_state_dict_strictly`. Generic
-    loading code therefore knows no format; a format is this module's
-    business only.
-
-BasicSR network files
-    ``net_g_*.pth`` holds ``{'params': sd, 'params_ema': sd}``; every
-    model takes ``params`` (BasicSR's default ``param_key_g``), or
-    ``params_ema`` when it is the only one (:data:`BASICSR_NETWORK_FILE`),
-    so ``load_from``/``tools/test.py`` read such files as
-    :func:`~toolbox.engine.checkpoint.extract_state_dict` does.
-
-MMagic's (and MMGeneration's, and MMEditing 0.x's) CycleGAN
-    :func:`convert_mmagic_cyclegan` maps the per-domain networks
-    (``generators.<domain>.*``, ``discriminators.<domain>.*``) to
-    ``generator_a2b`` ... and MMagic's ``ConvModule``-based
-    ``ResnetGenerator``/``PatchDiscriminator`` keys to the official
-    ``model.N.*`` keys the toolbox's networks use
-    (:func:`mmagic_resnet_generator_to_official`,
-    :func:`mmagic_patch_discriminator_to_official`).
+:func:`convert_mmagic_cyclegan` maps the per-domain networks
+(``generators.<domain>.*``, ``discriminators.<domain>.*``) to
+``generator_a2b`` ... and MMagic's ``ConvModule``-based
+``ResnetGenerator``/``PatchDiscriminator`` keys to the official ``model.N.*``
+keys the toolbox's networks use
+(:func:`mmagic_resnet_generator_to_official`,
+:func:`mmagic_patch_discriminator_to_official`). The CycleGAN model file
+registers it as an adapter (:mod:`toolbox.weights.adapters`), so that such
+files load wherever a CycleGAN loads weights; cases automatic loading
+cannot settle go through :func:`convert_mmagic_cyclegan_file`
+(``tools/convert_mmagic_cyclegan.py``).
 """
+import io
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import (Callable, Dict, List, Mapping, MutableMapping, Optional,
-                    Tuple)
+from typing import Dict, List, Mapping, Optional
 
 import torch
 
-from toolbox.engine.checkpoint import BASICSR_PARAM_KEYS
-
-# ---------------------------------------------------------------------------
-# Adapters, per model class
-# ---------------------------------------------------------------------------
-
-Converted = Tuple['OrderedDict[str, torch.Tensor]', str]
-
-
-@dataclass(frozen=True)
-class StateDictAdapter:
-    """A foreign state-dict layout a model class accepts.
-
-    Attributes:
-        name: the layout, for messages (``'MMagic CycleGAN'``).
-        detect: whether a state dict (keys as the model would see them,
-            without the model's own prefix) is in this layout.
-        convert: the state dict in the model's own keys, and a sentence
-            saying what was converted (logged when it happens).
-    """
-    name: str
-    detect: Callable[[Mapping], bool]
-    convert: Callable[[Mapping], Converted]
-
-
-_ADAPTERS: Dict[str, List[StateDictAdapter]] = {}
-
-
-def register_state_dict_adapter(model_type: str,
-                                adapter: StateDictAdapter) -> None:
-    """Let models of class ``model_type`` (a class name; subclasses
-    included) load state dicts in ``adapter``'s layout."""
-    _ADAPTERS.setdefault(model_type, []).append(adapter)
-
-
-def adapters_for(model) -> List[StateDictAdapter]:
-    """The adapters registered for ``model``'s class and its bases."""
-    found = []
-    for cls in type(model).__mro__:
-        found += _ADAPTERS.get(cls.__name__, [])
-    return found
-
-
-def adapt_state_dict(model, state_dict: Mapping
-                     ) -> Tuple[Mapping, Optional[str]]:
-    """``(state_dict in model's keys, what was done)``; unchanged with
-    ``None`` when no adapter of ``model`` recognises it."""
-    for adapter in adapters_for(model):
-        if adapter.detect(state_dict):
-            return adapter.convert(state_dict)
-    return state_dict, None
-
-
-def adapt_state_dict_in_place(model, state_dict: MutableMapping,
-                              prefix: str = '') -> Optional[str]:
-    """:func:`adapt_state_dict` on the keys under ``prefix`` (where
-    ``model`` sits in the module tree being loaded), replacing them in
-    ``state_dict``; for ``_load_from_state_dict`` pre-hooks. Logs and
-    returns what was done (``None``: nothing)."""
-    own = OrderedDict((k[len(prefix):], v) for k, v in state_dict.items()
-                      if k.startswith(prefix))
-    if not own or not adapters_for(model):
-        return None
-    converted, note = adapt_state_dict(model, own)
-    if note is None:
-        return None
-    for key in [k for k in state_dict if k.startswith(prefix)]:
-        del state_dict[key]
-    for key, value in converted.items():
-        state_dict[prefix + key] = value
-    from mmengine.logging import print_log
-    print_log(note, logger='current')
-    return note
+from toolbox.fileio import atomic_write_bytes
+from toolbox.weights.adapters import Converted
+from toolbox.weights.files import load_checkpoint_file
+from toolbox.weights.keys import extract_state_dict
 
 
 # ---------------------------------------------------------------------------
@@ -391,11 +305,6 @@ def convert_mmagic_cyclegan_file(src: str, dst: str, **options) -> str:
     For the cases automatic loading cannot settle: another domain A, RGB
     networks, MMEditing 0.x files (``tools/convert_mmagic_cyclegan.py``).
     """
-    import io
-
-    from toolbox.engine.checkpoint import (extract_state_dict,
-                                           load_checkpoint_file)
-    from toolbox.fileio import atomic_write_bytes
     state = extract_state_dict(load_checkpoint_file(src, 'cpu'), prefix=None)
     if not is_mmagic_cyclegan(state):
         raise ValueError(f'{src} holds no per-domain CycleGAN networks '
@@ -408,35 +317,9 @@ def convert_mmagic_cyclegan_file(src: str, dst: str, **options) -> str:
     return note
 
 
-def _is_basicsr_network_file(state: Mapping) -> bool:
-    return any(isinstance(state.get(k), Mapping) for k in BASICSR_PARAM_KEYS)
-
-
-def _unwrap_basicsr_network_file(state: Mapping) -> Converted:
-    for key in BASICSR_PARAM_KEYS:
-        if isinstance(state.get(key), Mapping):
-            return OrderedDict(state[key]), (
-                f"Loading the '{key}' weights of a BasicSR network file")
-    raise AssertionError('not a BasicSR network file')
-
-
-BASICSR_NETWORK_FILE = StateDictAdapter(
-    name='BasicSR network file', detect=_is_basicsr_network_file,
-    convert=_unwrap_basicsr_network_file)
-register_state_dict_adapter('RestorationModel', BASICSR_NETWORK_FILE)
-
-MMAGIC_CYCLEGAN = StateDictAdapter(
-    name='MMagic CycleGAN', detect=is_mmagic_cyclegan,
-    convert=convert_mmagic_cyclegan)
-register_state_dict_adapter('CycleGAN', MMAGIC_CYCLEGAN)
-
 __all__ = [
-    'StateDictAdapter', 'register_state_dict_adapter', 'adapters_for',
-    'adapt_state_dict', 'adapt_state_dict_in_place',
     'mmagic_resnet_generator_to_official',
     'mmagic_patch_discriminator_to_official', 'swap_red_and_blue',
     'is_mmagic_cyclegan', 'convert_mmagic_cyclegan',
-    'convert_mmagic_cyclegan_file', 'MMAGIC_CYCLEGAN',
-    'BASICSR_NETWORK_FILE',
-    'MMAGIC_LAYOUTS'
+    'convert_mmagic_cyclegan_file', 'MMAGIC_LAYOUTS'
 ]
