@@ -5,7 +5,7 @@ For each config, one training step (the model's ``train_step`` with its
 optimiser wrappers, random batch and weights, as ``bench_models.py``) at
 the config's own batch and crop, in float32, in bfloat16 autocast +
 channels_last (what ``--amp`` runs on a CPU with native bfloat16 when it
-pays), and in what ``toolbox.engine.amp_choice.choose_amp`` picks for the
+pays), and in what ``toolbox.app.amp_choice.choose_amp`` picks for the
 config on this machine. The check fails (``--check``: exit status 1) where
 the automatic choice is slower than float32 eager.
 
@@ -30,8 +30,8 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MessageHub, MMLogger  # noqa: E402
 
-from toolbox.engine.amp_choice import (choose_amp, model_key,  # noqa: E402
-                                       train_size)
+from toolbox.app.amp_choice import (choose_amp, model_key,  # noqa: E402
+                                    train_size)
 
 from _timing import (fmt_ratio, interleaved_medians,  # noqa: E402
                      machine_line, markdown_table)
@@ -165,7 +165,7 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--crops', type=int, nargs='+', default=None,
                         help='measure each config at these crops (its own '
-                        'batch): the sweep behind toolbox.engine.amp_choice')
+                        'batch): the sweep behind toolbox.app.amp_choice')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--check', action='store_true',
                         help='exit 1 when an automatic choice is slower '

@@ -22,7 +22,7 @@ from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
-from toolbox.engine.runner_setup import enable_amp
+from toolbox.app.runner_setup import enable_amp
 from toolbox.registry import MODELS
 from toolbox.structures import RestorationSample
 

@@ -87,7 +87,7 @@ def split_lines(size: int, tile: int, tile_overlap: int,
     """Where MPRNet cuts (the middle of the padded image and of every
     window, stages 1 and 2): the lines near which its output depends on
     the cut, tiled or not."""
-    from toolbox.apis.tiling import _window_starts
+    from toolbox.models.utils.tiling import _window_starts
     tile = max(divisor, tile // divisor * divisor)
     stride = max(divisor, (tile - tile_overlap) // divisor * divisor)
     padded = -(-size // divisor) * divisor
@@ -234,7 +234,7 @@ def local_table(args) -> str:
     must agree to float rounding."""
     import torch
 
-    from toolbox.apis.tiling import blend_trim, tiled_forward
+    from toolbox.models.utils.tiling import blend_trim, tiled_forward
     from toolbox.models.backbones.dncnn import DnCNN
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -260,7 +260,7 @@ def main(argv=None):
     if slower_amp:
         print('run_all: FAILED: --amp chooses a precision slower than '
               f'float32 for {", ".join(slower_amp)} on this machine '
-              '(toolbox.engine.amp_choice needs a new measurement)',
+              '(toolbox.app.amp_choice needs a new measurement)',
               flush=True)
         sys.exit(1)
 

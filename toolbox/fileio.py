@@ -142,7 +142,7 @@ class OutputWriteError(OSError):
     message names the file, the reason and the fix: ``could not write
     out/a.png: no space left on device (free space on that disk, or
     choose another --output)``. A user error for
-    :func:`toolbox.engine.errors.run_tool` (exit 2, no traceback).
+    :func:`toolbox.app.errors.run_tool` (exit 2, no traceback).
 
     Args:
         code: the ``errno`` (``ENOSPC``, ``EROFS``, ...).

@@ -4,7 +4,7 @@ A registered class that reads files or folders (a dataset's images, a
 model's pretrained weights, a teacher's checkpoint) may define a classmethod
 ``required_paths(cfg) -> List[RequiredPath]``: given its own config dict, it
 says which paths it will open, without opening them.
-:mod:`toolbox.engine.input_check` collects these over a whole config and
+:mod:`toolbox.app.input_check` collects these over a whole config and
 reports every missing one at once, before a tool builds anything.
 
 This module sits below ``datasets/`` and ``models/`` so both can use it.
@@ -36,7 +36,7 @@ class RequiredPath(NamedTuple):
             checkpoints hold (UniRemovalDA's student, started from the KT
             stage): a run resumed from a checkpoint neither needs nor reads
             it, and the class accepts ``None`` at ``key`` for "do not
-            load" (:func:`~toolbox.engine.input_check.
+            load" (:func:`~toolbox.app.input_check.
             drop_initial_weights`).
     """
     path: str

@@ -1,9 +1,9 @@
 """Where tiled inference cuts an image into windows and how it weights them.
 
 Pure NumPy and no other toolbox module, so the PyTorch tiling
-(:mod:`toolbox.apis.tiling`) and the ONNX Runtime runner
+(:mod:`toolbox.models.utils.tiling`) and the ONNX Runtime runner
 (:mod:`toolbox.deploy.onnx_runtime`, which must run without torch) cut and
-blend alike. The blending rule is described in :mod:`toolbox.apis.tiling`
+blend alike. The blending rule is described in :mod:`toolbox.models.utils.tiling`
 and docs/inference.md: along each axis a window's weight is 1 in its
 interior and at image borders; on a side shared with a neighbour its outer
 ``trim`` pixels get 0 and the next ``ramp`` pixels rise along a raised

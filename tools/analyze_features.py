@@ -70,7 +70,7 @@ def main():
                                                correlation_analysis,
                                                plot_correlation,
                                                plot_responses, top_channels)
-    from toolbox.engine.input_check import exit_if_inputs_missing
+    from toolbox.app.input_check import exit_if_inputs_missing
     exit_if_inputs_missing(args.config, 'tools/analyze_features.py',
                            stage='infer', checkpoint=args.checkpoint)
     name = osp.splitext(osp.basename(args.config))[0]

@@ -17,7 +17,7 @@ Needs matplotlib (``pip install matplotlib`` or ``pip install -e
 """
 import argparse
 
-from toolbox.engine.errors import add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
 
 
 def main():

@@ -13,8 +13,8 @@ reads files when it is built (teachers, VGG weights) needs those files, or
 """
 import argparse
 
-from toolbox.engine.cfg_options import add_cfg_options_argument
-from toolbox.engine.errors import add_debug_argument, run_tool
+from toolbox.cfg_options import add_cfg_options_argument
+from toolbox.app.errors import add_debug_argument, run_tool
 
 
 def parse_args():
@@ -31,7 +31,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from toolbox.apis.complexity import config_complexity, format_complexity
+    from toolbox.app.complexity import config_complexity, format_complexity
     result = config_complexity(args.config, args.shape, args.cfg_options)
     print(format_complexity(result), flush=True)
 

@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from toolbox.engine.errors import add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
 
 
 def read_niqe(path):

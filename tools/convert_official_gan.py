@@ -22,8 +22,9 @@ import argparse
 
 from toolbox.engine.checkpoint import install_safe_checkpoint_loader
 from toolbox.weights import TRUST_OPTION, set_checkpoint_trust
-from toolbox.engine.cfg_options import add_cfg_options_argument
-from toolbox.engine.errors import UserError, add_debug_argument, run_tool
+from toolbox.cfg_options import add_cfg_options_argument
+from toolbox.app.errors import add_debug_argument, run_tool
+from toolbox.user_errors import UserError
 from toolbox.engine.official_gan import METHODS
 
 

@@ -25,7 +25,7 @@ import sys
 import warnings
 
 from toolbox.datasets.lmdb_utils import create_lmdb, verify_lmdb
-from toolbox.engine.errors import add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
 
 
 def _print_warning(message, category, *args, **kwargs):

@@ -17,13 +17,13 @@ thread unless OMP_NUM_THREADS says otherwise.
 import argparse
 import os.path as osp
 
-from toolbox.engine.errors import add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args():
-    from toolbox.apis.demo import DEFAULT_CHAIN, describe_chains
+    from toolbox.app.demo import DEFAULT_CHAIN, describe_chains
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter,
         epilog='methods (times measured on 2 CPU cores):\n' +
@@ -59,14 +59,14 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from toolbox.apis.demo import (DemoSettings, describe_chains, get_chain,
-                                   run_chain, select_device, select_threads)
+    from toolbox.app.demo import (DemoSettings, describe_chains, get_chain,
+                                  run_chain, select_device, select_threads)
     if args.list:
         print('methods (times measured on 2 CPU cores):')
         print(describe_chains())
         return 0
     get_chain(args.method)  # an unknown name stops here, before any work
-    from toolbox.engine.errors import UserError
+    from toolbox.user_errors import UserError
     if args.iters is not None and args.iters < 1:
         raise UserError('--iters must be at least 1')
     if args.grid_images < 1:

@@ -19,11 +19,12 @@ onnxscript`` (``pip install -e .[deploy]``).
 """
 import argparse
 
-from toolbox.engine.cfg_options import add_cfg_options_argument
+from toolbox.cfg_options import add_cfg_options_argument
 from toolbox.engine.checkpoint import (add_weight_loading_arguments,
                                        install_safe_checkpoint_loader)
 from toolbox.weights import set_checkpoint_trust
-from toolbox.engine.errors import UserError, add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
+from toolbox.user_errors import UserError
 
 
 def parse_args():
@@ -64,7 +65,7 @@ def main():
         set_checkpoint_trust(True)
     from toolbox.apis import load_model_config
     from toolbox.apis.export import export_onnx
-    from toolbox.engine.input_check import exit_if_inputs_missing
+    from toolbox.app.input_check import exit_if_inputs_missing
     config = load_model_config(args.config, args.cfg_options)
     exit_if_inputs_missing(config, 'tools/export.py', stage='infer',
                            checkpoint=args.checkpoint)

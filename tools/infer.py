@@ -27,17 +27,17 @@ import argparse
 import sys
 
 from toolbox.apis import init_model, load_model_config, restore_path
-from toolbox.apis.instance_norm_stats import TILE_NORM_STATS
-from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
+from toolbox.models.utils.instance_norm_stats import TILE_NORM_STATS
+from toolbox.models.utils.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
                                  DEFAULT_TILE_OVERLAP)
 from toolbox.engine.checkpoint import (add_weight_loading_arguments,
                                        install_safe_checkpoint_loader)
 from toolbox.weights import TRUST_OPTION, set_checkpoint_trust
-from toolbox.engine.cfg_options import add_cfg_options_argument
-from toolbox.engine.errors import (USER_ERROR_STATUS, UserError,
-                                  add_debug_argument, debug_requested,
-                                  format_user_error, run_tool)
-from toolbox.engine.input_check import exit_if_inputs_missing
+from toolbox.cfg_options import add_cfg_options_argument
+from toolbox.app.errors import (USER_ERROR_STATUS, add_debug_argument,
+                                debug_requested, format_user_error, run_tool)
+from toolbox.user_errors import UserError
+from toolbox.app.input_check import exit_if_inputs_missing
 
 BACKENDS = ('pytorch', 'onnxruntime')
 

@@ -27,7 +27,7 @@ from toolbox.evaluation.folder_scoring import (FULL_REFERENCE, NO_REFERENCE,
                                                format_scores, mean_scores,
                                                score_folder)
 from toolbox.evaluation.fid import SET_METRICS, folder_distances
-from toolbox.engine.errors import add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
 from toolbox.fileio import (atomic_write_bytes, check_output_file,
                             writing_output)
 

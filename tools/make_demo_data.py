@@ -17,7 +17,7 @@ import argparse
 from toolbox.degradations.demo_real_like import make_real_like
 from toolbox.degradations.demo_set import make_demo_set
 from toolbox.degradations.demo_unpaired import make_unpaired_rain
-from toolbox.engine.errors import add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
 
 
 def main():

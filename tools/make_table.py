@@ -20,7 +20,8 @@ adds the paper's values and our difference under each row
 """
 import argparse
 
-from toolbox.engine.errors import UserError, add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
+from toolbox.user_errors import UserError
 from toolbox.evaluation.results import (MixedConventions, check_conventions,
                                         load_results, merge_runs)
 from toolbox.evaluation.tables import FORMATS, render_table

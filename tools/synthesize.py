@@ -33,7 +33,7 @@ from toolbox.degradations.folder_synthesis import (INPUT_SIDES, KINDS,
                                                    synthesize_side_by_side,
                                                    too_small_message)
 from toolbox.degradations.hybrid import HYBRID_LEVELS
-from toolbox.engine.errors import add_debug_argument, run_tool
+from toolbox.app.errors import add_debug_argument, run_tool
 
 
 def parse_subset(text: str):

@@ -11,9 +11,10 @@ input (``DIR/<test set>/<name>.png`` when the config has several test sets).
 import argparse
 import os.path as osp
 
-from toolbox.engine.errors import UserError, run_tool
-from toolbox.engine.runner_setup import add_common_arguments, load_config
-from toolbox.engine.train_test import evaluate_checkpoint
+from toolbox.app.errors import run_tool
+from toolbox.user_errors import UserError
+from toolbox.app.runner_setup import add_common_arguments, load_config
+from toolbox.app.runs import evaluate_checkpoint
 from toolbox.evaluation.results import (name_single_set, results_record,
                                         write_results)
 from toolbox.evaluation.tables import print_metrics_table
@@ -50,7 +51,7 @@ def parse_args():
 def input_metrics(cfg) -> dict:
     """The degraded inputs' metrics, keyed as the test loop keys a
     model's (one set: no set name in the keys)."""
-    from toolbox.engine.input_scores import score_inputs
+    from toolbox.app.input_scores import score_inputs
     from toolbox.evaluation.results import plain_number
     scores = score_inputs(cfg)
     if len(scores) == 1:
@@ -82,7 +83,7 @@ def main():
                                       hooks=hooks)
     if metrics is None:  # not rank 0
         return
-    from toolbox.engine.input_scores import metric_conventions
+    from toolbox.app.input_scores import metric_conventions
     conventions = metric_conventions(cfg)
     if args.test_set:
         try:

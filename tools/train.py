@@ -3,12 +3,12 @@ import argparse
 
 from mmengine.runner import find_latest_checkpoint
 
-from toolbox.engine.amp_choice import choose_amp
-from toolbox.engine.errors import run_tool
+from toolbox.app.amp_choice import choose_amp
+from toolbox.app.errors import run_tool
 from toolbox.engine.resume_schedule import ensure_resume_schedule_hook
-from toolbox.engine.runner_setup import (add_common_arguments, enable_amp,
-                                         load_config)
-from toolbox.engine.train_test import train_from_config
+from toolbox.app.runner_setup import (add_common_arguments, enable_amp,
+                                      load_config)
+from toolbox.app.runs import train_from_config
 
 
 def parse_args():
@@ -29,7 +29,7 @@ def parse_args():
         '--amp', action='store_true',
         help='mixed precision: float16 with loss scaling on GPUs; on CPUs '
         'bfloat16 autocast + channels_last where measured faster than '
-        'float32 for the model and crop (toolbox.engine.amp_choice), '
+        'float32 for the model and crop (toolbox.app.amp_choice), '
         'float32 elsewhere')
     parser.add_argument(
         '--amp-dtype', choices=['float16', 'bfloat16'], default=None,

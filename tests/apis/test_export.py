@@ -182,7 +182,7 @@ def test_a_mismatch_beyond_the_tolerance_writes_nothing(
 
 
 def test_export_refuses_bad_options_before_building(tmp_path, repo_root):
-    from toolbox.engine.errors import UserError
+    from toolbox.user_errors import UserError
     config = f'{repo_root}/configs/fdrnet/dncnn_demo.py'
     with pytest.raises(UserError, match='must end in .onnx'):
         export_onnx(config, None, str(tmp_path / 'model.pt'))

@@ -16,7 +16,7 @@ from mmengine.runner import Runner
 from tests.configs.test_uniremoval_configs import (MetricProbe,
                                                    replace_data_root)
 from tests.helpers import write_paired_folder
-from toolbox.engine.input_check import missing_inputs
+from toolbox.app.input_check import missing_inputs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', 'fdrnet',

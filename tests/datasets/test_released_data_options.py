@@ -17,7 +17,7 @@ from tests.helpers import write_image_folder
 from toolbox.datasets import UnpairedImageDataset
 from toolbox.datasets.transforms import Resize
 from toolbox.engine.dataset_epoch import DatasetEpochHook
-from toolbox.engine.errors import UserError
+from toolbox.user_errors import UserError
 
 RELEASED = 'configs/dcdgan/dcdgan_released_rain800.py'
 

@@ -148,7 +148,7 @@ def test_entry_points_install_the_loader(tmp_path, monkeypatch, repo_root):
     from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 
     from toolbox.apis import init_model
-    from toolbox.engine.runner_setup import load_config
+    from toolbox.app.runner_setup import load_config
     for entry in ('load_config', 'init_model'):
         # as if never installed (undone after the test)
         monkeypatch.setitem(CheckpointLoader._schemes, '', load_from_local)

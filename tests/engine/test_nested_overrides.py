@@ -5,8 +5,8 @@ import pytest
 from mmengine.config import Config
 
 from tests.tools.test_reliability import TINY, run_inprocess
-from toolbox.engine.cfg_options import accepted_arguments, check_cfg_options
-from toolbox.engine.errors import UserError
+from toolbox.cfg_options import accepted_arguments, check_cfg_options
+from toolbox.user_errors import UserError
 
 TYPOS = [
     (TINY, 'default_hooks.checkpoint.max_keep_ckpt', 2,

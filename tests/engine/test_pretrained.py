@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from toolbox.engine import pretrained
-from toolbox.engine.input_check import missing_inputs
+from toolbox.app.input_check import missing_inputs
 from toolbox.engine.pretrained import (PRETRAINED_FILES,
                                        PretrainedDownloadError, PretrainedFile,
                                        cached_path, fetch_pretrained)

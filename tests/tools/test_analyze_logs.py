@@ -9,7 +9,7 @@ import cv2
 import pytest
 
 from tests.helpers import write_paired_folder
-from toolbox.engine.errors import UserError
+from toolbox.user_errors import UserError
 from toolbox.engine.training_logs import read_run, smooth
 
 

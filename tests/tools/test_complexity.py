@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from toolbox.apis import init_model
-from toolbox.apis.complexity import (config_complexity, format_complexity,
+from toolbox.app.complexity import (config_complexity, format_complexity,
                                      network_complexity)
-from toolbox.engine.errors import UserError
+from toolbox.user_errors import UserError
 
 
 def complexity_tool(repo_root, *args, status=0):

@@ -71,7 +71,7 @@ def test_unknown_method_is_a_user_error(repo_root, tmp_path, monkeypatch,
 
 def test_list_names_every_method_with_its_time(repo_root, monkeypatch,
                                                capsys):
-    from toolbox.apis.demo import CHAINS
+    from toolbox.app.demo import CHAINS
     assert _main(repo_root, ['--list'], monkeypatch) == 0
     out = capsys.readouterr().out
     for name, chain in CHAINS.items():

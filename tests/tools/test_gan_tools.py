@@ -129,7 +129,7 @@ def test_amp_on_cpu_trains_a_gan(gan_data, repo_root, tmp_path):
 def test_amp_stays_float32_where_bfloat16_was_measured_slower(
         gan_data, repo_root, tmp_path, monkeypatch):
     """A 1×32² CycleGAN step measured slower in bfloat16 than in float32
-    (toolbox.engine.amp_choice): on a CPU with native bfloat16, --amp says
+    (toolbox.app.amp_choice): on a CPU with native bfloat16, --amp says
     so and keeps the float32 wrappers and NCHW."""
     from toolbox.engine import optim_wrapper
     monkeypatch.setattr(optim_wrapper, 'cpu_capability', lambda: 'AVX512')

@@ -448,8 +448,8 @@ def _args(**options):
 
 
 def test_misspelled_override_names_the_closest_key():
-    from toolbox.engine.errors import UserError
-    from toolbox.engine.runner_setup import load_config
+    from toolbox.user_errors import UserError
+    from toolbox.app.runner_setup import load_config
     with pytest.raises(UserError) as error:
         load_config(TINY, _args(**{'trian_cfg.max_iters': 2}))
     message = str(error.value)
@@ -532,7 +532,7 @@ def test_user_errors_exit_2_with_one_message(
         assert expected in log, (tool, log[-2000:])
         assert 'Traceback' not in log and '--debug' in log
     # --debug: the traceback of a user error (here: the exception itself).
-    from toolbox.engine.errors import UserError
+    from toolbox.user_errors import UserError
     with pytest.raises(UserError, match='does not parse'):
         run_inprocess(repo_root, 'tools/train.py', [bad_config, '--debug'],
                       capsys, monkeypatch)

@@ -50,13 +50,15 @@ from torch import nn
 from mmengine.registry import DefaultScope
 
 from toolbox.apis.inference import init_model
-from toolbox.apis.instance_norm_stats import self_normalising_layers
+from toolbox.datasets.transforms.formatting import image_to_tensor
 from toolbox.deploy.onnx_metadata import ExportMetadata
 from toolbox.deploy.onnx_runtime import INPUT_NAME, OUTPUT_NAME, OnnxRestorer
-from toolbox.engine.errors import UserError
 from toolbox.fileio import atomic_write_bytes
 from toolbox.models.algorithms.base import as_stage_list
 from toolbox.models.data_preprocessor import build_data_preprocessor
+from toolbox.models.utils.instance_norm_stats import self_normalising_layers
+from toolbox.structures import RestorationSample
+from toolbox.user_errors import UserError
 
 ONNX_OPSET = 18
 #: Largest |ONNX Runtime - PyTorch| accepted, in grey levels (0-255).
@@ -135,8 +137,6 @@ def check_image(size: Tuple[int, int] = CHECK_SIZE) -> np.ndarray:
 def torch_pixels(model: nn.Module, image: np.ndarray) -> np.ndarray:
     """The PyTorch path's restored ``image`` (uint8 RGB) before rounding:
     float32 RGB in ``[0, 255]`` (``tools/infer.py`` rounds this)."""
-    from toolbox.datasets.transforms.formatting import image_to_tensor
-    from toolbox.structures import RestorationSample
     sample = RestorationSample(metainfo=dict(ori_shape=image.shape[:2]))
     data = model.data_preprocessor(
         dict(inputs=[image_to_tensor(image)], data_samples=[sample]),

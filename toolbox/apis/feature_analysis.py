@@ -22,8 +22,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
+from toolbox.datasets.transforms.formatting import image_to_tensor
 from toolbox.degradations.blur import add_gaussian_blur
 from toolbox.degradations.noise import add_gaussian_noise, jpeg_compress
+from toolbox.structures import RestorationSample
 
 #: Ten levels per distortion, mildest first: the upper edges of RL-Restore's
 #: strength bins (blur σ, noise σ in 8-bit levels, JPEG quality).
@@ -75,8 +77,6 @@ class FeatureProbe:
 
     @torch.no_grad()
     def features(self, image: np.ndarray) -> Dict[str, List[torch.Tensor]]:
-        from toolbox.datasets.transforms.formatting import image_to_tensor
-        from toolbox.structures import RestorationSample
         sample = RestorationSample(metainfo=dict(ori_shape=image.shape[:2]))
         data = self.model.data_preprocessor(
             dict(inputs=[image_to_tensor(image)], data_samples=[sample]),

@@ -15,6 +15,9 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from toolbox.engine.visualization import image_grid
+from toolbox.fileio import atomic_write_bytes
+
 HEADER_H = 22
 LABEL_W = 180
 BACKGROUND = (24, 24, 24)
@@ -47,7 +50,6 @@ def labelled_grid(rows: Sequence[Sequence[Optional[np.ndarray]]],
     ``rows[i][j]`` is the tile of row ``i`` under ``columns[j]``;
     ``row_labels[i]`` may hold lines separated by ``'\\n'``.
     """
-    from toolbox.engine.visualization import image_grid
     tiles = image_grid(rows)
     cell_h, cell_w = tiles.shape[0] // len(rows), tiles.shape[1] // len(
         columns)
@@ -69,7 +71,6 @@ def write_image(rgb: np.ndarray, path: str) -> None:
     """Write an RGB uint8 image atomically (format from the extension)."""
     import os.path as osp
 
-    from toolbox.fileio import atomic_write_bytes
     ok, encoded = cv2.imencode(osp.splitext(path)[1] or '.png',
                                np.ascontiguousarray(rgb[..., ::-1]))
     if not ok:

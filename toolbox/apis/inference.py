@@ -14,11 +14,23 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from toolbox.apis.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
-                                 DEFAULT_TILE_OVERLAP, check_tile_args)
+from toolbox.cfg_options import merge_cfg_options, read_config
+from toolbox.datasets.listing import WRITE_EXTENSIONS
+from toolbox.datasets.paired import scan_images
+from toolbox.datasets.transforms.formatting import image_to_tensor
+from toolbox.datasets.transforms.loading import ImageReadError, read_image
 from toolbox.deploy.onnx_runtime import OnnxRestorer
-from toolbox.engine.errors import UserError
+from toolbox.engine.checkpoint import install_safe_checkpoint_loader
+from toolbox.fileio import (OutputWriteError, atomic_write_bytes,
+                            check_output_file, check_output_folder,
+                            writing_output)
+from toolbox.models.utils.tiling import (DEFAULT_TILE_BATCH,
+                                         DEFAULT_TILE_BLEND,
+                                         DEFAULT_TILE_OVERLAP, check_tile_args)
+from toolbox.progress import progress_bar
 from toolbox.registry import MODELS
+from toolbox.structures import RestorationSample
+from toolbox.user_errors import UserError
 from toolbox.weights import load_model_weights
 
 #: What PyTorch says when an image is too small for a network: after the
@@ -65,7 +77,6 @@ class ImageTooSmallError(UserError):
 def load_model_config(config: Union[str, Config],
                       cfg_options: Optional[dict] = None) -> Config:
     """A config (file or object) with ``--cfg-options`` applied."""
-    from toolbox.engine.cfg_options import merge_cfg_options, read_config
     if isinstance(config, str):
         config = read_config(config)
     return merge_cfg_options(config, cfg_options)
@@ -97,7 +108,6 @@ def init_model(config: Union[str, Config],
     config keys (``tools/infer.py --cfg-options``); ``strict=False`` loads
     what fits (see :func:`toolbox.weights.load_model_weights`).
     """
-    from toolbox.engine.checkpoint import install_safe_checkpoint_loader
     install_safe_checkpoint_loader()
     config = load_model_config(config, cfg_options)
     with DefaultScope.overwrite_default_scope('toolbox'):
@@ -119,12 +129,12 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
     The model's data preprocessor normalises and pads the image and its
     ``predict`` crops the result back; with ``tile`` the network runs on
     overlapping ``tile×tile`` windows, ``tile_batch`` at a time, blended
-    across ``tile_blend`` of the overlap (see :mod:`toolbox.apis.tiling`;
-    memory stays bounded by the image, one accumulator and one batch of
-    windows). ``tile_norm_stats``: ``'image'`` (the default, or the
+    across ``tile_blend`` of the overlap (see
+    :mod:`toolbox.models.utils.tiling`; memory stays bounded by the image,
+    one accumulator and one batch of windows). ``tile_norm_stats``: ``'image'`` (the default, or the
     model's ``test_cfg``) gives every window of an instance-norm network
     the whole image's statistics, ``'window'`` each its own
-    (:mod:`toolbox.apis.instance_norm_stats`).
+    (:mod:`toolbox.models.utils.instance_norm_stats`).
 
     Raises:
         ImageTooSmallError: the image is smaller than the network takes
@@ -196,8 +206,6 @@ def _predict(model: torch.nn.Module, image: np.ndarray,
              tile_batch: int = DEFAULT_TILE_BATCH,
              tile_norm_stats: Optional[str] = None) -> np.ndarray:
     """:func:`restore_image` without its checks: the model's output."""
-    from toolbox.datasets.transforms.formatting import image_to_tensor
-    from toolbox.structures import RestorationSample
     sample = RestorationSample(metainfo=dict(ori_shape=image.shape[:2]))
     data = model.data_preprocessor(
         dict(inputs=[image_to_tensor(image)], data_samples=[sample]),
@@ -223,9 +231,8 @@ def _predict(model: torch.nn.Module, image: np.ndarray,
 
 
 def _refuse_writing_into_input(src: str, dst: str, jobs) -> None:
-    """A :class:`~toolbox.engine.errors.UserError` when ``dst`` is the
+    """A :class:`~toolbox.app.errors.UserError` when ``dst`` is the
     input folder or inside it, or an output would replace an input."""
-    from toolbox.engine.errors import UserError
     hint = ('choose another --output, or pass --into-input to write there '
             'anyway')
     if osp.isdir(src):
@@ -254,7 +261,6 @@ def _write_image(path: str, image: np.ndarray,
     """
     import cv2
 
-    from toolbox.fileio import atomic_write_bytes, writing_output
     extension = osp.splitext(path)[1]
     try:  # OpenCV encodes BGR
         ok, encoded = cv2.imencode(extension,
@@ -319,13 +325,7 @@ def restore_path(model: Union[torch.nn.Module, OnnxRestorer], src: str,
     :class:`~toolbox.fileio.OutputWriteError` naming the file and, for a
     folder, the images written before it.
     """
-    from toolbox.progress import progress_bar
 
-    from toolbox.datasets.listing import WRITE_EXTENSIONS
-    from toolbox.datasets.paired import scan_images
-    from toolbox.datasets.transforms.loading import ImageReadError, read_image
-    from toolbox.fileio import (OutputWriteError, check_output_file,
-                                check_output_folder)
     if osp.isdir(src) and osp.isfile(dst):
         raise UserError(f'--output {dst} is a file, but the input {src} is a '
                         'folder: name a folder for the restored images')

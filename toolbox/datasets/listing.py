@@ -6,6 +6,8 @@ import struct
 import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
+from toolbox.user_errors import UserError
+
 #: Formats the toolbox writes (``tools/infer.py --output``).
 WRITE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff',
                     '.webp', '.ppm', '.pgm')
@@ -69,7 +71,6 @@ def _same_key_error(folder: str, clashes: Dict[str, list]):
     names them all.)"""
     # Imported here: toolbox.engine (torch, MMEngine's runner) is more than
     # a listing of files should load.
-    from toolbox.engine.errors import UserError
     groups = '; '.join(f'{key!r}: ' + ', '.join(sorted(paths))
                        for key, paths in sorted(clashes.items()))
     return UserError(

@@ -45,9 +45,11 @@ from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, LMDBError,
                                       check_lmdb, is_lmdb, lmdb_keys,
                                       read_meta_info, scan_images,
                                       strip_image_extension)
+from toolbox.datasets.transforms.loading import ImageReadError, decode_stored
 from toolbox.fileio import atomic_write_text
 from toolbox.locking import exclusive_lock
 from toolbox.progress import progress_bar
+from toolbox.user_errors import UserError
 
 __all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
            'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
@@ -106,8 +108,6 @@ def _encode(job):
     """``(key, png bytes, (h, w, c), None)``, or ``(key, None, None,
     problem)`` for a file that fails the loader's rule
     (:func:`~toolbox.datasets.transforms.loading.decode_stored`)."""
-    from toolbox.datasets.transforms.loading import (ImageReadError,
-                                                     decode_stored)
     key, path, level = job
     try:
         with open(path, 'rb') as file:
@@ -257,7 +257,6 @@ def check_output_name(output: str) -> None:
     Raises:
         UserError: naming ``--output`` and the name to use instead.
     """
-    from toolbox.engine.errors import UserError
     if output.endswith('.lmdb'):
         return
     base = output[:-len('.lmdb')] if output.lower().endswith('.lmdb') \
@@ -292,7 +291,6 @@ def check_key_names(images: dict, input_dir: str) -> None:
     Raises:
         UserError: listing the files and the fix (rename them).
     """
-    from toolbox.engine.errors import UserError
     bad = sorted(osp.relpath(path, input_dir).replace(os.sep, '/')
                  for key, path in images.items() if unusable_key(key))
     if not bad:
@@ -469,8 +467,6 @@ def verify_lmdb(db_path: str, progress: bool = False
     """
     import lmdb
 
-    from toolbox.datasets.transforms.loading import (ImageReadError,
-                                                     decode_stored)
     db_path = db_path.rstrip('/')
     if not is_lmdb(db_path):
         raise FileNotFoundError(f'{db_path} is not an LMDB (no data.mdb in '

@@ -7,6 +7,7 @@ from mmengine.dataset.base_dataset import force_full_init
 from toolbox.datasets.base import RestorationDataset
 from toolbox.datasets.listing import list_images
 from toolbox.registry import DATASETS
+from toolbox.user_errors import choice_error
 
 
 @DATASETS.register_module()
@@ -73,7 +74,6 @@ class UnpairedImageDataset(RestorationDataset):
     def __init__(self, data_prefix: Optional[dict] = None, length: str = 'a',
                  **kwargs):
         if length not in self.LENGTHS:
-            from toolbox.engine.errors import choice_error
             raise choice_error('UnpairedImageDataset', 'length', length,
                                self.LENGTHS)
         self.length = length

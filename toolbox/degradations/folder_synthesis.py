@@ -10,9 +10,12 @@ from toolbox.datasets.paired import scan_images
 from toolbox.datasets.transforms.loading import read_image
 from toolbox.degradations import SYNTHESIZERS
 from toolbox.degradations.hybrid import (FDRNET_TEXT_BINS, RL_RESTORE_BINS,
-                                         RL_RESTORE_SCALES, hybrid_patches,
+                                         RL_RESTORE_SCALES,
+                                         add_hybrid_distortion, hybrid_patches,
                                          patch_grid)
+from toolbox.evaluation.matlab import output_size
 from toolbox.progress import progress_bar
+from toolbox.user_errors import UserError
 
 KINDS = tuple(SYNTHESIZERS) + ('hybrid', )
 
@@ -46,7 +49,6 @@ LISTED = 10
 def _user_error(message: str):
     # Imported here: toolbox.engine (torch, MMEngine's runner) is more than
     # the synthesis needs to load.
-    from toolbox.engine.errors import UserError
     return UserError(message)
 
 
@@ -81,7 +83,6 @@ def check_crop_options(patch: Optional[int], stride: Optional[int],
 def _scaled_side(side: int, scale: float) -> int:
     """An image side after the rescale of :func:`hybrid_patches` (MATLAB
     ``imresize``'s ``ceil(side·scale)``; ×1 keeps the image as it is)."""
-    from toolbox.evaluation.matlab import output_size
     if abs(scale - 1.0) < 1e-9:
         return side
     return output_size((side, side), scale)[0]
@@ -352,7 +353,6 @@ def synthesize_side_by_side(pairs_dir: str, out_dir: str, kind: str = 'none',
         UserError: before anything is written, when an image's width is
             odd (:func:`check_even_widths`).
     """
-    from toolbox.degradations.hybrid import add_hybrid_distortion
     kinds = ('none', ) + KINDS
     if kind not in kinds:
         raise ValueError(f'kind must be one of {kinds}, got {kind!r}')

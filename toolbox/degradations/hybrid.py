@@ -37,9 +37,9 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
-from toolbox.degradations.filtering import (correlate_separable,
-                                            gaussian_kernel)
+from toolbox.degradations.filtering import correlate_separable, gaussian_kernel
 from toolbox.degradations.noise import jpeg_compress
+from toolbox.evaluation.matlab import imresize
 
 Bins = Dict[str, Tuple[float, ...]]
 
@@ -141,7 +141,6 @@ def add_hybrid_distortion(image: np.ndarray, rng: np.random.Generator,
 def resize_matlab(image: np.ndarray, scale: float) -> np.ndarray:
     """MATLAB ``imresize(im2double(image), scale)`` (bicubic, antialiased),
     as the generator rescales its images; returns float ``[0, 1]``."""
-    from toolbox.evaluation.matlab import imresize
     img = image.astype(np.float64) / 255.0
     return np.stack([imresize(img[..., c], scale)
                      for c in range(img.shape[2])], axis=2)

@@ -16,7 +16,7 @@ needed. The steps are those of the PyTorch path
   (below ``min_side``) is padded here first, replicating, as the data
   preprocessor falls back to;
 * tiles: the same windows, pixel-phase alignment and raised-cosine
-  blending as :mod:`toolbox.apis.tiling` (the geometry is shared,
+  blending as :mod:`toolbox.models.utils.tiling` (the geometry is shared,
   :mod:`toolbox.tile_windows`), a float32 accumulator, ``tile_batch``
   windows per run;
 * back to ``[0, 255]``, clamped and rounded to ``uint8``.
@@ -59,7 +59,7 @@ def _pad_bottom_right(batch: np.ndarray, pad_h: int, pad_w: int,
 
 def pad_to_multiple(batch: np.ndarray, multiple: int) -> np.ndarray:
     """Pad (bottom/right) to multiples of ``multiple``: reflect, or
-    replicate where reflect cannot (``toolbox.apis.tiling``'s rule)."""
+    replicate where reflect cannot (``toolbox.models.utils.tiling``'s rule)."""
     pad_h, pad_w, mode = tile_windows.pad_to_multiple_widths(
         *batch.shape[-2:], multiple)
     return _pad_bottom_right(batch, pad_h, pad_w, mode)
@@ -175,7 +175,7 @@ class OnnxRestorer:
                   tile_blend: float = DEFAULT_TILE_BLEND,
                   tile_batch: int = DEFAULT_TILE_BATCH) -> np.ndarray:
         """:meth:`run` window by window, blended as
-        :func:`toolbox.apis.tiling.tiled_forward` blends (float32)."""
+        :func:`toolbox.models.utils.tiling.tiled_forward` blends (float32)."""
         tile_windows.check_tile_args(tile_size, tile_overlap, tile_blend,
                                      tile_batch)
         height, width = batch.shape[-2:]

@@ -5,7 +5,7 @@ Importing this package changes nothing in MMEngine: the safe checkpoint
 loader and the atomic local file backend are installed by
 :func:`install_safe_checkpoint_loader` (see :mod:`toolbox.engine.checkpoint`),
 which the tools, :func:`toolbox.apis.init_model` and
-:func:`toolbox.engine.runner_setup.load_config` call.
+:func:`toolbox.app.runner_setup.load_config` call.
 """
 from .checkpoint import (AtomicLocalBackend, FrozenModuleHolder,
                          install_safe_checkpoint_loader)

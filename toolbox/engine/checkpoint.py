@@ -14,7 +14,7 @@ Installing into MMEngine (explicitly)
     plain ``open(path, 'wb')``, so a crash mid-save would leave a truncated
     file. Importing this module changes nothing: the entry points call the
     function (``tools/*.py``, :func:`toolbox.apis.init_model`,
-    :func:`toolbox.engine.runner_setup.load_config`), and so must a script
+    :func:`toolbox.app.runner_setup.load_config`), and so must a script
     that builds its own ``Runner``. The pipeline's own loaders read files
     safely without it.
 
@@ -101,7 +101,7 @@ def install_safe_checkpoint_loader() -> None:
     and :class:`AtomicLocalBackend` as the ``local`` file backend. Call it
     once before a ``Runner`` loads or saves anything; calling it again does
     nothing new. The tools, :func:`toolbox.apis.init_model` and
-    :func:`toolbox.engine.runner_setup.load_config` call it.
+    :func:`toolbox.app.runner_setup.load_config` call it.
     """
     # '' is the scheme of local paths; force=True replaces MMEngine's loader.
     CheckpointLoader.register_scheme(prefixes='',

@@ -16,6 +16,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 
 from toolbox.registry import HOOKS
+from toolbox.user_errors import UserError
 
 
 def epoch_datasets(dataset) -> List:
@@ -62,7 +63,6 @@ class DatasetEpochHook(Hook):
         """``set_epoch(runner.epoch)`` on every dataset of the loader."""
         datasets = epoch_datasets(runner.train_dataloader.dataset)
         if not datasets:
-            from toolbox.engine.errors import UserError
             raise UserError(
                 'DatasetEpochHook: the training dataset '
                 f'({type(runner.train_dataloader.dataset).__name__}) has no '

@@ -26,7 +26,10 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 from mmengine.hooks import Hook
 
+from toolbox.engine.visualization import to_uint8_image
+from toolbox.fileio import atomic_write_bytes
 from toolbox.registry import HOOKS
+from toolbox.user_errors import UserError
 
 
 def output_name(sample) -> str:
@@ -99,7 +102,6 @@ class SaveRestoredImagesHook(Hook):
     def before_test(self, runner) -> None:
         """Refuse an ``out_dir`` inside a test set's input folder; start a
         new record of what this test writes."""
-        from toolbox.engine.errors import UserError
         self._written, self._counts = {}, {}
         loop = runner.test_loop
         target = osp.realpath(self.out_dir)
@@ -127,9 +129,6 @@ class SaveRestoredImagesHook(Hook):
     def after_test_iter(self, runner, batch_idx: int, data_batch=None,
                         outputs: Optional[Sequence] = None) -> None:
         """Write the restored images of this batch."""
-        from toolbox.engine.errors import UserError
-        from toolbox.engine.visualization import to_uint8_image
-        from toolbox.fileio import atomic_write_bytes
         folder = self._folder(runner)
         for sample in outputs or ():
             pred = getattr(sample, 'pred_img', None)

@@ -45,7 +45,9 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-from toolbox.engine.errors import UserError
+from toolbox.fileio import atomic_write_bytes
+from toolbox.registry import PARAM_SCHEDULERS
+from toolbox.user_errors import UserError
 from toolbox.weights import (drop_untracked_norm_stats, load_checkpoint_file,
                              load_state_dict_strictly)
 
@@ -274,7 +276,6 @@ def training_state_at(cfg, model, epoch: int = 0, iteration: int = 0
     from mmengine.optim import OptimWrapperDict, build_optim_wrapper
     from mmengine.registry import DefaultScope
 
-    from toolbox.registry import PARAM_SCHEDULERS
     with DefaultScope.overwrite_default_scope('toolbox'):
         wrapper = build_optim_wrapper(model, copy.deepcopy(
             cfg.optim_wrapper))
@@ -332,7 +333,6 @@ def write_toolbox_checkpoint(model, cfg, out: str, epoch: int = 0,
     (weights, optimisers, schedulers, an empty message hub), atomically."""
     from mmengine.logging import MessageHub
 
-    from toolbox.fileio import atomic_write_bytes
     optimizer, schedulers = training_state_at(cfg, model, epoch, iteration)
     checkpoint = dict(
         meta=dict(meta or {}, epoch=int(epoch), iter=int(iteration)),

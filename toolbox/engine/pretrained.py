@@ -30,7 +30,7 @@ import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import print_log
 
-from toolbox.engine.errors import UserError
+from toolbox.user_errors import UserError
 
 #: Set to 1 (or true/yes/on) to turn every download off.
 OFFLINE_ENV = 'TOOLBOX_OFFLINE'

@@ -5,7 +5,7 @@ a file whose keys match no network (another model, a layout it does not
 know) is logged as "missing keys" and the run goes on from random weights,
 with the iteration counter, optimisers and schedules restored as if
 nothing were wrong. :class:`ResumeWeightsHook` (added by
-:func:`~toolbox.engine.train_test.train_from_config` to every run that
+:func:`~toolbox.app.runs.train_from_config` to every run that
 resumes) checks, when the file is read, that it holds every parameter and
 buffer of the model with its shape, in the names the unwrapped model uses
 (the wrappers' ``module.`` is already gone:

@@ -27,7 +27,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from toolbox.engine.errors import UserError
+from toolbox.user_errors import UserError
 
 SCALARS_FILE = osp.join('vis_data', 'scalars.json')
 #: Bookkeeping entries of a log line, never plotted by default.

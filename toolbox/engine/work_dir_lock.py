@@ -5,7 +5,7 @@ Two trainings into one work dir write ``iter_N.pth`` files and
 ``last_checkpoint`` names whichever saved last, and ``--resume`` then
 continues a mix of the two. :func:`work_dir_lock` holds ``<work_dir>/.lock``
 (:func:`toolbox.locking.exclusive_lock`) for the run, so a second one is
-refused before it writes anything. :func:`~toolbox.engine.train_test.
+refused before it writes anything. :func:`~toolbox.app.runs.
 train_from_config` takes it, so ``tools/train.py`` and ``tools/demo.py``
 both do.
 

@@ -29,6 +29,11 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
+from toolbox.datasets.listing import scan_images
+from toolbox.engine.pretrained import fetch_pretrained
+from toolbox.progress import progress_bar
+from toolbox.user_errors import UserError
+
 #: The pretrained table's name of the FID Inception weights.
 WEIGHTS_NAME = 'fid_inception'
 
@@ -146,7 +151,6 @@ def inception_weights_path(inception_weights: Optional[str] = None,
                 '(inception_weights=): pytorch-fid\'s '
                 'pt_inception-2015-12-05-6726825d.pth')
         return inception_weights
-    from toolbox.engine.pretrained import fetch_pretrained
     return fetch_pretrained(WEIGHTS_NAME, download=download)
 
 
@@ -177,7 +181,6 @@ class InceptionFeatures:
         try:
             from pytorch_fid.inception import InceptionV3
         except ImportError as error:
-            from toolbox.engine.errors import UserError
             raise UserError(
                 'FID/KID need the FID Inception network of the pytorch-fid '
                 'package: pip install pytorch-fid (or pip install -e '
@@ -211,8 +214,6 @@ def folder_features(folder: str, features: 'InceptionFeatures',
     toolbox's image extensions), read as RGB."""
     import cv2
 
-    from toolbox.datasets.listing import scan_images
-    from toolbox.progress import progress_bar
     out = []
     for path in progress_bar(list(scan_images(folder).values()),
                              desc=f'Inception features of {folder}',

@@ -6,6 +6,7 @@ from mmengine.evaluator import BaseMetric
 
 from toolbox.evaluation import functional
 from toolbox.registry import METRICS
+from toolbox.user_errors import UserError
 
 
 def sample_to_image(tensor, round_to_uint8: bool = True) -> np.ndarray:
@@ -212,7 +213,6 @@ class _NoReferenceMetric(BaseMetric):
                                             self.convert_to, self.round_y,
                                             **self.options)
             except ValueError as error:  # e.g. an image too small for NIQE
-                from toolbox.engine.errors import UserError
                 raise UserError(f'{self.metric_name} cannot score '
                                 f'{sample.get("img_path", "an image")}: '
                                 f'{error}') from error

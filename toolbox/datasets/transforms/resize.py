@@ -5,6 +5,7 @@ import mmcv
 from mmcv.transforms import BaseTransform
 
 from toolbox.registry import TRANSFORMS
+from toolbox.user_errors import UserError
 
 INTERPOLATIONS = ('nearest', 'bilinear', 'bicubic', 'area', 'lanczos')
 
@@ -67,7 +68,6 @@ class Resize(BaseTransform):
             return self.height, self.width
         epoch = results.get('epoch')
         if epoch is None:
-            from toolbox.engine.errors import UserError
             raise UserError(
                 f'Resize(late_from_epoch={self.late_from_epoch}): the sample '
                 f'({results.get("img_path", "?")}) carries no training '

@@ -14,7 +14,9 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from toolbox.models.data_preprocessor import build_data_preprocessor
+from toolbox.models.utils import instance_norm_stats, tiling
 from toolbox.registry import STATE_DICT_ADAPTERS
+from toolbox.structures import RestorationSample
 from toolbox.weights.adapters import (StateDictAdapter,
                                       adapt_state_dict_in_place,
                                       is_basicsr_network_file,
@@ -65,10 +67,11 @@ class RestorationModel(BaseModel):
             module; its ``value_range`` is the networks'.
         test_cfg: ``dict(tile=T)`` restores large images tile by tile in
             ``predict``; optional ``tile_overlap``, ``tile_blend`` and
-            ``tile_batch`` as :func:`toolbox.apis.tiling.tiled_forward`;
+            ``tile_batch`` as
+            :func:`toolbox.models.utils.tiling.tiled_forward`;
             ``tile_norm_stats``: ``'image'`` (default: instance norms of
             every tile use the whole image's statistics,
-            :mod:`toolbox.apis.instance_norm_stats`, seeing at most
+            :mod:`toolbox.models.utils.instance_norm_stats`, seeing at most
             ``tile_stats_max_pixels``) or ``'window'`` (each tile its own).
         init_cfg: MMEngine weight initialisation config.
 
@@ -142,7 +145,6 @@ class RestorationModel(BaseModel):
 
         tile = self.test_cfg.get('tile')
         if tile:
-            from toolbox.apis import instance_norm_stats, tiling
             # Tiles are padded like whole images (the network's divisor).
             divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
             cfg = self.test_cfg
@@ -175,7 +177,6 @@ class RestorationModel(BaseModel):
             self.restore(inputs).float())
         crops = self.data_preprocessor.crop_padding(pixels, data_samples)
         if data_samples is None:
-            from toolbox.structures import RestorationSample
             data_samples = [RestorationSample() for _ in crops]
         for sample, pred in zip(data_samples, crops):
             sample.pred_img = pred.detach()

@@ -41,7 +41,7 @@ class Restorer(RestorationModel):
             ``value_range`` is the network's.
         test_cfg: ``dict(tile=T)`` restores large images tile by tile in
             ``predict``; optional ``tile_overlap``, ``tile_blend`` and
-            ``tile_batch`` (see :mod:`toolbox.apis.tiling`).
+            ``tile_batch`` (see :mod:`toolbox.models.utils.tiling`).
         init_cfg: MMEngine weight initialisation config.
 
     ``predict`` returns the input samples with ``pred_img`` set: an RGB float

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from toolbox.engine.errors import choice_error
+from toolbox.user_errors import choice_error
 from toolbox.registry import LOSSES
 
 Predictions = Union[torch.Tensor, Sequence[torch.Tensor]]

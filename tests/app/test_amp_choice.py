@@ -1,11 +1,11 @@
-"""``--amp``'s choice per model and crop (toolbox.engine.amp_choice)."""
+"""``--amp``'s choice per model and crop (toolbox.app.amp_choice)."""
 import glob
 
 import pytest
 from mmengine.config import Config
 
-from toolbox.engine.amp_choice import (CPU_BF16_MIN_PIXELS, choose_amp,
-                                       model_key, train_size)
+from toolbox.app.amp_choice import (CPU_BF16_MIN_PIXELS, choose_amp, model_key,
+                                    train_size)
 
 GAN_DEMO = 'configs/cyclegan/cyclegan_demo.py'
 

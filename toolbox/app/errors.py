@@ -6,7 +6,7 @@ traceback hides the one line that says how. :func:`run_tool` runs a tool's
 ``main`` and turns every :data:`user error <is_user_error>` into
 ``<tool>: error: <message>`` on stderr and exit status 2 (the status of
 argparse's own usage errors and of
-:func:`~toolbox.engine.input_check.exit_if_inputs_missing`). Every other
+:func:`~toolbox.app.input_check.exit_if_inputs_missing`). Every other
 exception is an internal error and keeps its traceback. ``--debug`` (every
 tool accepts it) or ``TOOLBOX_DEBUG=1`` shows the traceback of user errors
 too.
@@ -16,36 +16,23 @@ import re
 import sys
 from typing import Callable, Optional
 
+from toolbox.datasets.lmdb_utils import (BadImagesError, LMDBError,
+                                         OutputExistsError, StalePartialError)
+from toolbox.datasets.transforms.loading import (ImageReadError,
+                                                 SizeMismatchError)
+from toolbox.deploy.onnx_metadata import MetadataError
+from toolbox.engine.non_finite import NonFiniteLossError
+from toolbox.engine.resume_schedule import ScheduleChangedError
+from toolbox.fileio import OutputWriteError
+from toolbox.locking import LockHeldError
+from toolbox.user_errors import UserError
+from toolbox.weights import (CheckpointMismatchError, NotACheckpointError,
+                             UntrustedCheckpointError)
+
 DEBUG_ENV = 'TOOLBOX_DEBUG'
 DEBUG_OPTION = '--debug'
 #: Exit status of a user error (as argparse's usage errors).
 USER_ERROR_STATUS = 2
-
-
-class UserError(Exception):
-    """A mistake the user can fix; the message names the thing and the fix.
-
-    Raised by the toolbox where it checks the user's input (config
-    overrides, files, command-line values); :func:`run_tool` prints it
-    without a traceback.
-    """
-
-
-class OptionValueError(UserError, ValueError):
-    """A config option given a value outside its choices (a ``ValueError``
-    for code that catches those, a user error for the tools)."""
-
-
-def choice_error(owner: str, option: str, value,
-                 choices) -> OptionValueError:
-    """The error for ``option=value`` of ``owner`` not in ``choices``, with
-    the closest choice ("did you mean 'lsgan'?")."""
-    import difflib
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices],
-                                      n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ''
-    return OptionValueError(f'{owner}: {option} must be one of '
-                            f'{tuple(choices)}, got {value!r}{hint}')
 
 
 def _registry_miss(error: BaseException) -> bool:
@@ -83,18 +70,6 @@ def is_user_error(error: BaseException) -> bool:
     toolbox's metadata
     (:class:`~toolbox.deploy.onnx_metadata.MetadataError`).
     """
-    from toolbox.datasets.lmdb_utils import (BadImagesError, LMDBError,
-                                             OutputExistsError,
-                                             StalePartialError)
-    from toolbox.datasets.transforms.loading import (ImageReadError,
-                                                     SizeMismatchError)
-    from toolbox.deploy.onnx_metadata import MetadataError
-    from toolbox.engine.non_finite import NonFiniteLossError
-    from toolbox.engine.resume_schedule import ScheduleChangedError
-    from toolbox.weights import (CheckpointMismatchError, NotACheckpointError,
-                                 UntrustedCheckpointError)
-    from toolbox.fileio import OutputWriteError
-    from toolbox.locking import LockHeldError
     user_types = (NonFiniteLossError, ScheduleChangedError, UserError,
                   FileNotFoundError, IsADirectoryError,
                   NotADirectoryError, PermissionError,
@@ -138,7 +113,6 @@ def registry_hint(message: str) -> str:
                       message)
     if not match:
         return ''
-    import toolbox.registry as registries
     wanted, kind = match.group(1).strip('`\'"'), match.group(2)
     names = set()
     for value in vars(registries).values():
@@ -194,7 +168,6 @@ def run_tool(main: Callable[[], Optional[int]], tool: str) -> None:
         sys.exit(status)
 
 
-__all__ = ['UserError', 'OptionValueError', 'choice_error',
-           'is_user_error', 'run_tool', 'add_debug_argument',
+__all__ = ['is_user_error', 'run_tool', 'add_debug_argument',
            'debug_requested', 'format_user_error', 'DEBUG_ENV',
            'USER_ERROR_STATUS']

@@ -2,7 +2,7 @@
 ``tools/train.py`` and ``tools/test.py``, shared with ``tools/demo.py``.
 
 The tools parse their arguments and prepare the config
-(:func:`~toolbox.engine.runner_setup.load_config`, ``--resume``, ``--amp``);
+(:func:`~toolbox.app.runner_setup.load_config`, ``--resume``, ``--amp``);
 everything from the input check on is here, so every entry point trains
 and tests the same way.
 """
@@ -13,6 +13,11 @@ from typing import Dict, Iterator, Optional, Sequence
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
+from toolbox.app.input_check import (drop_initial_weights,
+                                     exit_if_inputs_missing)
+from toolbox.app.runner_setup import compile_networks, take_compile_options
+from toolbox.engine.distributed import finish_distributed
+from toolbox.engine.resume_weights import ensure_resume_weights_hook
 from toolbox.engine.work_dir_lock import work_dir_lock
 from toolbox.fileio import OutputWriteError, check_output_folder
 from toolbox.weights import load_model_weights
@@ -79,11 +84,11 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
 
     Every missing input (data, teacher checkpoints, ``load_from``) is
     listed on stderr and the process exits with status 2, naming ``tool``
-    (:func:`~toolbox.engine.input_check.exit_if_inputs_missing`). A run that
+    (:func:`~toolbox.app.input_check.exit_if_inputs_missing`). A run that
     resumes gets :class:`~toolbox.engine.resume_weights.ResumeWeightsHook`:
     a checkpoint that would leave a network at random weights stops it; the
     files that only initialise weights it restores are neither required
-    nor read (:func:`~toolbox.engine.input_check.drop_initial_weights`).
+    nor read (:func:`~toolbox.app.input_check.drop_initial_weights`).
     ``hooks`` are registered on the Runner besides the config's own. The
     run holds the work dir's lock (:func:`~toolbox.engine.work_dir_lock.
     work_dir_lock`): a second training into the same work dir at the same
@@ -95,12 +100,6 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     """
     from mmengine.runner import Runner
 
-    from toolbox.engine.distributed import finish_distributed
-    from toolbox.engine.input_check import (drop_initial_weights,
-                                            exit_if_inputs_missing)
-    from toolbox.engine.resume_weights import ensure_resume_weights_hook
-    from toolbox.engine.runner_setup import (compile_networks,
-                                             take_compile_options)
     exit_if_inputs_missing(cfg, tool, stage='train')
     check_output_folder(cfg.work_dir, '--work-dir')
     if cfg.get('resume'):
@@ -123,8 +122,8 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
 
 
 def evaluate_checkpoint(cfg: Config, checkpoint: str,
-                    tool: str = 'tools/test.py', strict: bool = True,
-                    hooks: Sequence[Hook] = ()) -> Optional[Dict]:
+                        tool: str = 'tools/test.py', strict: bool = True,
+                        hooks: Sequence[Hook] = ()) -> Optional[Dict]:
     """Evaluate ``checkpoint`` on the config's test sets.
 
     The weights are loaded strictly (``strict=False``: what fits, with a
@@ -138,10 +137,6 @@ def evaluate_checkpoint(cfg: Config, checkpoint: str,
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
-    from toolbox.engine.distributed import finish_distributed
-    from toolbox.engine.input_check import exit_if_inputs_missing
-    from toolbox.engine.runner_setup import (compile_networks,
-                                             take_compile_options)
     exit_if_inputs_missing(cfg, tool, stage='test', checkpoint=checkpoint)
     cfg.load_from = None
     cfg.resume = False

@@ -4,7 +4,7 @@ import pytest
 from mmengine.config import Config
 
 from tests.helpers import write_image_folder, write_paired_folder
-from toolbox.engine.input_scores import build_test_sets, score_inputs
+from toolbox.app.input_scores import build_test_sets, score_inputs
 from toolbox.evaluation.folder_scoring import mean_scores, score_folder
 
 LOAD = [dict(type='LoadImageFromFile', key='img'),

@@ -28,7 +28,9 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from toolbox.engine.errors import UserError
+from toolbox.apis.inference import init_model
+from toolbox.app.errors import is_user_error
+from toolbox.user_errors import UserError
 
 _UNSUPPORTED = re.compile(r'Unsupported operator (\S+) encountered (\d+) ')
 
@@ -127,8 +129,6 @@ def _check_shape(shape: Sequence[int]) -> Tuple[int, int]:
 
 
 def _build_model(config, cfg_options):
-    from toolbox.apis.inference import init_model
-    from toolbox.engine.errors import is_user_error
     try:
         return init_model(config, device='cpu', cfg_options=cfg_options)
     except Exception as error:  # noqa: BLE001 - sorted below

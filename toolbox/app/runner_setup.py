@@ -7,10 +7,11 @@ from mmengine.config import Config
 
 from toolbox.engine.checkpoint import install_safe_checkpoint_loader
 from toolbox.weights import set_checkpoint_trust
-from toolbox.engine.cfg_options import (add_cfg_options_argument,
-                                        merge_cfg_options, read_config)
+from toolbox.cfg_options import (add_cfg_options_argument, merge_cfg_options,
+                                 read_config)
 from toolbox.engine.distributed import setup_distributed
-from toolbox.engine.errors import UserError, add_debug_argument
+from toolbox.app.errors import add_debug_argument
+from toolbox.user_errors import UserError
 
 
 def add_common_arguments(parser) -> None:

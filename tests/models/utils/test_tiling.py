@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from toolbox.apis.tiling import (_window_starts, axis_weights,
+from toolbox.models.utils.tiling import (_window_starts, axis_weights,
                                  blend_normaliser, blend_trim, tiled_forward)
 from toolbox.models.backbones.mprnet import MPRNet
 

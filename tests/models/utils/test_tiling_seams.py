@@ -23,12 +23,12 @@ import torch
 from skimage import data
 
 from toolbox.apis import init_model, restore_image
-from toolbox.apis.tiling import _window_starts
+from toolbox.models.utils.tiling import _window_starts
 
 HERE = osp.dirname(osp.abspath(__file__))
 CONFIG = osp.join(HERE, '..', '..', 'configs', 'uniremoval',
                   'teacher_derain_demo.py')
-WEIGHTS = osp.join(HERE, '..', 'data', 'mprnet_derain_demo_fp16.pth')
+WEIGHTS = osp.join(HERE, '..', '..', 'data', 'mprnet_derain_demo_fp16.pth')
 TILE = 128
 #: Pixels either side of an MPRNet cut line left out of the comparison.
 NEAR_CUT = 6

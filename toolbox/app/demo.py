@@ -4,10 +4,10 @@ A chain (:data:`CHAINS`) is a list of steps: :class:`Train` a config,
 :class:`Evaluate` a trained checkpoint (a row of the chain's table, and
 optionally a column of its image grid). :func:`run_chain` runs them in
 order through the code path of ``tools/train.py`` and ``tools/test.py``
-(:mod:`toolbox.engine.train_test`) and ends with
+(:mod:`toolbox.app.runs`) and ends with
 
 * the table: the degraded inputs (scored with each test set's own metrics,
-  :func:`~toolbox.engine.input_scores.score_inputs`) and one row per
+  :func:`~toolbox.app.input_scores.score_inputs`) and one row per
   tested model, rendered as ``tools/make_table.py`` does, with the results
   files that reproduce it;
 * ``grid.png``: a few images spread over every test set, one row each:
@@ -31,6 +31,20 @@ from types import SimpleNamespace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from mmengine.hooks import Hook
+
+from toolbox.apis.image_grid import labelled_grid, write_image
+from toolbox.apis.inference import init_model
+from toolbox.app.input_scores import (build_test_sets, metric_conventions,
+                                      score_inputs)
+from toolbox.app.runner_setup import load_config
+from toolbox.app.runs import evaluate_checkpoint, train_from_config
+from toolbox.engine.visualization import to_uint8_image
+from toolbox.evaluation.results import (merge_runs, name_single_set,
+                                        plain_number, write_results)
+from toolbox.evaluation.tables import render_table
+from toolbox.fileio import atomic_write_text
+from toolbox.progress import progress_bar
+from toolbox.user_errors import UserError
 
 DEMO_DATA = 'data/demo'
 #: The parts of the demo data: folder, builder (module, function), what.
@@ -220,8 +234,7 @@ def describe_chains() -> str:
 
 def get_chain(name: str) -> Chain:
     """The chain ``name``; an unknown name is a
-    :class:`~toolbox.engine.errors.UserError` listing the chains."""
-    from toolbox.engine.errors import UserError
+    :class:`~toolbox.app.errors.UserError` listing the chains."""
     if name not in CHAINS:
         raise UserError(f'unknown demo method {name!r}; choose one of: '
                         f'{", ".join(CHAINS)} (tools/demo.py --list)')
@@ -235,7 +248,6 @@ def select_device(device: str) -> str:
     hides the GPUs; ``'cuda'``/``'cuda:N'`` requires one (``cuda:N`` shows
     only GPU N). Call it before anything uses CUDA.
     """
-    from toolbox.engine.errors import UserError
     if device == 'cpu':
         os.environ['CUDA_VISIBLE_DEVICES'] = ''
     elif device.startswith('cuda:'):
@@ -283,7 +295,6 @@ class _ProgressHook(Hook):
         self.bar = None
 
     def _open(self, total: int, unit: str) -> None:
-        from toolbox.progress import progress_bar
         self.bar = progress_bar(total=total, desc=self.desc, unit=unit,
                                 leave=True, dynamic_ncols=True)
 
@@ -377,8 +388,6 @@ class DemoRun:
         """The config as ``tools/train.py``/``test.py`` load it, with the
         chain's options (placeholders resolved), ``extra`` options and
         ``--iters``."""
-        from toolbox.engine.errors import UserError
-        from toolbox.engine.runner_setup import load_config
         options = {}
         for key, value in self.options.get(_name(config), {}).items():
             if isinstance(value, str):
@@ -446,7 +455,6 @@ class DemoRun:
                    extra: Optional[dict] = None) -> str:
         """Train one run of ``step`` into ``work_dir`` (or reuse its final
         checkpoint); return that checkpoint."""
-        from toolbox.engine.train_test import train_from_config
         cfg = self.load(step.config, work_dir, extra)
         final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
         if osp.isfile(final) and not self.settings.retrain:
@@ -474,8 +482,6 @@ class DemoRun:
              ) -> Tuple[Dict[str, float], Dict[str, str]]:
         """The metrics of ``checkpoint`` under the step's config and their
         conventions, keyed ``'<test set>/<METRIC>'``."""
-        from toolbox.engine.input_scores import metric_conventions
-        from toolbox.engine.train_test import evaluate_checkpoint
         config = step.config or step.trained
         cfg = self.load(config, osp.join(self.settings.work_root,
                                          _name(config)))
@@ -494,7 +500,6 @@ class DemoRun:
     def _prefixed(self, cfg, metrics: Dict[str, float]) -> Dict[str, float]:
         # One test set: the loop leaves its name out of the keys; the
         # chain's table needs it (several configs, several sets).
-        from toolbox.evaluation.results import name_single_set, plain_number
         metrics = {k: plain_number(v) for k, v in metrics.items()}
         loaders = cfg.test_dataloader
         if isinstance(loaders, (list, tuple)) and len(loaders) > 1:
@@ -505,7 +510,6 @@ class DemoRun:
 
     def input_record(self) -> dict:
         """The degraded inputs' row over every test set of the chain."""
-        from toolbox.engine.input_scores import score_inputs
         metrics = OrderedDict()
         for config in self._test_configs():
             cfg = self.load(config, osp.join(self.settings.work_root,
@@ -529,10 +533,6 @@ class DemoRun:
         """Write grid.png; return its path, its columns, its rows."""
         import torch
 
-        from toolbox.apis.image_grid import labelled_grid, write_image
-        from toolbox.apis.inference import init_model
-        from toolbox.engine.input_scores import build_test_sets
-        from toolbox.engine.visualization import to_uint8_image
         columns = []
         for step in tests:
             if step.column is not None and step.column not in columns:
@@ -574,8 +574,6 @@ class DemoRun:
     # -------------------------------------------------------------- run
     def run(self) -> dict:
         """Run every step; print and write the table and the grid."""
-        from toolbox.evaluation.results import merge_runs, write_results
-        from toolbox.evaluation.tables import render_table
         steps = self.chain.steps
         seeds = {_name(s.config): len(s.seeds) for s in steps
                  if isinstance(s, Train) and s.seeds}
@@ -618,7 +616,6 @@ class DemoRun:
             write_results(record, path)
             result_files.append(path)
         table = render_table(merge_runs(records), 'md')
-        from toolbox.fileio import atomic_write_text
         atomic_write_text(table, osp.join(self.out_dir, 'table.md'))
         self.say('making the image grid')
         grid_path, header, num_rows = self.grid(

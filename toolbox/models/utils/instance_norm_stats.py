@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from toolbox.apis.tiling import pad_to_multiple, tiled_forward
+from toolbox.models.utils.tiling import pad_to_multiple, tiled_forward
 from toolbox.tile_windows import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
                                   DEFAULT_TILE_OVERLAP)
 
@@ -159,8 +159,8 @@ def tiled_forward_image_statistics(
         tile_blend: float = DEFAULT_TILE_BLEND,
         tile_batch: int = DEFAULT_TILE_BATCH,
         stats_max_pixels: int = DEFAULT_STATS_MAX_PIXELS) -> torch.Tensor:
-    """:func:`~toolbox.apis.tiling.tiled_forward`, with every window of an
-    image normalised by that image's instance-norm statistics.
+    """:func:`~toolbox.models.utils.tiling.tiled_forward`, with every window
+    of an image normalised by that image's instance-norm statistics.
 
     ``forward_fn`` runs ``network`` (whose instance norms are hooked); the
     other arguments are those of ``tiled_forward``, plus

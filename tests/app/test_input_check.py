@@ -1,5 +1,5 @@
 """The check of a config's inputs before a tool starts
-(toolbox/engine/input_check.py): every missing file and folder in one
+(toolbox/app/input_check.py): every missing file and folder in one
 message, exit status 2, no traceback; nothing reported for a config whose
 inputs are there."""
 import glob
@@ -11,9 +11,8 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from toolbox.engine.input_check import (exit_if_inputs_missing,
-                                        format_missing_inputs,
-                                        missing_inputs)
+from toolbox.app.input_check import (exit_if_inputs_missing,
+                                     format_missing_inputs, missing_inputs)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PAPER_CONFIGS = sorted(

@@ -19,6 +19,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from mmengine.config import Config
 
+from toolbox.engine.optim_wrapper import accelerator_available, cpu_amp_dtype
+
 #: Transforms whose ``crop_size`` is the training crop.
 _CROP_KEYS = ('crop_size',)
 
@@ -139,7 +141,6 @@ def choose_amp(cfg: Config, dtype: Optional[str] = None,
             (arguments for tests).
     """
     if on_gpu is None:
-        from toolbox.engine.optim_wrapper import accelerator_available
         on_gpu = accelerator_available()
     if on_gpu:
         return AmpChoice(True, dtype, False, 'GPU: float16 with loss '
@@ -150,7 +151,6 @@ def choose_amp(cfg: Config, dtype: Optional[str] = None,
     if native_bf16 is None:
         import torch
 
-        from toolbox.engine.optim_wrapper import cpu_amp_dtype
         native_bf16 = cpu_amp_dtype() is torch.bfloat16
     if not native_bf16:
         # The wrapper trains in float32 and says why (emulated bfloat16).

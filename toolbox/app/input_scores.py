@@ -13,6 +13,9 @@ from typing import Dict, List, NamedTuple
 
 from mmengine.config import Config
 
+from toolbox.engine.loops import _as_list, _split_evaluators, test_set_name
+from toolbox.registry import DATASETS, METRICS
+
 
 class TestSet(NamedTuple):
     """A built test set of a config, named as the test loop names it."""
@@ -29,8 +32,6 @@ def build_test_sets(cfg: Config, stage: str = 'test') -> List[TestSet]:
 
     from mmengine.registry import DefaultScope
 
-    from toolbox.engine.loops import _as_list, _split_evaluators, test_set_name
-    from toolbox.registry import DATASETS
     loaders = _as_list(cfg.get(f'{stage}_dataloader'))
     evaluators = _split_evaluators(cfg.get(f'{stage}_evaluator'),
                                    len(loaders))
@@ -82,8 +83,6 @@ def metric_conventions(cfg: Config, stage: str = 'test') -> Dict[str, str]:
     Metrics without a ``convention`` are left out."""
     from mmengine.registry import DefaultScope
 
-    from toolbox.engine.loops import _as_list, _split_evaluators
-    from toolbox.registry import METRICS
     loaders = _as_list(cfg.get(f'{stage}_dataloader'))
     evaluators = _split_evaluators(cfg.get(f'{stage}_evaluator'),
                                    len(loaders))

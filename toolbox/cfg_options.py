@@ -8,7 +8,7 @@ values to unpack``. Here:
 
 * an option without ``=`` is a usage error saying the expected form;
 * an option whose first key is not in the config is a
-  :class:`~toolbox.engine.errors.UserError` naming the closest existing
+  :class:`~toolbox.app.errors.UserError` naming the closest existing
   keys; prefix the key with ``+`` to add a new top-level key on purpose
   (``--cfg-options +my_note=abc``);
 * a key that is new inside a dict with a ``type`` (a model's, a hook's, a
@@ -26,7 +26,7 @@ from typing import Callable, Dict, Optional, Set
 
 from mmengine.config import Config, DictAction
 
-from toolbox.engine.errors import UserError
+from toolbox.user_errors import UserError
 
 #: Marks an override that adds a new top-level key on purpose.
 NEW_KEY_PREFIX = '+'
@@ -173,7 +173,6 @@ def accepted_arguments(obj) -> Optional[Set[str]]:
 def _registered(type_name: str):
     """The class or function registered as ``type_name`` in any of the
     toolbox's registries (their MMEngine parents included), or None."""
-    import toolbox.registry as registries
     from mmengine.registry import DefaultScope
     with DefaultScope.overwrite_default_scope('toolbox'):
         for name in _REGISTRIES:
@@ -236,7 +235,7 @@ def check_nested_keys(cfg: Config, options: dict) -> None:
 
 def read_config(path: str) -> Config:
     """``Config.fromfile(path)``; a missing file or one that does not parse
-    is a :class:`~toolbox.engine.errors.UserError` naming it."""
+    is a :class:`~toolbox.app.errors.UserError` naming it."""
     import os.path as osp
     if not osp.isfile(path):
         raise UserError(f'config file not found: {path}' + (

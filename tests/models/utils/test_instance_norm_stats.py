@@ -1,15 +1,15 @@
 """Tiles of instance-norm generators normalised with the image's statistics
-(toolbox/apis/instance_norm_stats.py, RestorationModel.restore)."""
+(toolbox/models/utils/instance_norm_stats.py, RestorationModel.restore)."""
 import numpy as np
 import pytest
 import torch
 from skimage import data
 from torch import nn
 
-from toolbox.apis.instance_norm_stats import (InstanceNormStatistics,
+from toolbox.models.utils.instance_norm_stats import (InstanceNormStatistics,
                                               self_normalising_layers,
                                               statistics_input)
-from toolbox.apis.tiling import pad_to_multiple
+from toolbox.models.utils.tiling import pad_to_multiple
 from toolbox.models.algorithms.restorer import Restorer
 
 

@@ -7,7 +7,7 @@ import string
 import pytest
 
 from toolbox.apis import demo
-from toolbox.apis.demo import CHAINS, DemoRun, DemoSettings, Evaluate, Train
+from toolbox.app.demo import CHAINS, DemoRun, DemoSettings, Evaluate, Train
 
 
 def _name(config):
@@ -65,7 +65,7 @@ def test_a_finished_training_is_reused(repo_root, tmp_path, monkeypatch,
     def no_training(*args, **kwargs):
         raise AssertionError('trained although the checkpoint was there')
 
-    monkeypatch.setattr('toolbox.engine.train_test.train_from_config',
+    monkeypatch.setattr('toolbox.app.runs.train_from_config',
                         no_training)
     final = tmp_path / 'tiny_restorer' / 'iter_400.pth'
     final.parent.mkdir()

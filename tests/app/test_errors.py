@@ -2,7 +2,8 @@
 import os.path as osp
 
 import toolbox
-from toolbox.engine.errors import UserError, is_user_error
+from toolbox.app.errors import is_user_error
+from toolbox.user_errors import UserError
 
 
 def syntax_error_in(filename):

@@ -1,0 +1,9 @@
+"""What only the command-line tools need, above :mod:`toolbox.apis`: the
+tools' error reporting and exit codes (:mod:`~toolbox.app.errors`), the
+input preflight (:mod:`~toolbox.app.input_check`), config loading and
+Runner setup with the common options (:mod:`~toolbox.app.runner_setup`,
+:mod:`~toolbox.app.amp_choice`), the train and test runs
+(:mod:`~toolbox.app.runs`), the inputs' scores of a table
+(:mod:`~toolbox.app.input_scores`) and the demo chains
+(:mod:`~toolbox.app.demo`). Nothing below imports it.
+"""
