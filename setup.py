@@ -49,12 +49,12 @@ setup(
     install_requires=[
         # 2.13 is the newest release the toolbox is tested with; the toolbox
         # patches MMEngine 0.10.7 for torch >= 2.6 (weights_only loading,
-        # toolbox/engine/checkpoint.py). Raise the cap after testing a newer
+        # toolbox/weights/files.py). Raise the cap after testing a newer
         # release.
         'torch>=2.1,<2.14',
         'mmengine>=0.10.0,<0.11',
         # mmcv-lite is the mmcv package without compiled ops; the toolbox only
-        # uses mmcv.transforms, mmcv.image and mmcv.cnn.
+        # uses mmcv.transforms and mmcv.image.
         'mmcv-lite>=2.0.0',
         # OpenCV comes with mmengine (opencv-python) and is not bounded: the
         # synthesis filters are the toolbox's own (float64 NumPy,

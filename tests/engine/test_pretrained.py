@@ -12,7 +12,7 @@ from toolbox.engine.pretrained import (PRETRAINED_FILES,
                                        PretrainedDownloadError, PretrainedFile,
                                        cached_path, fetch_pretrained)
 from toolbox.models.losses import VGG19FeatureExtractor
-from toolbox.models.losses.perceptual import VGG19_URL
+from toolbox.models.losses.vgg_features import VGG19_URL
 
 
 def vgg_like_state():

@@ -4,7 +4,7 @@ from .contrastive import (ContrastiveLoss,  # noqa: F401
                           ExtendedFeatureContrastiveLoss,
                           ExtendedImageContrastiveLoss,
                           FeatureContrastiveLoss, ImageContrastiveLoss)
-from .perceptual import VGG19FeatureExtractor  # noqa: F401
+from .vgg_features import VGG19FeatureExtractor  # noqa: F401
 from .adversarial import GANLoss  # noqa: F401
 from .cycle import CycleConsistencyLoss, IdentityLoss  # noqa: F401
 from .patch_nce import PatchNCELoss  # noqa: F401

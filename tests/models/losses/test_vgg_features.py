@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from toolbox.models.losses import VGG19FeatureExtractor
-from toolbox.models.losses.perceptual import (VGG19_FILENAME,
+from toolbox.models.losses.vgg_features import (VGG19_FILENAME,
                                               default_vgg19_path,
                                               vgg19_layer_names)
 
