@@ -8,7 +8,7 @@ values to unpack``. Here:
 
 * an option without ``=`` is a usage error saying the expected form;
 * an option whose first key is not in the config is a
-  :class:`~toolbox.app.errors.UserError` naming the closest existing
+  :class:`~toolbox.user_errors.UserError` naming the closest existing
   keys; prefix the key with ``+`` to add a new top-level key on purpose
   (``--cfg-options +my_note=abc``);
 * a key that is new inside a dict with a ``type`` (a model's, a hook's, a
@@ -235,7 +235,7 @@ def check_nested_keys(cfg: Config, options: dict) -> None:
 
 def read_config(path: str) -> Config:
     """``Config.fromfile(path)``; a missing file or one that does not parse
-    is a :class:`~toolbox.app.errors.UserError` naming it."""
+    is a :class:`~toolbox.user_errors.UserError` naming it."""
     import os.path as osp
     if not osp.isfile(path):
         raise UserError(f'config file not found: {path}' + (

@@ -24,9 +24,10 @@ from toolbox.engine.checkpoint import install_safe_checkpoint_loader
 from toolbox.fileio import (OutputWriteError, atomic_write_bytes,
                             check_output_file, check_output_folder,
                             writing_output)
+from toolbox.models.utils.tile_settings import TileSettings
 from toolbox.models.utils.tiling import (DEFAULT_TILE_BATCH,
                                          DEFAULT_TILE_BLEND,
-                                         DEFAULT_TILE_OVERLAP, check_tile_args)
+                                         DEFAULT_TILE_OVERLAP)
 from toolbox.progress import progress_bar
 from toolbox.registry import MODELS
 from toolbox.structures import RestorationSample
@@ -131,7 +132,8 @@ def restore_image(model: torch.nn.Module, image: np.ndarray,
     overlapping ``tile×tile`` windows, ``tile_batch`` at a time, blended
     across ``tile_blend`` of the overlap (see
     :mod:`toolbox.models.utils.tiling`; memory stays bounded by the image,
-    one accumulator and one batch of windows). ``tile_norm_stats``: ``'image'`` (the default, or the
+    one accumulator and one batch of windows); the model's ``test_cfg`` is
+    not changed. ``tile_norm_stats``: ``'image'`` (the default, or the
     model's ``test_cfg``) gives every window of an instance-norm network
     the whole image's statistics, ``'window'`` each its own
     (:mod:`toolbox.models.utils.instance_norm_stats`).
@@ -210,28 +212,24 @@ def _predict(model: torch.nn.Module, image: np.ndarray,
     data = model.data_preprocessor(
         dict(inputs=[image_to_tensor(image)], data_samples=[sample]),
         training=False)
-    saved_test_cfg = getattr(model, 'test_cfg', None)
+    tiles = None
     if tile:
-        check_tile_args(tile, tile_overlap, tile_blend, tile_batch)
-        # The Restorer tiles in predict when its test_cfg asks; set it for
-        # this call only, so later untiled calls stay untiled.
-        model.test_cfg = dict(saved_test_cfg or {}, tile=tile,
-                              tile_overlap=tile_overlap,
-                              tile_blend=tile_blend, tile_batch=tile_batch)
+        # This call's tiles; the model's other test_cfg tile options (its
+        # norm statistics, their pixel budget) apply where not given.
+        asked = dict(tile=tile, tile_overlap=tile_overlap,
+                     tile_blend=tile_blend, tile_batch=tile_batch)
         if tile_norm_stats is not None:
-            model.test_cfg['tile_norm_stats'] = tile_norm_stats
-    try:
-        pred = model.predict(data['inputs'], data['data_samples'])[0]
-    finally:
-        if tile:
-            model.test_cfg = saved_test_cfg
+            asked['tile_norm_stats'] = tile_norm_stats
+        tiles = TileSettings.from_test_cfg(
+            dict(getattr(model, 'test_cfg', None) or {}, **asked))
+    pred = model.predict(data['inputs'], data['data_samples'], tiles=tiles)[0]
     # In place: a 12-megapixel image makes 144 MB per float copy.
     pred = pred.pred_img.clamp_(0, 255).round_().byte().permute(1, 2, 0)
     return pred.cpu().numpy()
 
 
 def _refuse_writing_into_input(src: str, dst: str, jobs) -> None:
-    """A :class:`~toolbox.app.errors.UserError` when ``dst`` is the
+    """A :class:`~toolbox.user_errors.UserError` when ``dst`` is the
     input folder or inside it, or an output would replace an input."""
     hint = ('choose another --output, or pass --into-input to write there '
             'anyway')

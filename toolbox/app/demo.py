@@ -234,7 +234,7 @@ def describe_chains() -> str:
 
 def get_chain(name: str) -> Chain:
     """The chain ``name``; an unknown name is a
-    :class:`~toolbox.app.errors.UserError` listing the chains."""
+    :class:`~toolbox.user_errors.UserError` listing the chains."""
     if name not in CHAINS:
         raise UserError(f'unknown demo method {name!r}; choose one of: '
                         f'{", ".join(CHAINS)} (tools/demo.py --list)')

@@ -26,7 +26,7 @@ from toolbox.apis import init_model, restore_image
 from toolbox.models.utils.tiling import _window_starts
 
 HERE = osp.dirname(osp.abspath(__file__))
-CONFIG = osp.join(HERE, '..', '..', 'configs', 'uniremoval',
+CONFIG = osp.join(HERE, '..', '..', '..', 'configs', 'uniremoval',
                   'teacher_derain_demo.py')
 WEIGHTS = osp.join(HERE, '..', '..', 'data', 'mprnet_derain_demo_fp16.pth')
 TILE = 128

@@ -14,7 +14,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from toolbox.models.data_preprocessor import build_data_preprocessor
-from toolbox.models.utils import instance_norm_stats, tiling
+from toolbox.models.utils.tile_settings import TileSettings, restore_tiled
 from toolbox.registry import STATE_DICT_ADAPTERS
 from toolbox.structures import RestorationSample
 from toolbox.weights.adapters import (StateDictAdapter,
@@ -136,45 +136,31 @@ class RestorationModel(BaseModel):
         raise NotImplementedError(
             f'{type(self).__name__} trains through train_step, not loss()')
 
-    def restore(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The final restored batch in the network's range (tiled if asked)."""
+    def restore(self, inputs: torch.Tensor,
+                tiles: Optional[TileSettings] = None) -> torch.Tensor:
+        """The final restored batch in the network's range, tile by tile
+        as ``tiles`` says (default: as ``test_cfg`` says)."""
         network = self.inference_network()
 
         def run(x):
             return as_stage_list(network(x))[0]
 
-        tile = self.test_cfg.get('tile')
-        if tile:
-            # Tiles are padded like whole images (the network's divisor).
-            divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
-            cfg = self.test_cfg
-            args = (run, inputs, tile,
-                    cfg.get('tile_overlap', tiling.DEFAULT_TILE_OVERLAP),
-                    divisor or 1,
-                    cfg.get('tile_blend', tiling.DEFAULT_TILE_BLEND),
-                    cfg.get('tile_batch', tiling.DEFAULT_TILE_BATCH))
-            norm_stats = cfg.get('tile_norm_stats',
-                                 instance_norm_stats.DEFAULT_TILE_NORM_STATS)
-            if norm_stats not in instance_norm_stats.TILE_NORM_STATS:
-                raise ValueError(
-                    'test_cfg.tile_norm_stats must be one of '
-                    f'{instance_norm_stats.TILE_NORM_STATS}, got '
-                    f'{norm_stats!r}')
-            if norm_stats == 'window':
-                return tiling.tiled_forward(*args)
-            # Instance norms of every window use the image's statistics.
-            return instance_norm_stats.tiled_forward_image_statistics(
-                args[0], network, *args[1:],
-                stats_max_pixels=cfg.get(
-                    'tile_stats_max_pixels',
-                    instance_norm_stats.DEFAULT_STATS_MAX_PIXELS))
-        return run(inputs)
+        if tiles is None:
+            tiles = TileSettings.from_test_cfg(self.test_cfg)
+        if tiles is None:
+            return run(inputs)
+        # Tiles are padded like whole images (the network's divisor).
+        divisor = getattr(self.data_preprocessor, 'pad_size_divisor', 1)
+        return restore_tiled(run, network, inputs, divisor or 1, tiles)
 
     def predict(self, inputs: torch.Tensor,
-                data_samples: Optional[Sequence] = None) -> list:
-        """Restore a batch; return samples with ``pred_img`` in [0, 255]."""
+                data_samples: Optional[Sequence] = None,
+                tiles: Optional[TileSettings] = None) -> list:
+        """Restore a batch; return samples with ``pred_img`` in [0, 255].
+        ``tiles``: restore tile by tile so (default: as ``test_cfg``
+        says)."""
         pixels = self.data_preprocessor.denormalize(
-            self.restore(inputs).float())
+            self.restore(inputs, tiles).float())
         crops = self.data_preprocessor.crop_padding(pixels, data_samples)
         if data_samples is None:
             data_samples = [RestorationSample() for _ in crops]
