@@ -56,6 +56,8 @@ CPU_BF16_MIN_PIXELS: Dict[str, MeasuredThreshold] = {
     'UniRemovalDA/MPRNet': MeasuredThreshold(
         6 * 32 * 32, f'6×32² 1.46×, 6×72² 1.73× ({_SWEEP})'),
     # The GANs cross over: slower at 1×32², barely faster at 1×40².
+    # With 2 threads (9 steps): CycleGAN 1×48² 1.23×, 1×64² 1.17×;
+    # DCD-GAN 1×64² 1.10×, 1×96² 1.08×, 1×128² 1.15×.
     'CycleGAN/ResnetGenerator': MeasuredThreshold(
         48 * 48, f'1×32² 0.93×, 1×40² 1.13×, 1×48² 1.17×, 1×64² 1.32× '
         f'({_SWEEP})'),
