@@ -26,6 +26,7 @@ from typing import Callable, Dict, Optional, Set
 
 from mmengine.config import Config, DictAction
 
+import toolbox.registry as registries
 from toolbox.user_errors import UserError
 
 #: Marks an override that adds a new top-level key on purpose.

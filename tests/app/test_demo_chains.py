@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from toolbox.apis import demo
+from toolbox.app import demo
 from toolbox.app.demo import CHAINS, DemoRun, DemoSettings, Evaluate, Train
 
 

@@ -94,7 +94,7 @@ def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
     seed (make_table.py merges them alike)."""
     import torch
 
-    from toolbox.apis import demo
+    from toolbox.app import demo
     write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
     write_paired_folder(tmp_path / 'data/demo/rain/test', count=2, size=40,
                         seed=1)

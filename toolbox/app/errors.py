@@ -16,6 +16,7 @@ import re
 import sys
 from typing import Callable, Optional
 
+import toolbox.registry as registries
 from toolbox.datasets.lmdb_utils import (BadImagesError, LMDBError,
                                          OutputExistsError, StalePartialError)
 from toolbox.datasets.transforms.loading import (ImageReadError,
