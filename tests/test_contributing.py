@@ -265,9 +265,6 @@ def test_contributing_names_only_existing_paths():
     assert missing_paths(GUIDE) == []
 
 
-@pytest.mark.skip(reason='docs/architecture.md names missing paths: '
-                  'tools/benchmark.py (line 174, "Conventions"); fixed with '
-                  'issue 29 item 7')
 def test_architecture_names_only_existing_paths():
     assert len(named_paths(ARCHITECTURE)) > 100
     assert missing_paths(ARCHITECTURE) == []
