@@ -26,6 +26,7 @@ from typing import Callable, Dict, Optional, Set
 
 from mmengine.config import Config, DictAction
 
+from toolbox.mmengine_private import config_dict
 import toolbox.registry as registries
 from toolbox.user_errors import UserError
 
@@ -191,7 +192,7 @@ def _registered(type_name: str):
 def _parent(cfg, path):
     """The dict holding the last key of ``path`` (list indices allowed),
     or None when the path leaves the config."""
-    node = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    node = config_dict(cfg) if isinstance(cfg, Config) else cfg
     for part in path[:-1]:
         if isinstance(node, (list, tuple)) and part.isdigit() and \
                 int(part) < len(node):

@@ -31,12 +31,13 @@ from types import MappingProxyType
 from typing import Mapping, Optional
 
 from mmengine.fileio import LocalBackend, register_backend
-from mmengine.fileio import io as mmengine_io
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
 from toolbox.fileio import (atomic_write_bytes, remove_orphaned_temp_files,
                             writing_output)
+from toolbox.mmengine_private import (clear_file_backend_cache,
+                                      local_checkpoint_loader)
 from toolbox.weights.files import (TRUST_OPTION, PathLike,
                                    load_checkpoint_file)
 from toolbox.weights.keys import strip_wrapper_keys
@@ -109,12 +110,12 @@ def install_safe_checkpoint_loader() -> None:
                                      force=True)
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     # Backends are cached per (prefix, args); drop instances made before.
-    mmengine_io.backend_instances.clear()
+    clear_file_backend_cache()
 
 
 def safe_checkpoint_loader_installed() -> bool:
     """Whether :func:`install_safe_checkpoint_loader` is in force."""
-    return CheckpointLoader._schemes.get('') is load_runner_checkpoint
+    return local_checkpoint_loader() is load_runner_checkpoint
 
 
 def load_runner_checkpoint(filename: PathLike, map_location=None):

@@ -49,6 +49,7 @@ from mmengine.runner import IterBasedTrainLoop
 
 from toolbox.engine.random_states import (capture_random_states,
                                           restore_random_states)
+from toolbox.mmengine_private import runner_resumes
 from toolbox.registry import HOOKS
 
 #: The checkpoint key of what this hook saves.
@@ -180,7 +181,7 @@ class ExactResumeHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         # load_from (fine-tuning from weights) starts afresh; only a resume
         # continues the random streams.
-        if not getattr(runner, '_resume', False):
+        if not runner_resumes(runner):
             return
         saved = checkpoint.get(CHECKPOINT_KEY)
         rank, world_size = get_dist_info()

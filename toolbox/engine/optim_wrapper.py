@@ -21,6 +21,7 @@ from mmengine.device import (is_cuda_available, is_mlu_available,
 from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
+from toolbox.mmengine_private import set_scale_update_param
 from toolbox.registry import OPTIM_WRAPPERS
 
 
@@ -123,7 +124,7 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
         #: ``None``: float32 (no autocast) on a CPU without native bfloat16.
         self.cast_dtype = dtype
         self.loss_scaler = None
-        self._scale_update_param = None
+        set_scale_update_param(self, None)
 
     def backward(self, loss: torch.Tensor, **kwargs):
         if self.loss_scaler is None:

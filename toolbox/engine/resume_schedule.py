@@ -52,6 +52,7 @@ from mmengine.optim.scheduler.param_scheduler import (
     ReduceOnPlateauParamScheduler, StepParamScheduler)
 
 from toolbox.engine.resume_weights import resumed_file
+from toolbox.mmengine_private import runner_resumes, scheduler_global_step
 from toolbox.registry import HOOKS, PARAM_SCHEDULERS
 
 MODES = ('config', 'checkpoint', 'stop')
@@ -175,7 +176,7 @@ def schedule_changes(runner_schedulers, cfg_schedulers,
 def _window_step(scheduler) -> int:
     """``last_step`` of ``scheduler`` at its global step, under its current
     ``begin``/``end``: the steps taken inside the window, minus one."""
-    taken = min(scheduler._global_step, scheduler.end - 1) - \
+    taken = min(scheduler_global_step(scheduler), scheduler.end - 1) - \
         scheduler.begin + 1
     return max(taken, 0) - 1
 
@@ -185,7 +186,7 @@ def _steps_ahead(scheduler, loop_end: Optional[int]) -> bool:
     (or epoch) of this run."""
     last = scheduler.end if loop_end is None else min(scheduler.end,
                                                       loop_end)
-    return max(scheduler._global_step + 1, scheduler.begin) < last
+    return max(scheduler_global_step(scheduler) + 1, scheduler.begin) < last
 
 
 def _stays_at_zero(scheduler) -> bool:
@@ -258,7 +259,7 @@ class ResumeScheduleHook(Hook):
         self.on_change = on_change
 
     def before_train(self, runner) -> None:
-        if not getattr(runner, '_resume', False) or runner.iter == 0:
+        if not runner_resumes(runner) or runner.iter == 0:
             return
         try:
             epoch_length = len(runner.train_dataloader)

@@ -27,6 +27,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
 
+from toolbox.mmengine_private import runner_load_from, runner_resumes
 from toolbox.weights import (CheckpointMismatchError, describe_mismatch,
                              strip_wrapper_keys, unwrapped_state_dict)
 from toolbox.weights import adapt_state_dict
@@ -41,7 +42,7 @@ _NOT_REQUIRED = ('num_batches_tracked', )
 def resumed_file(runner) -> str:
     """The checkpoint a resuming runner reads: ``load_from``, else the
     newest one of its work dir (as ``Runner.load_or_resume`` picks it)."""
-    return runner._load_from or find_latest_checkpoint(runner.work_dir) or \
+    return runner_load_from(runner) or find_latest_checkpoint(runner.work_dir) or \
         'the checkpoint'
 
 
@@ -76,7 +77,7 @@ class ResumeWeightsHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Check the file before MMEngine loads its weights."""
-        if not getattr(runner, '_resume', False):
+        if not runner_resumes(runner):
             return  # load_from: non-strict on purpose
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model

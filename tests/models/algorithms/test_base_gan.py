@@ -144,6 +144,37 @@ def test_discriminator_and_generator_steps():
                           'generator', 'discriminator']
 
 
+def test_generator_turns_count_gradient_accumulation_as_mmagic():
+    """accumulative_counts=2 for both: a discriminator update spans 2
+    iterations, so the generator's turn comes every 2nd iteration and runs
+    2 passes that accumulate into one generator step."""
+    model = ToyGAN(train_cfg=dict(generator_steps=1))
+    sgd = torch.optim.SGD
+    optim = OptimWrapperDict(
+        generators=OptimWrapper(sgd(model.generator.parameters(), lr=0.1),
+                                accumulative_counts=2),
+        discriminators=OptimWrapper(
+            sgd(model.discriminator.parameters(), lr=0.1),
+            accumulative_counts=2))
+    optim.initialize_count_status(model, 0, 4)  # as the Runner does
+    steps = {name: 0 for name in optim.keys()}
+    for name, wrapper in optim.items():
+        original = wrapper.optimizer.step
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            steps[_name] += 1
+            return _original(*args, **kwargs)
+        wrapper.optimizer.step = counted
+    for _ in range(4):
+        model.train_step(make_data(), optim)
+    phases = [phase[0] for phase, *_ in model.seen]
+    # D every iteration; G's turns on iterations 2 and 4 (1-based), two
+    # passes each (G before D: the default order).
+    assert phases == list('DGGDDGGD'.lower())
+    # One optimiser step per two passes or iterations.
+    assert steps == {'generators': 2, 'discriminators': 2}
+
+
 def test_generator_phase_steps_every_wrapper_it_names():
     model = ToyGAN(train_cfg=dict(generator_wrappers=('generators',
                                                       'heads')))

@@ -24,6 +24,8 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
+from toolbox.mmengine_private import (accumulative_counts, clip_gradients,
+                                      count_backward, scale_update_param)
 from toolbox.models.algorithms.base import RestorationModel
 
 PHASES = ('generator', 'discriminator')
@@ -48,7 +50,7 @@ def update_wrappers_together(wrappers: Sequence[OptimWrapper],
     lead.backward(lead.scale_loss(loss))
     for wrapper in others:
         # backward() counted for the lead only; keep every count in step.
-        wrapper._inner_count += 1
+        count_backward(wrapper)
     if not lead.should_update():
         return
     scaler = getattr(lead, 'loss_scaler', None)
@@ -59,9 +61,9 @@ def update_wrappers_together(wrappers: Sequence[OptimWrapper],
         for wrapper in wrappers:
             if wrapper.clip_grad_kwargs:
                 scaler.unscale_(wrapper.optimizer)
-                wrapper._clip_grad()
+                clip_gradients(wrapper)
             scaler.step(wrapper.optimizer)
-        scaler.update(getattr(lead, '_scale_update_param', None))
+        scaler.update(scale_update_param(lead))
     for wrapper in wrappers:
         wrapper.zero_grad()
 
@@ -218,16 +220,27 @@ class BaseGAN(RestorationModel):
         """One iteration: the phases in ``train_cfg.order``.
 
         The generator phase runs only every ``discriminator_steps``-th
-        iteration, ``generator_steps`` times. Returns the logged losses of
+        iteration, ``generator_steps`` times; with gradient accumulation
+        (``accumulative_counts`` of the discriminators' wrapper ``k_d``, of
+        the generators' ``k_g``) every ``discriminator_steps × k_d``-th
+        iteration, ``generator_steps × k_g`` times, as MMagic. Returns the logged losses of
         both phases, each phase's total (``loss_generator``,
         ``loss_discriminator``) and their sum as ``loss``.
         """
-        for phase in PHASES:  # a misconfigured optim_wrapper fails first
-            self._wrappers(optim_wrapper, phase)
+        # A misconfigured optim_wrapper fails first.
+        discriminators = self._wrappers(optim_wrapper, 'discriminator')
+        generators = self._wrappers(optim_wrapper, 'generator')
         data = self.data_preprocessor(data, True)
         batch = self.prepare_batch(data['inputs'], data['data_samples'])
-        generator_turn = (self.current_iter() + 1) % \
-            self.discriminator_steps == 0
+        # With gradient accumulation (an optim_wrapper's
+        # accumulative_counts) one discriminator update spans that many
+        # iterations, and one generator update that many passes on the
+        # generator's turn, as MMagic counts them.
+        generator_turn = (self.current_iter() + 1) % (
+            self.discriminator_steps *
+            accumulative_counts(discriminators[0])) == 0
+        generator_passes = self.generator_steps * accumulative_counts(
+            generators[0])
         log_vars, cache = {}, {}
         try:
             for phase in self.order:
@@ -235,7 +248,10 @@ class BaseGAN(RestorationModel):
                     log_vars.update(self._run_phase(phase, batch, cache,
                                                     optim_wrapper))
                 elif generator_turn:
-                    for _ in range(self.generator_steps):
+                    for wrapper in generators:
+                        wrapper.initialize_count_status(self, 0,
+                                                        generator_passes)
+                    for _ in range(generator_passes):
                         # Each generator step makes its own fakes.
                         cache.pop('outputs', None)
                         log_vars.update(self._run_phase(
