@@ -1,13 +1,15 @@
-"""Where tiled inference cuts an image into windows and how it weights them.
+"""Where tiled inference cuts an image into windows and how it weights them,
+and how an image is padded to a multiple.
 
 Pure NumPy and no other toolbox module, so the PyTorch tiling
 (:mod:`toolbox.models.utils.tiling`) and the ONNX Runtime runner
 (:mod:`toolbox.deploy.onnx_runtime`, which must run without torch) cut and
-blend alike. The blending rule is described in :mod:`toolbox.models.utils.tiling`
-and docs/inference.md: along each axis a window's weight is 1 in its
-interior and at image borders; on a side shared with a neighbour its outer
-``trim`` pixels get 0 and the next ``ramp`` pixels rise along a raised
-cosine.
+blend alike, and the data preprocessor, MPRNet and both runners pad by one
+rule (:func:`pad_mode_for`). The blending rule is described in
+:mod:`toolbox.models.utils.tiling` and docs/inference.md: along each axis
+a window's weight is 1 in its interior and at image borders; on a side
+shared with a neighbour its outer ``trim`` pixels get 0 and the next
+``ramp`` pixels rise along a raised cosine.
 """
 import math
 from typing import List, Tuple
@@ -110,20 +112,28 @@ def blend_normaliser(length: int, starts: List[int],
     return total
 
 
+def pad_mode_for(height: int, width: int, pad_h: int, pad_w: int,
+                 mode: str = 'reflect') -> str:
+    """The padding mode that pads an ``height×width`` image by ``pad_h``
+    (bottom) and ``pad_w`` (right): ``mode``, except ``'replicate'`` for
+    ``'reflect'`` when a pad is not smaller than its side (reflect cannot
+    pad more than the side minus one), for both axes at once. The one rule
+    of the data preprocessor, MPRNet, tiling and the ONNX Runtime path.
+    """
+    if mode == 'reflect' and (pad_h >= height or pad_w >= width):
+        return 'replicate'
+    return mode
+
+
 def pad_to_multiple_widths(height: int, width: int,
                            multiple: int) -> Tuple[int, int, str]:
-    """``(pad_bottom, pad_right, mode)`` that pad an image to multiples.
-
-    ``mode`` is ``'reflect'``, or ``'replicate'`` when a pad is not smaller
-    than its side (reflect cannot pad more than the side minus one): the
-    rule of the data preprocessor and of tiling, for both axes at once.
-    """
+    """``(pad_bottom, pad_right, mode)`` that pad an image to multiples,
+    reflecting where it can (:func:`pad_mode_for`)."""
     pad_h, pad_w = (-height) % multiple, (-width) % multiple
-    mode = 'reflect' if pad_h < height and pad_w < width else 'replicate'
-    return pad_h, pad_w, mode
+    return pad_h, pad_w, pad_mode_for(height, width, pad_h, pad_w)
 
 
 __all__ = ['DEFAULT_TILE_OVERLAP', 'DEFAULT_TILE_BLEND',
            'DEFAULT_TILE_BATCH', 'check_tile_args', 'aligned_tile_and_stride',
            'window_starts', 'blend_trim', 'ramp_weights', 'axis_weights',
-           'blend_normaliser', 'pad_to_multiple_widths']
+           'blend_normaliser', 'pad_mode_for', 'pad_to_multiple_widths']

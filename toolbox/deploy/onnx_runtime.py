@@ -142,8 +142,9 @@ class OnnxRestorer:
         height, width = batch.shape[-2:]
         divisor = self.metadata.pad_size_divisor
         pad_h, pad_w = (-height) % divisor, (-width) % divisor
-        if self.metadata.pad_mode == 'reflect' and (pad_h >= height
-                                                    or pad_w >= width):
+        mode = self.metadata.pad_mode
+        if tile_windows.pad_mode_for(height, width, pad_h, pad_w,
+                                     mode) != mode:
             # Reflect cannot pad this far: replicate both axes here (the
             # graph then pads nothing), as the data preprocessor does.
             batch = _pad_bottom_right(batch, pad_h, pad_w, 'replicate')

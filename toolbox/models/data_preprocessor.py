@@ -13,6 +13,7 @@ from torch import nn
 from mmengine.model import BaseDataPreprocessor
 
 from toolbox.registry import MODELS
+from toolbox.tile_windows import pad_mode_for
 
 VALUE_RANGES = ('[0,1]', '[-1,1]')
 
@@ -131,11 +132,8 @@ class RestorationDataPreprocessor(BaseDataPreprocessor):
         for im in images:
             pad_h, pad_w = target_h - im.shape[-2], target_w - im.shape[-1]
             if pad_h or pad_w:
-                # reflect needs pad < size; fall back to replicate if not.
-                mode = self.pad_mode
-                if mode == 'reflect' and (pad_h >= im.shape[-2]
-                                          or pad_w >= im.shape[-1]):
-                    mode = 'replicate'
+                mode = pad_mode_for(*im.shape[-2:], pad_h, pad_w,
+                                    self.pad_mode)
                 im = F.pad(im[None], (0, pad_w, 0, pad_h), mode=mode)[0]
             padded.append(im)
             paddings.append((pad_h, pad_w))

@@ -52,10 +52,9 @@ model = dict(
     pool_size=0,
     data_preprocessor=dict(type='RestorationDataPreprocessor',
                            value_range='[-1,1]', pad_size_divisor=4),
-    # As released: the discriminators step first, then the generators and
-    # the heads on one loss.
-    train_cfg=dict(order=('discriminator', 'generator'),
-                   generator_wrappers=('generators', 'heads')),
+    # train_cfg: DCDGAN's default, as released (the discriminators step
+    # first, then the generators and the heads on one loss:
+    # toolbox/models/algorithms/dcdgan.py DEFAULT_TRAIN_CFG).
     # G_A (rainy -> clean) is what predict, tools/test.py and
     # tools/infer.py run.
     test_cfg=dict(direction='a2b'),

@@ -116,11 +116,9 @@ class UniRemovalKT(FrozenModuleHolder, Restorer):
                  losses: Optional[Sequence[dict]] = (dict(
                      type='L1Loss', loss_weight=1.0, loss_name='pixel'), ),
                  feature_loss: Optional[dict] = dict(
-                     type='FeatureContrastiveLoss', loss_weight=0.5,
-                     temperature=1e-6),
+                     type='FeatureContrastiveLoss'),
                  image_loss: Optional[dict] = dict(
-                     type='ImageContrastiveLoss', loss_weight=0.1,
-                     temperature=1e-6),
+                     type='ImageContrastiveLoss'),
                  feature_keys: Sequence[str] = ('dec2_0', 'dec2_1', 'dec2_2',
                                                 'orsnet'),
                  projections: Optional[Dict[str, dict]] = None,

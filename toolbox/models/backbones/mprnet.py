@@ -23,6 +23,7 @@ from torch import nn
 from toolbox.models.layers.attention import (ChannelAttention,
                                             ChannelAttentionBlock, same_conv)
 from toolbox.registry import BACKBONES
+from toolbox.tile_windows import pad_mode_for
 from toolbox.weights import load_weights
 
 #: (n_feat, scale_unetfeats, scale_orsnetfeats) of the official task files.
@@ -369,8 +370,8 @@ class MPRNet(BaseModule):
         pad_h, pad_w = (-h) % self.pad_to, (-w) % self.pad_to
         if pad_h == 0 and pad_w == 0:
             return x
-        mode = 'reflect' if pad_h < h and pad_w < w else 'replicate'
-        return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        return F.pad(x, (0, pad_w, 0, pad_h),
+                     mode=pad_mode_for(h, w, pad_h, pad_w))
 
     def forward(self, x: torch.Tensor, return_features: bool = False):
         """Restore ``x`` (``N×3×H×W``, any H and W)."""
