@@ -42,7 +42,10 @@ def parse_args():
         'where --amp trains in bfloat16 on a CPU, where it is measured '
         'faster; off otherwise)')
     add_common_arguments(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.amp_dtype and not args.amp:
+        parser.error('--amp-dtype sets the dtype of --amp: give --amp too')
+    return args
 
 
 def main():

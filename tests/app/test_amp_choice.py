@@ -94,3 +94,21 @@ def test_the_demo_and_paper_crops_train_in_bfloat16(path):
     choice = choose_amp(Config.fromfile(path), native_bf16=True,
                         on_gpu=False)
     assert choice.enabled and choice.dtype == 'bfloat16', choice.reason
+
+
+def test_float16_on_a_cpu_is_a_user_error_not_a_traceback():
+    from toolbox.user_errors import UserError
+    with pytest.raises(UserError, match='float16 needs a GPU'):
+        choose_amp(Config.fromfile(GAN_DEMO), 'float16', native_bf16=True,
+                   on_gpu=False)
+    gpu = choose_amp(Config.fromfile(GAN_DEMO), 'float16', on_gpu=True)
+    assert gpu.enabled and gpu.dtype == 'float16'
+
+
+def test_amp_dtype_without_amp_is_refused(repo_root, tmp_path):
+    from tests.helpers import run_tool_in_process
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        'configs/demo/tiny_restorer.py', '--amp-dtype', 'bfloat16',
+        '--work-dir', tmp_path])
+    assert code == 2 and '--amp-dtype sets the dtype of --amp' in log
+    assert not any(tmp_path.iterdir())  # nothing started

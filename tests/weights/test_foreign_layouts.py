@@ -377,3 +377,54 @@ def test_each_foreign_layout_loads_through_the_one_pipeline_converted_once(
             assert count == expected_conversions.get(name, 0), (layout, name)
     for name, count in expected_conversions.items():
         assert adapter_calls[name, 'convert'] == count, (layout, name)
+
+
+def test_an_adapter_without_model_class_or_methods_is_refused():
+    from toolbox.weights.adapters import StateDictAdapter
+    with pytest.raises(TypeError, match='sets applies_to'):
+        class NoModel(StateDictAdapter):  # noqa: F841
+            layout = 'x'
+            detect = staticmethod(lambda state: False)
+            convert = staticmethod(lambda state: (state, ''))
+    with pytest.raises(TypeError, match='missing: convert'):
+        class NoConvert(StateDictAdapter):  # noqa: F841
+            applies_to = torch.nn.Module
+            layout = 'x'
+            detect = staticmethod(lambda state: False)
+
+
+def test_a_plugin_layout_loads_through_init_model(tmp_path):
+    """docs/plugins.md: an adapter registered next to its model converts
+    such files wherever weights load."""
+    from toolbox.models.algorithms.restorer import Restorer
+    from toolbox.registry import STATE_DICT_ADAPTERS
+    from toolbox.weights.adapters import StateDictAdapter
+    config = 'configs/demo/tiny_restorer.py'
+    torch.manual_seed(0)
+    source = init_model(config)
+    torch.save({'net_g.' + k: v for k, v in
+                source.generator.state_dict().items()},
+               tmp_path / 'other.pth')
+
+    class OtherToolboxLayout(StateDictAdapter):
+        applies_to = Restorer
+        layout = 'OtherToolbox'
+
+        @staticmethod
+        def detect(state):
+            return any(k.startswith('net_g.') for k in state)
+
+        @staticmethod
+        def convert(state):
+            return ({'generator.' + k[len('net_g.'):]: v
+                     for k, v in state.items()}, 'Loading OtherToolbox')
+
+    STATE_DICT_ADAPTERS.register_module(module=OtherToolboxLayout)
+    try:
+        loaded = init_model(config, str(tmp_path / 'other.pth'))
+    finally:
+        STATE_DICT_ADAPTERS.module_dict.pop('OtherToolboxLayout')
+    for key, value in loaded.generator.state_dict().items():
+        assert torch.equal(value, source.generator.state_dict()[key]), key
+    with pytest.raises(CheckpointMismatchError):
+        init_model(config, str(tmp_path / 'other.pth'))  # unregistered

@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional, Tuple
 from mmengine.config import Config
 
 from toolbox.engine.optim_wrapper import accelerator_available, cpu_amp_dtype
+from toolbox.user_errors import UserError
 
 #: Transforms whose ``crop_size`` is the training crop.
 _CROP_KEYS = ('crop_size',)
@@ -147,6 +148,10 @@ def choose_amp(cfg: Config, dtype: Optional[str] = None,
     if on_gpu:
         return AmpChoice(True, dtype, False, 'GPU: float16 with loss '
                          'scaling unless --amp-dtype says otherwise')
+    if dtype == 'float16':
+        raise UserError('--amp-dtype float16 needs a GPU: CPU autocast runs '
+                        'in bfloat16 (use --amp-dtype bfloat16, or leave '
+                        '--amp-dtype out)')
     if dtype is not None:
         return AmpChoice(True, dtype, dtype == 'bfloat16',
                          f'--amp-dtype {dtype}: as asked')

@@ -48,15 +48,32 @@ class StateDictAdapter:
     (state dict in the model's keys, a sentence saying what was done)``,
     as static methods.
     """
-    applies_to: type = object
+    applies_to: Optional[type] = None
     layout: str = ''
+
+    def __init_subclass__(cls, **kwargs):
+        # A subclass without a model class would apply to no model, or
+        # (with ``object``) to every one: refuse it where it is written.
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in ('detect', 'convert')
+                   if getattr(cls, name) is getattr(StateDictAdapter, name)]
+        if not isinstance(cls.applies_to, type) or not cls.layout or \
+                missing:
+            raise TypeError(
+                f'{cls.__name__}: a StateDictAdapter sets applies_to (the '
+                'model class it converts files for) and layout (its name), '
+                'and defines detect and convert'
+                + (f'; missing: {", ".join(missing)}' if missing else ''))
 
     @staticmethod
     def detect(state: Mapping) -> bool:
+        """Whether ``state`` is in this layout (subclasses define it)."""
         raise NotImplementedError
 
     @staticmethod
     def convert(state: Mapping) -> Converted:
+        """``state`` in the model's keys, and what was done (subclasses
+        define it)."""
         raise NotImplementedError
 
 

@@ -157,7 +157,7 @@ def load_weights(target: nn.Module,
             f'{type(network).__name__}: {error.args[0]}') from error
     state = _adapted_state(network, state, filename, what)
     if inference_network and hasattr(network, 'inference_network') and \
-            not any(key in set(wrapper_key_map(network)) for key in state):
+            set(state).isdisjoint(wrapper_key_map(network)):
         network = unwrap_model(network.inference_network())
         state = drop_untracked_norm_stats(state, network)
     _load_adapted(network, state, filename, what, strict=strict,

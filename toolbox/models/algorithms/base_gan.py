@@ -223,9 +223,10 @@ class BaseGAN(RestorationModel):
         iteration, ``generator_steps`` times; with gradient accumulation
         (``accumulative_counts`` of the discriminators' wrapper ``k_d``, of
         the generators' ``k_g``) every ``discriminator_steps × k_d``-th
-        iteration, ``generator_steps × k_g`` times, as MMagic. Returns the logged losses of
-        both phases, each phase's total (``loss_generator``,
-        ``loss_discriminator``) and their sum as ``loss``.
+        iteration, ``generator_steps × k_g`` times, as MMagic. Returns the
+        logged losses of both phases, each phase's total
+        (``loss_generator``, ``loss_discriminator``) and their sum as
+        ``loss``.
         """
         # A misconfigured optim_wrapper fails first.
         discriminators = self._wrappers(optim_wrapper, 'discriminator')
@@ -239,8 +240,8 @@ class BaseGAN(RestorationModel):
         generator_turn = (self.current_iter() + 1) % (
             self.discriminator_steps *
             accumulative_counts(discriminators[0])) == 0
-        generator_passes = self.generator_steps * accumulative_counts(
-            generators[0])
+        generator_accumulation = accumulative_counts(generators[0])
+        generator_passes = self.generator_steps * generator_accumulation
         log_vars, cache = {}, {}
         try:
             for phase in self.order:
@@ -248,9 +249,12 @@ class BaseGAN(RestorationModel):
                     log_vars.update(self._run_phase(phase, batch, cache,
                                                     optim_wrapper))
                 elif generator_turn:
-                    for wrapper in generators:
-                        wrapper.initialize_count_status(self, 0,
-                                                        generator_passes)
+                    if generator_accumulation > 1:
+                        # This turn's passes are the generators' whole
+                        # count (without accumulation every pass steps).
+                        for wrapper in generators:
+                            wrapper.initialize_count_status(
+                                self, 0, generator_passes)
                     for _ in range(generator_passes):
                         # Each generator step makes its own fakes.
                         cache.pop('outputs', None)
