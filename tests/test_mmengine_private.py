@@ -35,11 +35,8 @@ def test_optimiser_wrapper_counts_and_clipping():
     assert private.scale_update_param(wrapper) is None
 
 
-def test_checkpoint_loader_and_file_backend_cache():
+def test_file_backend_cache():
     from mmengine.fileio import io as mmengine_io
-    from mmengine.runner.checkpoint import CheckpointLoader
-    assert isinstance(CheckpointLoader._schemes, dict)
-    assert callable(private.local_checkpoint_loader())
     assert isinstance(mmengine_io.backend_instances, dict)
     private.clear_file_backend_cache()
 
@@ -47,6 +44,8 @@ def test_checkpoint_loader_and_file_backend_cache():
 def test_runner_scheduler_and_config_fields():
     init = inspect.getsource(Runner.__init__)
     assert 'self._load_from' in init and 'self._resume' in init
+    assert 'self._has_loaded = False' in init
+    assert 'if self._has_loaded:' in inspect.getsource(Runner.load_or_resume)
     layer = torch.nn.Linear(2, 2)
     scheduler = LinearLR(torch.optim.SGD(layer.parameters(), lr=0.1),
                          by_epoch=False, end=4)

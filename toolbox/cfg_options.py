@@ -231,8 +231,9 @@ def check_nested_keys(cfg: Config, options: dict) -> None:
     if problems:
         config = getattr(cfg, 'filename', None) or 'the config'
         raise UserError(
-            f'--cfg-options: unknown argument{"s" if len(problems) > 1 else ""}'
-            f' for {config}:\n  ' + '\n  '.join(problems))
+            f'--cfg-options: unknown '
+            f'argument{"s" if len(problems) > 1 else ""} for {config}:\n  '
+            + '\n  '.join(problems))
 
 
 def read_config(path: str) -> Config:

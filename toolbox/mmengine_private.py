@@ -13,14 +13,14 @@ What each is for:
   the GAN generator turns count as MMagic does), ``_inner_count`` (a
   phase's extra wrappers counted with its lead), ``_clip_grad`` and
   ``_scale_update_param`` (one loss scaler for several optimisers);
-* ``CheckpointLoader._schemes`` (which loader reads local paths) and the
-  file-backend cache (``mmengine.fileio.io.backend_instances``);
-* ``Runner._load_from`` and ``Runner._resume`` (the file a resume reads);
+* the file-backend cache (``mmengine.fileio.io.backend_instances``);
+* ``Runner._load_from`` and ``Runner._resume`` (the file a resume reads)
+  and ``Runner._has_loaded`` (what ``Runner.load_checkpoint`` sets, so
+  that ``load_or_resume`` does not load a second time);
 * parameter schedulers' ``_global_step`` (a resumed schedule's position);
 * ``Config._cfg_dict`` (walking a config's nested keys).
 """
 from mmengine.fileio import io as mmengine_io
-from mmengine.runner.checkpoint import CheckpointLoader
 
 #: The MMEngine release these accessors were checked against.
 CHECKED_AGAINST = '0.10.7'
@@ -52,12 +52,6 @@ def set_scale_update_param(wrapper, value) -> None:
     wrapper._scale_update_param = value
 
 
-def local_checkpoint_loader():
-    """The function MMEngine's ``CheckpointLoader`` reads local paths
-    with."""
-    return CheckpointLoader._schemes.get('')
-
-
 def clear_file_backend_cache() -> None:
     """Forget MMEngine's cached file backends (made before a new backend
     was registered for the same prefix)."""
@@ -74,6 +68,12 @@ def runner_resumes(runner) -> bool:
     return bool(runner._resume)
 
 
+def mark_runner_loaded(runner) -> None:
+    """Record that a Runner has loaded its checkpoint (as MMEngine's
+    ``Runner.load_checkpoint`` does)."""
+    runner._has_loaded = True
+
+
 def scheduler_global_step(scheduler) -> int:
     """A parameter scheduler's count of steps taken."""
     return int(scheduler._global_step)
@@ -87,7 +87,8 @@ def config_dict(cfg):
 __all__ = [
     'CHECKED_AGAINST', 'accumulative_counts', 'count_backward',
     'clip_gradients', 'scale_update_param', 'set_scale_update_param',
-    'local_checkpoint_loader', 'clear_file_backend_cache',
-    'runner_load_from', 'runner_resumes', 'scheduler_global_step',
+    'clear_file_backend_cache',
+    'runner_load_from', 'runner_resumes', 'mark_runner_loaded',
+    'scheduler_global_step',
     'config_dict'
 ]

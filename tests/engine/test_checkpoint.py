@@ -123,10 +123,12 @@ INSTALL_PROBE = """
 from mmengine.fileio import get_file_backend
 import toolbox.apis, toolbox.engine, toolbox.models  # noqa
 from toolbox.engine.checkpoint import (AtomicLocalBackend,
-    install_safe_checkpoint_loader, safe_checkpoint_loader_installed)
+    install_safe_checkpoint_loader, load_runner_checkpoint)
+from mmengine.runner.checkpoint import CheckpointLoader
 def state():
     atomic = isinstance(get_file_backend('x.pth'), AtomicLocalBackend)
-    return safe_checkpoint_loader_installed(), atomic
+    local = CheckpointLoader._schemes.get('')  # MMEngine's loader table
+    return local is load_runner_checkpoint, atomic
 print(state())
 install_safe_checkpoint_loader()
 print(state())
@@ -142,25 +144,39 @@ def test_importing_installs_nothing_the_explicit_call_installs(repo_root):
     assert out[:2] == ['(False, False)', '(True, True)']
 
 
+def safe_checkpoint_loader_installed() -> bool:
+    """Whether MMEngine reads local paths with the toolbox's loader."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    return CheckpointLoader._schemes.get('') is ckpt.load_runner_checkpoint
+
+
 def test_entry_points_install_the_loader(tmp_path, monkeypatch, repo_root):
     import argparse
 
     from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 
+    from mmengine.config import Config
+
     from toolbox.apis import init_model
     from toolbox.app.runner_setup import load_config
-    for entry in ('load_config', 'init_model'):
+    from toolbox.engine.runner import ToolboxRunner
+    for entry in ('load_config', 'init_model', 'ToolboxRunner'):
         # as if never installed (undone after the test)
         monkeypatch.setitem(CheckpointLoader._schemes, '', load_from_local)
-        assert not ckpt.safe_checkpoint_loader_installed()
+        assert not safe_checkpoint_loader_installed()
         if entry == 'load_config':
             args = argparse.Namespace(cfg_options={}, launcher='none',
                                       work_dir=str(tmp_path),
                                       trust_checkpoint=False)
             load_config(f'{repo_root}/configs/demo/tiny_restorer.py', args)
-        else:
+        elif entry == 'init_model':
             init_model(f'{repo_root}/configs/demo/tiny_restorer.py')
-        assert ckpt.safe_checkpoint_loader_installed(), entry
+        else:  # a script that builds the toolbox's Runner itself
+            cfg = Config.fromfile(
+                f'{repo_root}/configs/demo/tiny_restorer.py')
+            cfg.work_dir = str(tmp_path / 'runner')
+            ToolboxRunner.from_cfg(cfg)
+        assert safe_checkpoint_loader_installed(), entry
 
 
 # ------------------------------------------------- state dicts and files

@@ -67,7 +67,6 @@ def build_cyclegan(cfg_options=None, device=None):
             return MODELS.build(config.model)
 
 
-
 def test_recorded_mmagic_layout_is_what_the_mapping_expects():
     mmagic = read_layout(MMAGIC_KEYS)
     for network, official_file, convert in (
@@ -253,7 +252,7 @@ def test_a_key_outside_the_layout_is_an_error_naming_it(tmp_path):
 
 
 def test_convert_tool_writes_a_toolbox_checkpoint(official_and_mmagic_files,
-                                                   tmp_path, repo_root):
+                                                  tmp_path, repo_root):
     folder = official_and_mmagic_files
     out = tmp_path / 'zebra2horse.pth'
     result = subprocess.run(
@@ -327,27 +326,54 @@ def _mprnet_files(folder):
     return state
 
 
-@pytest.mark.parametrize('layout', [
-    'official MPRNet', 'BasicSR params', 'official CycleGAN G',
-    'official CycleGAN D', 'MMagic CycleGAN'])
+def _loaded_model(route, config, cfg_options, path, work_dir):
+    """The model of ``config`` with ``path`` loaded the tools' way
+    (``load_model_weights``) or as training's ``load_from`` (the Runner's
+    ``load_checkpoint``)."""
+    from toolbox.weights import load_model_weights
+    if route == 'tool':
+        model = init_model(config, cfg_options=cfg_options)
+        load_model_weights(model, str(path))
+        return model
+    from mmengine.config import Config
+
+    from toolbox.engine.runner import ToolboxRunner
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(dict(cfg_options or {}))
+    cfg.work_dir = str(work_dir)
+    runner = ToolboxRunner.from_cfg(cfg)
+    runner.load_checkpoint(str(path))
+    return runner.model
+
+
+@pytest.mark.parametrize('layout,route', [
+    ('official MPRNet', 'tool'), ('official MPRNet', 'load_from'),
+    ('BasicSR params', 'tool'), ('BasicSR params', 'load_from'),
+    ('official CycleGAN G', 'tool'), ('official CycleGAN G', 'load_from'),
+    ('official CycleGAN D', 'tool'),
+    ('MMagic CycleGAN', 'tool'), ('MMagic CycleGAN', 'load_from')])
 def test_each_foreign_layout_loads_through_the_one_pipeline_converted_once(
-        layout, adapter_calls, official_and_mmagic_files, tmp_path):
+        layout, route, adapter_calls, official_and_mmagic_files, tmp_path,
+        repo_root, monkeypatch):
     """One load runs each adapter's detection at most once and the matching
     conversion exactly once (it ran up to three times: in the loader, in
-    the strict load and in the model's ``_load_from_state_dict``)."""
-    from toolbox.weights import load_model_weights
+    the strict load and in the model's ``_load_from_state_dict``), whether
+    a tool loads the file or training's ``load_from`` does."""
+    monkeypatch.chdir(repo_root)
     files = official_and_mmagic_files
+    work_dir = tmp_path / 'work'
     expected_conversions = {}
     if layout in ('official MPRNet', 'BasicSR params'):
         state = _mprnet_files(tmp_path)
-        model = init_model('configs/demo/paired_folders.py')
         name = 'model_deraining.pth' if layout == 'official MPRNet' \
             else 'net_g.pth'
-        load_model_weights(model, str(tmp_path / name))
+        model = _loaded_model(route, 'configs/demo/paired_folders.py', None,
+                              tmp_path / name, work_dir)
         loaded = model.generator.state_dict()
         expected = state
         # The file reader takes BasicSR's params (extract_state_dict); the
-        # adapter is for MMEngine's load_from, which reads no such files.
+        # adapter is for MMEngine's own loader (a user's script), which
+        # reads no such files.
     elif layout == 'official CycleGAN D':
         model = build_cyclegan(TINY)
         load_weights(model.discriminator_a,
@@ -355,10 +381,9 @@ def test_each_foreign_layout_loads_through_the_one_pipeline_converted_once(
         loaded = model.discriminator_a.state_dict()
         expected = torch.load(files / 'latest_net_D_B.pth')
     else:
-        model = build_cyclegan(TINY)
         name = 'latest_net_G_A.pth' if layout == 'official CycleGAN G' \
             else 'mmagic_horse2zebra.pth'
-        load_model_weights(model, str(files / name))
+        model = _loaded_model(route, CONFIG, TINY, files / name, work_dir)
         loaded = model.generator_a2b.state_dict()
         if layout == 'official CycleGAN G':
             expected = torch.load(files / 'latest_net_G_A.pth')

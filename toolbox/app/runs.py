@@ -1,5 +1,8 @@
-"""Train and test a loaded config with MMEngine's Runner: the code path of
-``tools/train.py`` and ``tools/test.py``, shared with ``tools/demo.py``.
+"""Train and test a loaded config with the toolbox's Runner
+(:class:`~toolbox.engine.runner.ToolboxRunner`: MMEngine's, loading
+``load_from`` and ``--resume`` through :mod:`toolbox.weights`): the code
+path of ``tools/train.py`` and ``tools/test.py``, shared with
+``tools/demo.py``.
 
 The tools parse their arguments and prepare the config
 (:func:`~toolbox.app.runner_setup.load_config`, ``--resume``, ``--amp``);
@@ -18,6 +21,7 @@ from toolbox.app.input_check import (drop_initial_weights,
 from toolbox.app.runner_setup import compile_networks, take_compile_options
 from toolbox.engine.distributed import finish_distributed
 from toolbox.engine.resume_weights import ensure_resume_weights_hook
+from toolbox.engine.runner import ToolboxRunner
 from toolbox.engine.work_dir_lock import work_dir_lock
 from toolbox.fileio import OutputWriteError, check_output_folder
 from toolbox.weights import load_model_weights
@@ -82,6 +86,11 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     """Check the config's inputs, build the Runner (networks compiled in
     place when ``cfg.compile`` asks) and train.
 
+    ``load_from`` is a partial initialisation through the weights pipeline
+    (:class:`~toolbox.engine.runner.ToolboxRunner`): missing or extra keys
+    are allowed with one warning, a network-only file goes into the
+    inference network, a file of another width is refused.
+
     Every missing input (data, teacher checkpoints, ``load_from``) is
     listed on stderr and the process exits with status 2, naming ``tool``
     (:func:`~toolbox.app.input_check.exit_if_inputs_missing`). A run that
@@ -98,8 +107,6 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     quota) stops the run with :class:`~toolbox.fileio.OutputWriteError`
     naming the file and the last complete checkpoint.
     """
-    from mmengine.runner import Runner
-
     exit_if_inputs_missing(cfg, tool, stage='train')
     check_output_folder(cfg.work_dir, '--work-dir')
     if cfg.get('resume'):
@@ -110,7 +117,7 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     # its last checkpoint is saved.
     try:
         with work_dir_lock(cfg), _run_scope():
-            runner = Runner.from_cfg(cfg)
+            runner = ToolboxRunner.from_cfg(cfg)
             compile_networks(runner.model, compile_options, runner.logger)
             for hook in hooks:
                 runner.register_hook(hook)
@@ -135,14 +142,13 @@ def evaluate_checkpoint(cfg: Config, checkpoint: str,
         several test sets) on rank 0, ``None`` on the other ranks.
     """
     from mmengine.model import is_model_wrapper
-    from mmengine.runner import Runner
 
     exit_if_inputs_missing(cfg, tool, stage='test', checkpoint=checkpoint)
     cfg.load_from = None
     cfg.resume = False
     compile_options = take_compile_options(cfg)
     with _run_scope():
-        runner = Runner.from_cfg(cfg)
+        runner = ToolboxRunner.from_cfg(cfg)
         for hook in hooks:
             runner.register_hook(hook)
         model = runner.model.module if is_model_wrapper(runner.model) \

@@ -134,8 +134,8 @@ class PairedImageDataset(RestorationDataset):
         if missing and not self.skip_bad:
             key, path = missing[0]
             rule = ''
-            if self.gt_key_pattern or self.filename_tmpl != dict(img='{}',
-                                                                gt='{}'):
+            if self.gt_key_pattern or \
+                    self.filename_tmpl != dict(img='{}', gt='{}'):
                 rule = (f' (filename_tmpl={self.filename_tmpl}, '
                         f'gt_key_pattern={self.gt_key_pattern!r})')
             raise FileNotFoundError(

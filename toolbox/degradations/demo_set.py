@@ -89,7 +89,6 @@ def split_patches(patches, rng, num_train: int, num_test: int) -> Dict:
                 real=picked[num_train + num_test:])
 
 
-
 def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
                   num_train: int = 24, num_test: int = 6,
                   progress: bool = True) -> Dict[str, int]:
@@ -147,7 +146,7 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
             folder = osp.join(out, 'real', degradation)
             os.makedirs(folder, exist_ok=True)
             write_rgb(osp.join(folder, f'{name}.png'),
-                   REAL_LIKE[degradation](clean, item_rng))
+                      REAL_LIKE[degradation](clean, item_rng))
             part = f'real/{degradation}'
         else:
             folder = osp.join(out, 'real', 'clean')

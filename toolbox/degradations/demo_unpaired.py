@@ -127,7 +127,6 @@ def _jobs(num_train: int, num_test: int) -> Iterator[Tuple[str, str]]:
         yield 'test', f'{PHOTOS[i % len(PHOTOS)]}_{i:04d}'
 
 
-
 def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
                        num_train: int = 600, num_test: int = 60,
                        progress: bool = True) -> Dict[str, int]:

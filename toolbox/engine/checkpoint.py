@@ -14,9 +14,10 @@ Installing into MMEngine (explicitly)
     plain ``open(path, 'wb')``, so a crash mid-save would leave a truncated
     file. Importing this module changes nothing: the entry points call the
     function (``tools/*.py``, :func:`toolbox.apis.init_model`,
-    :func:`toolbox.app.runner_setup.load_config`), and so must a script
-    that builds its own ``Runner``. The pipeline's own loaders read files
-    safely without it.
+    :func:`toolbox.app.runner_setup.load_config`,
+    :class:`~toolbox.engine.runner.ToolboxRunner`), and so must a script
+    that builds MMEngine's own ``Runner``. The pipeline's own loaders read
+    files safely without it.
 
 Frozen sub-modules
     :class:`FrozenModuleHolder` keeps networks a model uses but does not own
@@ -36,8 +37,7 @@ from torch import nn
 
 from toolbox.fileio import (atomic_write_bytes, remove_orphaned_temp_files,
                             writing_output)
-from toolbox.mmengine_private import (clear_file_backend_cache,
-                                      local_checkpoint_loader)
+from toolbox.mmengine_private import clear_file_backend_cache
 from toolbox.weights.files import (TRUST_OPTION, PathLike,
                                    load_checkpoint_file)
 from toolbox.weights.keys import strip_wrapper_keys
@@ -111,11 +111,6 @@ def install_safe_checkpoint_loader() -> None:
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     # Backends are cached per (prefix, args); drop instances made before.
     clear_file_backend_cache()
-
-
-def safe_checkpoint_loader_installed() -> bool:
-    """Whether :func:`install_safe_checkpoint_loader` is in force."""
-    return local_checkpoint_loader() is load_runner_checkpoint
 
 
 def load_runner_checkpoint(filename: PathLike, map_location=None):
@@ -207,6 +202,6 @@ class FrozenModuleHolder:
 
 __all__ = [
     'add_weight_loading_arguments', 'AtomicLocalBackend',
-    'install_safe_checkpoint_loader', 'safe_checkpoint_loader_installed',
+    'install_safe_checkpoint_loader',
     'load_runner_checkpoint', 'freeze', 'FrozenModuleHolder'
 ]

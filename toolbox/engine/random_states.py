@@ -40,4 +40,3 @@ def restore_random_states(states: Dict[str, Any]) -> None:
     torch.set_rng_state(states['torch'].cpu())
     if 'cuda' in states and torch.cuda.is_available():
         torch.cuda.set_rng_state(states['cuda'].cpu())
-

@@ -15,8 +15,9 @@ toolbox's layout is converted
 :class:`~toolbox.weights.CheckpointMismatchError` (a user error:
 one message, exit status 2) naming the file, the networks concerned and the
 keys missing, before anything is trained. Keys the model lacks only earn a
-warning: they leave nothing at random. ``load_from`` without resuming stays
-MMEngine's non-strict loading (a partial initialisation on purpose).
+warning: they leave nothing at random. ``load_from`` without resuming is a
+partial initialisation on purpose
+(:class:`~toolbox.engine.runner.ToolboxRunner`).
 
 The file's optimiser state is checked against the config's optimisers too
 (:func:`~toolbox.engine.resume_optimizers.optimizer_mismatch`): one written
@@ -42,8 +43,8 @@ _NOT_REQUIRED = ('num_batches_tracked', )
 def resumed_file(runner) -> str:
     """The checkpoint a resuming runner reads: ``load_from``, else the
     newest one of its work dir (as ``Runner.load_or_resume`` picks it)."""
-    return runner_load_from(runner) or find_latest_checkpoint(runner.work_dir) or \
-        'the checkpoint'
+    return runner_load_from(runner) or \
+        find_latest_checkpoint(runner.work_dir) or 'the checkpoint'
 
 
 def resume_mismatch(model, state_dict):
@@ -78,7 +79,7 @@ class ResumeWeightsHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Check the file before MMEngine loads its weights."""
         if not runner_resumes(runner):
-            return  # load_from: non-strict on purpose
+            return  # load_from: a partial initialisation on purpose
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
         state = checkpoint.get('state_dict', checkpoint)

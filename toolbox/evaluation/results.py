@@ -1,8 +1,8 @@
 """Results files of ``tools/test.py``: one run's metrics, as JSON.
 
-A results file is
-``{"name": ..., "config": ..., "checkpoint": ..., "metrics": {"<test set>/<METRIC>": value},
-"conventions": {"<test set>/<METRIC>": "PSNR Y crop4", ...}}``
+A results file is ``{"name": ..., "config": ..., "checkpoint": ...,
+"metrics": {"<test set>/<METRIC>": value}, "conventions": {"<test
+set>/<METRIC>": "PSNR Y crop4", ...}}``
 (a key without ``/`` belongs to a single, unnamed test set; ``conventions``
 says how each metric was computed, written by ``tools/test.py``).
 Several files with the same ``name`` are runs of one row (seeds):
@@ -19,7 +19,8 @@ from toolbox.fileio import atomic_write_text
 
 
 def split_metric_key(key: str):
-    """``'rain/PSNR'`` → ``('rain', 'PSNR')``; ``'PSNR'`` → ``('', 'PSNR')``."""
+    """``'rain/PSNR'`` → ``('rain', 'PSNR')``; ``'PSNR'`` →
+    ``('', 'PSNR')``."""
     test_set, _, metric = key.rpartition('/')
     return test_set, metric
 

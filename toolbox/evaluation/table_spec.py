@@ -26,9 +26,9 @@ folder:
 * ``config`` + ``checkpoint`` (relative to the work folder; a glob such
   as ``da_seed*/iter_100.pth`` makes one run per match, e.g. seeds):
   ``tools/test.py`` writes ``<checkpoint's folder>/results_<config
-  name>.json`` (``..._<test_set>.json`` with ``test_set``, which names a one-set
-  config's set in the keys; ``non_strict=True``: a checkpoint of another
-  model whose network fits, e.g. a KT student tested with a DA config);
+  name>.json`` (``..._<test_set>.json`` with ``test_set``, which names a
+  one-set config's set in the keys; ``non_strict=True``: a checkpoint of
+  another model whose network fits, e.g. a KT student tested with a DA config);
 * ``config`` + ``inputs=True``: the degraded inputs of the config's test
   sets, scored by ``tools/test.py CONFIG --inputs`` through the config's
   own pipelines and metrics into ``inputs/<config name>.json``

@@ -23,9 +23,12 @@ from toolbox.weights.keys import (BASICSR_PARAM_KEYS, GENERATOR_PREFIX,
                                   strip_wrapper_keys, unwrap_model,
                                   unwrapped_state_dict, wrapper_key_map)
 from toolbox.weights.loading import (CheckpointMismatchError,
-                                     describe_mismatch, load_fitting_tensors,
-                                     load_model_weights, load_refusable,
-                                     load_state_dict_strictly, load_weights)
+                                     describe_mismatch,
+                                     load_checkpoint_weights,
+                                     load_fitting_tensors, load_model_weights,
+                                     load_refusable, load_state_dict_strictly,
+                                     load_weights, mismatch_error,
+                                     shape_mismatch)
 
 __all__ = [
     'StateDictAdapter', 'adapt_state_dict', 'adapt_state_dict_in_place',
@@ -37,6 +40,7 @@ __all__ = [
     'extract_state_dict', 'load_unwrapped_state_dict', 'strip_prefix',
     'strip_wrapper_keys', 'unwrap_model', 'unwrapped_state_dict',
     'wrapper_key_map', 'CheckpointMismatchError', 'describe_mismatch',
+    'load_checkpoint_weights', 'mismatch_error', 'shape_mismatch',
     'load_fitting_tensors', 'load_model_weights', 'load_refusable',
     'load_state_dict_strictly', 'load_weights'
 ]

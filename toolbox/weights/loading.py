@@ -1,6 +1,9 @@
 """Loading weights into a model or a network: the one pipeline.
 
-Every path that loads weights goes through :func:`load_weights`: the tools
+Every path that loads weights goes through :func:`load_weights` (a file)
+or :func:`load_checkpoint_weights` (a checkpoint already read): training's
+``load_from`` and ``--resume``
+(:class:`~toolbox.engine.runner.ToolboxRunner`), the tools
 (``tools/test.py``, ``tools/infer.py``, ``tools/export.py`` through
 :func:`load_model_weights`), :func:`toolbox.apis.init_model`, MPRNet's
 ``Pretrained`` weights, Uni-Removal's teachers and DA student, the VGG of
@@ -17,8 +20,10 @@ the perceptual losses, and the official-GAN loaders. In order:
    (``inference_network=True``), minus the instance-norm statistics old
    releases carry;
 5. the state dict is loaded strictly, with one short
-   :class:`CheckpointMismatchError` naming the file, or non-strictly (what
-   fits, and the same summary as a warning).
+   :class:`CheckpointMismatchError` naming the file
+   (:func:`mismatch_error`), non-strictly (what fits, and the same summary
+   as a warning), or as a partial initialisation (training's
+   ``load_from``: keys may be missing or extra, shapes must fit).
 
 A model with wrapped networks inside (``tools/dist_test.sh``) is compared
 and loaded in the unwrapped names, so a file written with or without DDP
@@ -94,15 +99,8 @@ def load_weights(target: nn.Module,
                  checkpoint: PathLike,
                  prefix: Optional[str] = 'auto',
                  *,
-                 strip_prefixes: Sequence[str] = WRAPPER_PREFIXES,
-                 revise_keys: Sequence[Tuple[str, str]] = (),
-                 ignore_keys: Sequence[str] = (),
-                 allow_extra_keys: bool = False,
-                 inference_network: bool = False,
                  map_location='cpu',
-                 what: Optional[str] = None,
-                 strict: bool = True,
-                 logger=None) -> str:
+                 **options) -> str:
     """Load ``target``'s weights from a toolbox, official or foreign file.
 
     Args:
@@ -112,26 +110,12 @@ def load_weights(target: nn.Module,
         checkpoint: a checkpoint file, a work dir (its newest checkpoint)
             or a ``last_checkpoint`` file (see
             :func:`~toolbox.weights.files.find_checkpoint`).
-        prefix, strip_prefixes, revise_keys, ignore_keys: key cleaning, see
-            :func:`~toolbox.weights.keys.extract_state_dict` (default:
-            ``module.`` stripped, the ``generator.`` part of a toolbox
-            checkpoint taken when present).
-        allow_extra_keys: ignore file keys the network does not have (a
-            file of a deeper network than the one built, e.g. all of VGG-19
-            for an extractor cut after ``relu3_1``). Missing keys and shape
-            mismatches are always errors.
-        inference_network: when none of the file's keys is one of
-            ``target``'s, load it into ``target.inference_network()`` (the
-            network ``predict`` runs): an official network-only release
-            into a whole model.
+        prefix: the sub-network to take (see
+            :func:`~toolbox.weights.keys.extract_state_dict`; default: the
+            ``generator.`` part of a toolbox checkpoint when present).
         map_location: as :func:`torch.load`.
-        what: what is being loaded, put first in messages
-            (``"Teacher 'rain'"``).
-        strict: ``False`` loads the tensors whose names and shapes fit, on
-            purpose, and logs the mismatch summary as a warning instead of
-            raising.
-        logger: where that warning goes (MMEngine's current logger by
-            default).
+        **options: how to clean the keys and load, as
+            :func:`load_checkpoint_weights` takes them.
 
     Returns:
         The checkpoint file actually read.
@@ -141,28 +125,81 @@ def load_weights(target: nn.Module,
             missing; the message names it.
         UntrustedCheckpointError, NotACheckpointError: see
             :func:`~toolbox.weights.files.load_checkpoint_file`.
-        CheckpointMismatchError: the file's weights do not fit; the
-            message names the file and summarises the mismatch (counts and
-            a few examples, not one line per tensor).
+        CheckpointMismatchError: see :func:`load_checkpoint_weights`.
     """
     filename = find_checkpoint(checkpoint)
     loaded = load_checkpoint_file(filename, map_location=map_location)
+    load_checkpoint_weights(target, loaded, filename, prefix, **options)
+    return filename
+
+
+def load_checkpoint_weights(target: nn.Module,
+                            checkpoint,
+                            source: str,
+                            prefix: Optional[str] = 'auto',
+                            *,
+                            strip_prefixes: Sequence[str] = WRAPPER_PREFIXES,
+                            revise_keys: Sequence[Tuple[str, str]] = (),
+                            ignore_keys: Sequence[str] = (),
+                            allow_extra_keys: bool = False,
+                            inference_network: bool = False,
+                            what: Optional[str] = None,
+                            strict: bool = True,
+                            partial: bool = False,
+                            logger=None) -> None:
+    """Steps 2 to 5 of the pipeline (module docstring) on a checkpoint
+    already read (``source`` names it in messages): what
+    :func:`load_weights` does after reading the file, and what the Runner
+    does with the checkpoint it read for ``load_from`` or ``--resume``.
+
+    Args:
+        target: as :func:`load_weights`.
+        checkpoint: the loaded file (a toolbox/MMEngine checkpoint, an
+            official release, a BasicSR network file or a state dict).
+        source: the file it came from.
+        prefix, strip_prefixes, revise_keys, ignore_keys: key cleaning, see
+            :func:`~toolbox.weights.keys.extract_state_dict`.
+        allow_extra_keys: ignore file keys the network does not have (a
+            file of a deeper network than the one built, e.g. all of VGG-19
+            for an extractor cut after ``relu3_1``). Missing keys and shape
+            mismatches are always errors.
+        inference_network: when none of the file's keys is one of
+            ``target``'s, load it into ``target.inference_network()`` (the
+            network ``predict`` runs): an official network-only release
+            into a whole model.
+        what: what is being loaded, put first in messages
+            (``"Teacher 'rain'"``).
+        strict: ``False`` loads the tensors whose names and shapes fit, on
+            purpose, and logs the mismatch summary as a warning instead of
+            raising.
+        partial: with ``strict=False``, a partial initialisation
+            (training's ``load_from``): keys may be missing or extra (a
+            warning says how many), but a tensor the file shares with the
+            network in another shape (another width or variant), or a file
+            that shares none, is refused.
+        logger: where warnings go (MMEngine's current logger by default).
+
+    Raises:
+        CheckpointMismatchError: the file's weights do not fit; the
+            message names ``source`` and summarises the mismatch (counts
+            and a few examples, not one line per tensor).
+    """
     network = unwrap_model(target)
     try:
-        state = extract_state_dict(loaded, prefix, strip_prefixes,
+        state = extract_state_dict(checkpoint, prefix, strip_prefixes,
                                    revise_keys, ignore_keys)
     except (KeyError, TypeError) as error:
         raise CheckpointMismatchError(
-            f'{_named(what)}{filename} does not fit '
+            f'{_named(what)}{source} does not fit '
             f'{type(network).__name__}: {error.args[0]}') from error
-    state = _adapted_state(network, state, filename, what)
+    state = _adapted_state(network, state, source, what)
     if inference_network and hasattr(network, 'inference_network') and \
             set(state).isdisjoint(wrapper_key_map(network)):
         network = unwrap_model(network.inference_network())
         state = drop_untracked_norm_stats(state, network)
-    _load_adapted(network, state, filename, what, strict=strict,
-                  allow_extra_keys=allow_extra_keys, logger=logger)
-    return filename
+    _load_adapted(network, state, source, what, strict=strict,
+                  allow_extra_keys=allow_extra_keys, partial=partial,
+                  logger=logger)
 
 
 def load_model_weights(model: nn.Module, checkpoint: PathLike,
@@ -198,31 +235,60 @@ def _adapted_state(network: nn.Module, state_dict: Mapping, source: str,
     return state_dict
 
 
+def mismatch_error(source: str, network: str, problem: str,
+                   what: Optional[str] = None) -> CheckpointMismatchError:
+    """The one error of weights that do not fit: ``source`` (a file, 'the
+    checkpoint') does not fit ``network`` (its name, e.g. ``'MPRNet'`` or
+    ``'Restorer.generator (MPRNet)'``), with the :func:`describe_mismatch`
+    summary ``problem``."""
+    return CheckpointMismatchError(
+        f'{_named(what)}{source} does not fit {network}: {problem}. Is it '
+        'a checkpoint of another network or width (another config or '
+        'variant)?')
+
+
+def shape_mismatch(network_state: Mapping,
+                   file_state: Mapping) -> Optional[str]:
+    """:func:`describe_mismatch` of the keys the two share: the tensors
+    the file has under the network's names but in other shapes."""
+    shared = [k for k in network_state if k in file_state]
+    return describe_mismatch({k: network_state[k] for k in shared},
+                             {k: file_state[k] for k in shared})
+
+
+def _warn(message: str, logger=None) -> None:
+    if logger is not None:
+        logger.warning(message)
+    else:
+        print_log(message, logger='current', level=30)
+
+
 def _load_adapted(network: nn.Module, state_dict: Mapping, source: str,
                   what: Optional[str], strict: bool = True,
-                  allow_extra_keys: bool = False, logger=None) -> None:
-    """The strict and the non-strict load of a state dict already in
-    ``network``'s keys, with the one mismatch report."""
+                  allow_extra_keys: bool = False, partial: bool = False,
+                  logger=None) -> None:
+    """The strict, the non-strict and the partial load of a state dict
+    already in ``network``'s keys, with the one mismatch report."""
+    name = type(network).__name__
     if not strict:
+        if partial:
+            own = unwrapped_state_dict(network)
+            problem = shape_mismatch(own, state_dict)
+            if problem or set(own).isdisjoint(state_dict):
+                raise mismatch_error(
+                    source, name, problem or 'no key of the file is one '
+                    f'of its {len(own)} tensors', what)
         loaded, total, problem = load_fitting_tensors(
             network, state_dict, allow_extra_keys, source, what)
         if problem:
-            message = (f'{_named(what)}Non-strict loading of {source} into '
-                       f'{type(network).__name__}: loaded {loaded} of '
-                       f'{total} tensors; {problem}. The others keep their '
-                       'initial (random) values.')
-            if logger is not None:
-                logger.warning(message)
-            else:
-                print_log(message, logger='current', level=30)
+            _warn(f'{_named(what)}Non-strict loading of {source} into '
+                  f'{name}: loaded {loaded} of {total} tensors; {problem}. '
+                  'The others keep their initial (random) values.', logger)
         return
     own = unwrapped_state_dict(network)
     problem = describe_mismatch(own, state_dict, allow_extra_keys)
     if problem:
-        raise CheckpointMismatchError(
-            f'{_named(what)}{source} does not fit '
-            f'{type(network).__name__}: {problem}. Is it a checkpoint '
-            'of another network or width (another config or variant)?')
+        raise mismatch_error(source, name, problem, what)
     if allow_extra_keys:
         state_dict = OrderedDict(
             (k, v) for k, v in state_dict.items() if k in own)
@@ -287,7 +353,8 @@ def load_refusable(network: nn.Module, state_dict: Mapping,
 
 
 __all__ = [
-    'CheckpointMismatchError', 'describe_mismatch', 'load_weights',
+    'CheckpointMismatchError', 'describe_mismatch', 'mismatch_error',
+    'shape_mismatch', 'load_weights', 'load_checkpoint_weights',
     'load_model_weights', 'load_state_dict_strictly', 'load_refusable',
     'load_fitting_tensors'
 ]

@@ -120,7 +120,8 @@ class RestorationModel(BaseModel):
                 inputs: torch.Tensor,
                 data_samples: Optional[list] = None,
                 mode: str = 'tensor'):
-        """MMEngine's entry point: ``mode`` is 'loss', 'predict' or 'tensor'."""
+        """MMEngine's entry point: ``mode`` is 'loss', 'predict' or
+        'tensor'."""
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':

@@ -120,8 +120,8 @@ class BaseGAN(RestorationModel):
             discriminator=tuple(
                 cfg.pop('discriminator_wrappers', ('discriminators', ))))
         if cfg:
-            raise KeyError(f'Unknown train_cfg options of {type(self).__name__}'
-                           f': {sorted(cfg)}')
+            raise KeyError(f'Unknown train_cfg options of '
+                           f'{type(self).__name__}: {sorted(cfg)}')
         if sorted(self.order) != sorted(PHASES):
             raise ValueError(f'train_cfg.order must order {PHASES}, got '
                              f'{self.order}')

@@ -3,7 +3,7 @@ from typing import Dict, Optional, Sequence
 
 import torch
 
-from toolbox.weights import CheckpointMismatchError, describe_mismatch
+from toolbox.weights import mismatch_error, shape_mismatch
 from toolbox.models.algorithms.base import (RestorationModel, as_stage_list,
                                             named_outputs)
 from toolbox.models.algorithms.loss_routing import RoutedLosses
@@ -82,11 +82,17 @@ class Restorer(RestorationModel):
         """Prefix generator-only state dicts with ``generator.``, and refuse
         generator weights of another shape.
 
-        MMEngine loads ``load_from`` non-strictly, which only warns about
-        tensors of the wrong shape, one line each, and would go on with a
-        randomly initialised generator (e.g. a released file of another
-        width under ``tools/test.py``); here such a file fails at once with
-        a short :class:`~toolbox.weights.CheckpointMismatchError`.
+        For loaders outside the weights pipeline (MMEngine's
+        ``load_checkpoint`` in a user's script, a plain
+        ``load_state_dict``): MMEngine loads non-strictly, which only warns
+        about tensors of the wrong shape, one line each, and would go on
+        with a randomly initialised generator (e.g. a released file of
+        another width); here such a file fails at once with the pipeline's
+        short :class:`~toolbox.weights.CheckpointMismatchError`
+        (:func:`~toolbox.weights.mismatch_error`). The toolbox's own paths
+        (``tools/*.py``, ``load_from``, ``--resume``) load through
+        :mod:`toolbox.weights`, which puts a generator-only file into the
+        generator itself.
         """
         own = f'{prefix}generator.'
         keys = [k for k in state_dict if k.startswith(prefix)]
@@ -101,14 +107,11 @@ class Restorer(RestorationModel):
                 state_dict[own + name] = state_dict.pop(key)
         found = {k[len(own):]: v for k, v in state_dict.items()
                  if k.startswith(own) and k[len(own):] in generator_state}
-        problem = describe_mismatch(
-            {k: v for k, v in generator_state.items() if k in found}, found)
+        problem = shape_mismatch(generator_state, found)
         if problem:
-            raise CheckpointMismatchError(
-                f'the checkpoint does not fit {type(self).__name__}.generator '
-                f'({type(self.generator).__name__}): {problem}. Is it a '
-                'checkpoint of another network or width (another config or '
-                'variant)?')
+            raise mismatch_error(
+                'the checkpoint', f'{type(self).__name__}.generator '
+                f'({type(self.generator).__name__})', problem)
 
     def compute_losses(self, outputs, target: torch.Tensor,
                        features: Optional[Dict[str, object]] = None,

@@ -20,8 +20,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
-from toolbox.models.layers.attention import (ChannelAttention,
-                                            ChannelAttentionBlock, same_conv)
+from toolbox.models.layers.attention import ChannelAttentionBlock, same_conv
 from toolbox.registry import BACKBONES
 from toolbox.tile_windows import pad_mode_for
 from toolbox.weights import load_weights
@@ -411,4 +410,3 @@ class MPRNet(BaseModule):
         features.update({f'enc2_{i}': f for i, f in enumerate(feat2)})
         features['orsnet'] = x3
         return outputs, features
-

@@ -16,6 +16,7 @@ from torch import nn
 from toolbox.models.layers.weight_init import INIT_TYPES, init_gan_weights
 from toolbox.registry import HEADS
 
+
 @HEADS.register_module()
 class PatchSampleMLP(nn.Module):
     """Sample feature-map positions and project them (CUT's PatchSampleF).

@@ -42,7 +42,8 @@ Computation: with ``d_j = (s(o, n_j) - s(o, p)) / τ`` the loss is
 ``log(1 + Σ_j e^{d_j})``, i.e. cross-entropy over the logits with the
 positive first, but the similarity differences are taken *before* dividing by
 τ, so that at τ = 1e-6 (logits near 1e6) float32 keeps their precision and
-nothing overflows; ``softplus`` keeps tiny losses accurate. Similarities are computed in float32 even under autocast.
+nothing overflows; ``softplus`` keeps tiny losses accurate. Similarities
+are computed in float32 even under autocast.
 """
 from typing import List, Optional, Sequence, Union
 
@@ -460,7 +461,7 @@ class FeatureContrastiveLoss(ContrastiveLoss):
                 f'{type(self).__name__}: {len(labels)} labels for a batch '
                 f'of {first[0].shape[0]}')
         return first, second, self.different_label_mask(labels,
-                                                         first[0].device)
+                                                        first[0].device)
 
     def forward(self, student_feats: Tensors, teacher_feats: Tensors,
                 labels: Sequence, **kwargs) -> torch.Tensor:

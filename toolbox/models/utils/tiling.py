@@ -27,8 +27,8 @@ Consequences:
   stitching at the middle of the overlap (``trim = tile_overlap // 2``).
 * A network with global operations (MPRNet's channel attention and its
   fixed halves and quarters; instance norm, unless its windows get the
-  image's statistics: :mod:`toolbox.models.utils.instance_norm_stats`) gives each
-  window slightly different outputs; the ramp turns the step such a
+  image's statistics: :mod:`toolbox.models.utils.instance_norm_stats`)
+  gives each window slightly different outputs; the ramp turns the step such a
   difference would make at a hard cut into a gradual cross-fade, so no
   grid shows. The defaults were chosen by measuring tiled against untiled
   outputs of trained demo models (docs/inference.md,
