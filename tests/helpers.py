@@ -204,3 +204,12 @@ def run_tool_in_process(repo_root, script, args):
         os.chdir(saved[1])
         torch.set_num_threads(saved[2])
     return code, output.getvalue()
+
+
+def read_lmdb_image(db_path: str, key: str) -> np.ndarray:
+    """Decode one value of an LMDB; uint8 as stored (BGR)."""
+    from mmengine.fileio import LmdbBackend
+    value = LmdbBackend(db_path).get(key)
+    if value is None:
+        raise KeyError(f'{key!r} is not in LMDB {db_path}')
+    return cv2.imdecode(np.frombuffer(value, np.uint8), cv2.IMREAD_UNCHANGED)

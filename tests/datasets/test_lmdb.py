@@ -3,10 +3,9 @@ import pytest
 import torch
 
 import toolbox.datasets.lmdb_utils as lmdb_utils
-from tests.helpers import write_paired_folder
+from tests.helpers import read_lmdb_image, write_paired_folder
 from toolbox.datasets import PairedImageDataset
-from toolbox.datasets.lmdb_utils import (create_lmdb, read_lmdb_image,
-                                         read_meta_info)
+from toolbox.datasets.lmdb_utils import create_lmdb, read_meta_info
 
 PIPELINE = [
     dict(type='LoadImageFromFile', key='img'),

@@ -7,9 +7,17 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from toolbox.evaluation import functional as F
 from toolbox.evaluation.matlab import imresize, rgb2gray
-from toolbox.evaluation.no_reference import (aggd_fit, brisque,
-                                             brisque_from_features, ggd_fit,
-                                             niqe, piqe)
+from toolbox.evaluation import no_reference
+from toolbox.evaluation.no_reference import (brisque, brisque_from_features,
+                                             ggd_fit, niqe, piqe)
+
+
+def aggd_fit(vecs):
+    """MATLAB's ``estimateaggdparam`` for each row of ``vecs``: shape α
+    (a grid value) and the left and right standard deviations, as the
+    BRISQUE and NIQE features fit them."""
+    index, left, right = no_reference._aggd_fit_index(vecs)
+    return no_reference._GAM[index], left, right
 
 
 @pytest.fixture(scope='module')

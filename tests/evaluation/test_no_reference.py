@@ -30,7 +30,8 @@ def test_grid_search_equals_first_argmin(ratio):
 
 
 def test_aggd_with_an_empty_side_behaves_like_matlab():
-    alpha, left, right = nr.aggd_fit(np.array([[0.5, 1.0, 2.0, 0.0]]))
+    index, left, right = nr._aggd_fit_index(np.array([[0.5, 1.0, 2.0, 0.0]]))
+    alpha = nr._GAM[index]
     assert np.isnan(left[0]) and right[0] == pytest.approx(np.sqrt(5.25 / 3))
     assert alpha[0] == 0.2  # gam(1): min() of NaNs
 

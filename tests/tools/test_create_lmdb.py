@@ -11,11 +11,11 @@ import lmdb
 import numpy as np
 import pytest
 
-from tests.helpers import write_image_folder, write_paired_folder
+from tests.helpers import (read_lmdb_image, write_image_folder,
+                           write_paired_folder)
 from tests.tools.test_reliability import run_inprocess
 from toolbox.datasets import lmdb_utils
-from toolbox.datasets.lmdb_utils import (create_lmdb, read_lmdb_image,
-                                         read_meta_info)
+from toolbox.datasets.lmdb_utils import create_lmdb, read_meta_info
 
 
 def run_create_lmdb(repo_root, *args):

@@ -39,7 +39,6 @@ from multiprocessing import Pool
 from typing import Iterator, List, Optional, Tuple
 
 import cv2
-import numpy as np
 
 from toolbox.datasets.listing import (IMG_EXTENSIONS, META_FILE, LMDBError,
                                       check_lmdb, is_lmdb, lmdb_keys,
@@ -51,7 +50,7 @@ from toolbox.locking import exclusive_lock
 from toolbox.progress import progress_bar
 from toolbox.user_errors import UserError
 
-__all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info', 'read_lmdb_image',
+__all__ = ['create_lmdb', 'is_lmdb', 'read_meta_info',
            'META_FILE', 'meta_info_line', 'keys_unreadable_elsewhere',
            'DottedKeyWarning', 'LMDBError', 'check_lmdb', 'verify_lmdb',
            'BadImagesError', 'BAD_REPORT_SUFFIX', 'StalePartialError',
@@ -510,12 +509,3 @@ def verify_lmdb(db_path: str, progress: bool = False
     finally:
         env.close()
     return problems
-
-
-def read_lmdb_image(db_path: str, key: str) -> np.ndarray:
-    """Decode one value (for checks and tests); uint8 as stored (BGR)."""
-    from mmengine.fileio import LmdbBackend
-    value = LmdbBackend(db_path).get(key)
-    if value is None:
-        raise KeyError(f'{key!r} is not in LMDB {db_path}')
-    return cv2.imdecode(np.frombuffer(value, np.uint8), cv2.IMREAD_UNCHANGED)

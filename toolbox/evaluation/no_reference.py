@@ -126,6 +126,11 @@ def ggd_fit(vec: np.ndarray):
 
 
 def _aggd_fit_index(vecs: np.ndarray):
+    """``estimateaggdparam`` for each row of ``vecs``: the index of the
+    fitted shape α in the grid ``_GAM`` (so that its Γ values are table
+    look-ups) and the left and right standard deviations. As in MATLAB, an
+    empty side gives a NaN standard deviation and α = 0.2 (the first grid
+    value, what ``min`` returns for all-NaN input)."""
     vecs = np.atleast_2d(vecs)
     square = vecs * vecs
     neg, pos = vecs < 0, vecs > 0
@@ -138,17 +143,6 @@ def _aggd_fit_index(vecs: np.ndarray):
         rhatnorm = rhat * (gammahat**3 + 1) * (gammahat + 1) / (
             (gammahat**2 + 1)**2)
     return _first_min_index(_AGGD_RATIO, rhatnorm), left, right
-
-
-def aggd_fit(vecs: np.ndarray):
-    """``estimateaggdparam`` for each row of ``vecs``: shape α and the left
-    and right standard deviations of an asymmetric generalised Gaussian.
-
-    As in MATLAB, an empty side gives a NaN standard deviation and α = 0.2
-    (the first grid value, what ``min`` returns for all-NaN input).
-    """
-    index, left, right = _aggd_fit_index(vecs)
-    return _GAM[index], left, right
 
 
 # ------------------------------------------------------------------ BRISQUE

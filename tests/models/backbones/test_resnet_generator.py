@@ -92,7 +92,8 @@ def test_load_official_state_dict_cleans_old_files():
     torch.testing.assert_close(fresh.model[1].weight,
                                state['module.model.1.weight'])
     state['module.model.1.extra'] = torch.zeros(1)
-    with pytest.raises(RuntimeError, match='Unexpected'):
+    with pytest.raises(RuntimeError,
+                       match='unexpected keys in the file .model.1.extra'):
         fresh.load_official_state_dict(state)
 
 

@@ -31,7 +31,8 @@ from torch import nn
 
 from toolbox.models.layers.antialias import BlurPool2d, BlurUpsample2d
 from toolbox.models.layers.norm import build_norm, conv_bias_for
-from toolbox.weights import drop_untracked_norm_stats
+from toolbox.weights import (drop_untracked_norm_stats,
+                             load_state_dict_strictly)
 from toolbox.models.layers.weight_init import init_gan_weights
 from toolbox.registry import BACKBONES
 
@@ -295,6 +296,10 @@ class ResnetGenerator(BaseModule):
         """Strictly load a generator saved by the official CycleGAN, CUT or
         DCD-GAN code (``torch.load('latest_net_G_A.pth')``), after removing
         a ``module.`` prefix and the instance-norm statistics of files saved
-        before PyTorch 0.4 (which the official loader also drops)."""
-        self.load_state_dict(drop_untracked_norm_stats(state_dict, self),
-                             strict=True)
+        before PyTorch 0.4 (which the official loader also drops), through
+        the weights pipeline
+        (:func:`~toolbox.weights.load_state_dict_strictly`: a file of
+        another layout is one short ``CheckpointMismatchError``)."""
+        load_state_dict_strictly(self,
+                                 drop_untracked_norm_stats(state_dict, self),
+                                 source='the official generator state dict')

@@ -26,7 +26,8 @@ from torch import nn
 
 from toolbox.models.layers.antialias import BlurPool2d
 from toolbox.models.layers.norm import build_norm, conv_bias_for
-from toolbox.weights import drop_untracked_norm_stats
+from toolbox.weights import (drop_untracked_norm_stats,
+                             load_state_dict_strictly)
 from toolbox.models.layers.weight_init import init_gan_weights
 from toolbox.registry import HEADS
 
@@ -120,6 +121,8 @@ class PatchGANDiscriminator(BaseModule):
     def load_official_state_dict(self, state_dict: dict) -> None:
         """Strictly load a discriminator saved by the official CycleGAN,
         CUT or DCD-GAN code, after removing a ``module.`` prefix and
-        instance-norm statistics of pre-0.4 files."""
-        self.load_state_dict(drop_untracked_norm_stats(state_dict, self),
-                             strict=True)
+        instance-norm statistics of pre-0.4 files, through the weights
+        pipeline (:func:`~toolbox.weights.load_state_dict_strictly`)."""
+        load_state_dict_strictly(
+            self, drop_untracked_norm_stats(state_dict, self),
+            source='the official discriminator state dict')
