@@ -1,7 +1,7 @@
 # Demo deraining teacher of Uni-Removal: a narrow MPRNet (16/8/8, 2 CABs
 # per ORB; the demo student has the same structure) on data/demo/rain.
-# 300 iterations, about a minute on 2 idle CPU cores; PSNR on the demo test
-# split: input 26.1 dB -> 29.1 dB (see docs/methods/uniremoval.md).
+# 300 iterations, about 2 minutes on 2 CPU cores; PSNR on the demo test
+# split: input 22.5 dB -> 27.9 dB (2026-12-07; docs/methods/uniremoval.md).
 #   python tools/make_demo_data.py
 #   python tools/train.py configs/uniremoval/teacher_derain_demo.py
 _base_ = [

@@ -118,18 +118,13 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
     for kind, degradation, split, name, clean in progress_bar(
             jobs, desc='demo data', enabled=progress):
         # One generator per image, derived from the seed and the image's
-        # identity: the output does not depend on the order of the work.
-        key = f'{kind}/{degradation}/{split}/{name}'
-        if degradation == 'hybrid':
-            item_rng = folder_item_rng(seed, key)
-        else:
-            # As first released: the key modulo 2**63 keeps only its first
-            # 8 bytes ('paired/h', 'real/haz'...), so every image of a
-            # split draws the same parameters. Kept so that the published
-            # demo numbers of the other splits stay reproducible; the
-            # hybrid split (added later) seeds from the whole key.
-            item_rng = np.random.default_rng(
-                [seed, int.from_bytes(key.encode(), 'little') % (2**63)])
+        # whole identity: the output does not depend on the order of the
+        # work, and no two images share a draw. (Until issue 31 the
+        # haze/rain/blur and real splits reduced the key modulo 2**63,
+        # which kept its first 8 bytes, 'paired/r', 'real/haz'...: every
+        # image of such a split drew the same parameters and streaks.)
+        item_rng = folder_item_rng(seed, f'{kind}/{degradation}/{split}/'
+                                   f'{name}')
         if kind == 'paired':
             folder = osp.join(out, degradation, split)
             os.makedirs(osp.join(folder, 'input'), exist_ok=True)

@@ -234,15 +234,16 @@ def synthesize_folder(clean_dir: str, out_dir: str, kind: str,
                 for suffix, degraded, target in hybrid_patches(
                     clean, rng, level, patch=patch, stride=stride,
                     scales=scales, bins=bins[blur_bins.replace('-', '_')]))
-        else:
-            crops = [(key, clean)]
-            if patch:
-                crops = [(f'{key}_{top:04d}_{left:04d}',
-                          clean[top:top + patch, left:left + patch])
-                         for top, left in patch_grid(*clean.shape[:2], patch,
-                                                     stride)]
+        elif patch:
+            # Each crop draws from its own name's generator.
+            crops = [(f'{key}_{top:04d}_{left:04d}',
+                      clean[top:top + patch, left:left + patch])
+                     for top, left in patch_grid(*clean.shape[:2], patch,
+                                                 stride)]
             pairs = ((name, SYNTHESIZERS[kind](crop, item_rng(seed, name)),
                       crop) for name, crop in crops)
+        else:
+            pairs = [(key, SYNTHESIZERS[kind](clean, rng), clean)]
         for name, degraded, target in pairs:
             write_rgb(osp.join(out_dir, 'input', name + '.png'), degraded)
             write_rgb(osp.join(out_dir, 'target', name + '.png'), target)
