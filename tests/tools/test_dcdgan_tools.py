@@ -65,7 +65,7 @@ def demo_options(root):
         f'train_dataloader.dataset.data_root={root}/{DEMO_ROOT}/train',
         f'val_dataloader.dataset.data_root={root}/{DEMO_ROOT}/test',
         f'test_dataloader.0.dataset.data_root={root}/{DEMO_ROOT}/test',
-        f'test_dataloader.1.dataset.data_root={root}/{DEMO_ROOT}/test/input',
+        f'test_dataloader.1.dataset.data_root={root}/{DEMO_ROOT}/test',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=1',
         'default_hooks.logger.interval=1',
