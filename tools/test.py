@@ -4,7 +4,10 @@ Prints one row per test set and one column per metric, and optionally writes
 the results file that ``tools/make_table.py`` lays out as paper tables.
 ``python tools/test.py CONFIG --inputs [--out r.json]`` scores the degraded
 inputs of the config's test sets instead, through the same pipelines and
-metrics (a table's "degraded input" row, default name ``degraded input``).
+metrics (a table's "degraded input" row, default name ``degraded input``);
+``--targets`` scores the clean targets with the no-reference metrics only
+(BRISQUE, NIQE, PIQE: what a perfect restoration scores, default name
+``clean targets``), for the test sets that have targets.
 ``--save-dir DIR`` also writes every restored image, as PNG named after its
 input (``DIR/<test set>/<name>.png`` when the config has several test sets).
 """
@@ -28,6 +31,10 @@ def parse_args():
     parser.add_argument(
         '--inputs', action='store_true',
         help='score the degraded inputs of the test sets, no model')
+    parser.add_argument(
+        '--targets', action='store_true',
+        help='score the clean targets of the test sets with their '
+        'no-reference metrics, no model')
     parser.add_argument('--out', help='write the metrics to this JSON file')
     parser.add_argument(
         '--save-dir', help='also write every restored image here, as PNG '
@@ -48,12 +55,17 @@ def parse_args():
     return parser.parse_args()
 
 
-def input_metrics(cfg) -> dict:
-    """The degraded inputs' metrics, keyed as the test loop keys a
-    model's (one set: no set name in the keys)."""
-    from toolbox.app.input_scores import score_inputs
+def input_metrics(cfg, targets: bool = False) -> dict:
+    """The degraded inputs' metrics (the clean targets' with ``targets``),
+    keyed as the test loop keys a model's (one set: no set name in the
+    keys)."""
+    from toolbox.app.input_scores import score_inputs, score_targets
     from toolbox.evaluation.results import plain_number
-    scores = score_inputs(cfg)
+    scores = score_targets(cfg) if targets else score_inputs(cfg)
+    if not scores:
+        raise UserError(f'--targets: no test set of {cfg.filename} has both '
+                        'targets and a no-reference metric (BRISQUE, NIQE, '
+                        'PIQE)')
     if len(scores) == 1:
         return {metric: plain_number(value)
                 for metric, value in next(iter(scores.values())).items()}
@@ -64,15 +76,17 @@ def input_metrics(cfg) -> dict:
 
 def main():
     args = parse_args()
-    if args.inputs == bool(args.checkpoint):
+    no_model = args.inputs or args.targets
+    if [bool(args.checkpoint), args.inputs, args.targets].count(True) != 1:
         raise UserError('give a checkpoint, or --inputs to score the '
-                        'degraded inputs (not both)')
-    if args.inputs and args.save_dir:
+                        'degraded inputs, or --targets to score the clean '
+                        'targets (one of the three)')
+    if no_model and args.save_dir:
         raise UserError('--save-dir writes restored images: it needs a '
-                        'checkpoint, not --inputs')
+                        'checkpoint, not --inputs or --targets')
     cfg = load_config(args.config, args)
-    if args.inputs:
-        metrics = input_metrics(cfg)
+    if no_model:
+        metrics = input_metrics(cfg, targets=args.targets)
     else:
         hooks = []
         if args.save_dir:
@@ -92,6 +106,7 @@ def main():
             raise UserError(f'--test-set {args.test_set}: {error}') from None
         conventions = name_single_set(conventions, args.test_set)
     name = args.name or ('degraded input' if args.inputs else
+                         'clean targets' if args.targets else
                          osp.splitext(osp.basename(args.config))[0])
     print_metrics_table(metrics, title=name)
     if args.out:

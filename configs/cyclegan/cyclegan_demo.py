@@ -79,12 +79,10 @@ val_evaluator = [dict(type='PSNR'), dict(type='SSIM'),
 # same rainy inputs without references (as a real rainy set is scored).
 test_dataloader = [
     val_dataloader,
-    dict(val_dataloader, dataset=dict(
-        type='ImageFolderDataset',
-        data_root=f'{demo_root}/test/input',
-        pipeline=[dict(type='LoadImageFromFile', key='img'),
-                  dict(type='PackRestorationInputs')],
-        test_mode=True, name='demo_rain_heldout_noref')),
+    # Read as pairs only so that tools/test.py --targets and the demo's last
+    # row can score the clean versions with the same no-reference metrics.
+    dict(val_dataloader, dataset=dict(val_dataloader['dataset'],
+                                      name='demo_rain_heldout_noref')),
 ]
 test_evaluator = [val_evaluator,
                   [dict(type='NIQE'), dict(type='BRISQUE'), dict(type='PIQE')]]

@@ -48,12 +48,10 @@ heldout_set = dict(
     pipeline={{_base_.paired_test_pipeline}},
     test_mode=True,
     name='demo_rain_heldout')
-heldout_noref_set = dict(
-    type='ImageFolderDataset',
-    data_root=f'{demo_root}/test/input',
-    pipeline={{_base_.real_test_pipeline}},
-    test_mode=True,
-    name='demo_rain_heldout_noref')
+# The same rainy inputs, scored by the no-reference metrics alone (as a
+# real rainy set is). Read as pairs only so that tools/test.py --targets and
+# the demo's last row can score their clean versions with the same metrics.
+heldout_noref_set = dict(heldout_set, name='demo_rain_heldout_noref')
 val_dataloader = dict(num_workers=0,
                       dataset=dict(_delete_=True, **heldout_set))
 test_dataloader = [

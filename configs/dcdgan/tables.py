@@ -48,7 +48,9 @@
 # The demo table is Tables 1 and 3 on the embedded demo data (tools/demo.py
 # --method dcdgan): CycleGAN and DCD-GAN, 1,500 iterations each, on the
 # held-out demo pairs (PSNR, SSIM, dRGB) and the same rainy inputs without
-# references (NIQE, BRISQUE, PIQE).
+# references (NIQE, BRISQUE, PIQE); and, as a bound rather than a method,
+# the DCD-GAN demo's generator trained with pairs for the same iterations
+# (configs/demo/gan_demo_paired_probe.py).
 
 _not_here = 'not in the toolbox (the paper\'s value only, with --compare)'
 _no_cyclegan_config = (
@@ -188,5 +190,12 @@ tables = dict(
             dict(label='DCD-GAN (demo)', runs=[dict(
                 config='configs/dcdgan/dcdgan_demo.py',
                 checkpoint='dcdgan_demo/iter_1500.pth')]),
+            dict(label="probe: DCD-GAN's generator trained with pairs (L1)",
+                 runs=[dict(config='configs/demo/gan_demo_paired_probe.py',
+                            checkpoint='gan_demo_paired_probe/'
+                            'iter_1500.pth')]),
+            # What a perfect restoration scores on the no-reference columns.
+            dict(label='clean targets (no-reference scores)', runs=[dict(
+                config='configs/dcdgan/dcdgan_demo.py', targets=True)]),
         ])},
 )

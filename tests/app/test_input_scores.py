@@ -4,7 +4,8 @@ import pytest
 from mmengine.config import Config
 
 from tests.helpers import write_image_folder, write_paired_folder
-from toolbox.app.input_scores import build_test_sets, score_inputs
+from toolbox.app.input_scores import (build_test_sets, score_inputs,
+                                      score_targets)
 from toolbox.evaluation.folder_scoring import mean_scores, score_folder
 
 LOAD = [dict(type='LoadImageFromFile', key='img'),
@@ -46,3 +47,29 @@ def test_inputs_scored_per_test_set_as_iqa_does(tmp_path):
     real = mean_scores(score_folder(str(tmp_path / 'real'), ['brisque'],
                                     progress=False))
     assert scores['real']['BRISQUE'] == pytest.approx(real['brisque'])
+
+
+def test_targets_scored_by_the_no_reference_metrics_only(tmp_path):
+    """The reference row: each set's clean targets with its no-reference
+    metrics, as tools/iqa.py scores the target folder; a set without
+    targets, or with full-reference metrics only, gives nothing."""
+    write_paired_folder(tmp_path / 'pairs', count=3, size=40)
+    write_paired_folder(tmp_path / 'hidden', count=2, size=48, seed=5)
+    write_image_folder(tmp_path / 'real', count=2, size=48)
+    cfg = _config(tmp_path / 'pairs', tmp_path / 'real')
+    hidden = dict(cfg.test_dataloader[0], dataset=dict(
+        cfg.test_dataloader[0]['dataset'], data_root=str(tmp_path / 'hidden'),
+        name='hidden'))
+    cfg.test_dataloader.append(hidden)
+    cfg.test_evaluator.append([dict(type='PSNR'), dict(type='BRISQUE'),
+                               dict(type='PIQE')])
+    scores = score_targets(cfg)
+    assert list(scores) == ['hidden']
+    assert set(scores['hidden']) == {'BRISQUE', 'PIQE'}
+    iqa = mean_scores(score_folder(str(tmp_path / 'hidden/target'),
+                                   ['brisque', 'piqe'], progress=False))
+    assert scores['hidden']['BRISQUE'] == pytest.approx(iqa['brisque'])
+    assert scores['hidden']['PIQE'] == pytest.approx(iqa['piqe'])
+    inputs = mean_scores(score_folder(str(tmp_path / 'hidden/input'),
+                                      ['brisque'], progress=False))
+    assert scores['hidden']['BRISQUE'] != pytest.approx(inputs['brisque'])

@@ -6,12 +6,15 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.helpers import png_files
+from tests.helpers import png_files, run_tool_in_process
 from toolbox.degradations.dead_leaves import dead_leaves, sample_radii
 from toolbox.degradations.demo_unpaired import (DEAD_LEAVES_SHARE, HELD_OUT,
                                                 PHOTOS, ContentSource,
                                                 _photos, _region,
+                                                constant_shift_floor,
                                                 content_plan,
+                                                held_out_cast_parts,
+                                                held_out_name,
                                                 make_unpaired_rain,
                                                 resize_area)
 from toolbox.degradations.folder_synthesis import item_rng
@@ -31,7 +34,8 @@ def test_layout_counts_and_seeded_bytes(unpaired, tmp_path):
     assert counts == {'unpaired/rain/train/rainy': 10,
                       'unpaired/rain/train/clean': 10,
                       'unpaired/rain/test/input': 4,
-                      'unpaired/rain/test/target': 4}
+                      'unpaired/rain/test/target': 4,
+                      'unpaired/rain/probe/rainy': 10}
     again = tmp_path / 'again'
     make_unpaired_rain(str(again), seed=3, size=48, num_train=10, num_test=4,
                        progress=False)
@@ -76,6 +80,60 @@ def test_domains_hold_other_content(unpaired):
     clean = {hashlib.md5(p.read_bytes()).hexdigest()
              for p in (train / 'clean').glob('*.png')}
     assert len(clean) == 10
+
+
+def test_probe_pairs_are_the_clean_crops_with_their_own_rain(unpaired):
+    """probe/rainy/X is train/clean/X with rain drawn from X's probe key:
+    pairs of the training rain model (the supervised probe's), unlike
+    train/rainy, which holds other content."""
+    root, _ = unpaired
+    rain = root / 'unpaired' / 'rain'
+    names = sorted(p.name for p in (rain / 'probe' / 'rainy').glob('*.png'))
+    assert names == sorted(p.name for p in
+                           (rain / 'train' / 'clean').glob('*.png'))
+    for name in names:
+        clean = cv2.imread(str(rain / 'train' / 'clean' / name))[..., ::-1]
+        probe = cv2.imread(str(rain / 'probe' / 'rainy' / name))[..., ::-1]
+        rng = item_rng(3, f'unpaired/rain/probe/{name[:-4]}')
+        assert np.array_equal(probe, add_real_rain(clean.copy(), rng)), name
+
+
+def test_cast_parts_replay_the_written_pairs(unpaired):
+    """held_out_cast_parts replays each test pair's draws: its rain cast is
+    the one of the files written, and the rain is the veil plus streaks
+    that only brighten (a screen blend) over it."""
+    root, _ = unpaired
+    test = root / 'unpaired' / 'rain' / 'test'
+    parts = held_out_cast_parts(seed=3, size=48, num_test=4)
+
+    def mean(path):
+        return cv2.imread(str(path))[..., ::-1].astype(float).mean((0, 1))
+    written = np.array([
+        mean(test / 'input' / f'{held_out_name(i)}.png') -
+        mean(test / 'target' / f'{held_out_name(i)}.png') for i in range(4)])
+    assert np.allclose(parts['rain'], written)
+    assert np.allclose(parts['veil'] + parts['streaks'], parts['rain'])
+    assert (parts['veil'] != 0).all() and (parts['streaks'] > -0.5).all()
+    assert (parts['streaks'] > 1).any()
+
+
+def test_constant_shift_floor_removes_the_median_offset():
+    casts = np.array([[0., 10, 5], [2, 12, 5], [4, 20, 5]])
+    # Medians 2, 12, 5: |−2|, |0|, |2| | |−2|, |0|, |8| | 0, 0, 0.
+    assert constant_shift_floor(casts) == pytest.approx((4 + 10) / 9)
+
+
+def test_analyze_tool_checks_the_folder_it_explains(unpaired, repo_root):
+    root, _ = unpaired
+    args = ['--size', '48', '--num-test', '4', '--data-root', root]
+    code, out = run_tool_in_process(repo_root, 'tools/analyze_demo_rain.py',
+                                    ['--seed', '3'] + args)
+    assert code == 0, out
+    assert '| the veil alone |' in out and 'checked:' in out
+    code, out = run_tool_in_process(repo_root, 'tools/analyze_demo_rain.py',
+                                    ['--seed', '4'] + args)
+    assert code == 2 and 'does not hold the 4 pairs' in out
+    assert str(root / 'unpaired' / 'rain' / 'test') in out
 
 
 def test_test_pairs_come_from_the_held_out_part():

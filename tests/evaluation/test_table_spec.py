@@ -137,6 +137,12 @@ def test_input_rows_are_scored_by_the_tools():
     assert run.command == ('python tools/test.py configs/f/demo.py --inputs '
                            '--name "degraded input" --test-set demo_hybrid '
                            '--out w/inputs/demo_demo_hybrid.json')
+    # The reference row: the clean targets, by the no-reference metrics.
+    run = plan_run(dict(config='configs/u/da_demo.py', targets=True),
+                   'clean targets', 'w')
+    assert run.command == ('python tools/test.py configs/u/da_demo.py '
+                           '--targets --name "clean targets" --out '
+                           'w/targets/da_demo.json')
 
 
 def test_uniremoval_table_iv_puts_the_teachers_under_the_student_columns(

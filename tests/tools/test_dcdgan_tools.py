@@ -26,6 +26,8 @@ from tests.tools.test_train_test_tools import run_tool
 DCDGAN_CONFIGS = sorted(p for p in glob.glob('configs/dcdgan/*.py')
                         if osp.basename(p) != 'tables.py')  # the tables' spec
 DEMO = 'configs/dcdgan/dcdgan_demo.py'
+#: The supervised probe of the demo's generator (configs/demo/).
+PROBE = 'configs/demo/gan_demo_paired_probe.py'
 #: The demo data's unpaired rain set, under a test's data root.
 DEMO_ROOT = 'demo/unpaired/rain'
 #: The config that also runs with --amp (CPU autocast, bfloat16).
@@ -53,6 +55,8 @@ def dcd_data(tmp_path_factory):
     write_image_folder(demo / 'train' / 'rainy', 2, 96, seed=5)
     write_image_folder(demo / 'train' / 'clean', 2, 72, seed=6)
     write_paired_folder(demo / 'test', count=2, size=96, seed=7)
+    # The probe's pairs: train/clean's names (any content does here).
+    shutil.copytree(demo / 'train' / 'clean', demo / 'probe' / 'rainy')
     return root
 
 
@@ -61,7 +65,7 @@ def demo_options(root):
         f'train_dataloader.dataset.data_root={root}/{DEMO_ROOT}/train',
         f'val_dataloader.dataset.data_root={root}/{DEMO_ROOT}/test',
         f'test_dataloader.0.dataset.data_root={root}/{DEMO_ROOT}/test',
-        f'test_dataloader.1.dataset.data_root={root}/{DEMO_ROOT}/test/input',
+        f'test_dataloader.1.dataset.data_root={root}/{DEMO_ROOT}/test',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=1',
         'default_hooks.logger.interval=1',
@@ -108,6 +112,27 @@ def trained_demo(dcd_data, repo_root, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('dcdgan_demo')
     log = train(repo_root, DEMO, demo_options(dcd_data), work_dir)
     return work_dir, log
+
+
+def test_paired_probe_trains_the_demo_generator_with_pairs(
+        dcd_data, repo_root, tmp_path):
+    """The probe is the demo's generator (same sizes, global residual),
+    trained with L1 on probe/rainy → train/clean, and tested on the demo's
+    two held-out sets."""
+    demo, probe = Config.fromfile(DEMO), Config.fromfile(PROBE)
+    assert probe.model.type == 'Restorer'
+    assert probe.model.generator == demo.model.generator
+    assert probe.optim_wrapper.optimizer == \
+        demo.optim_wrapper.generators.optimizer
+    assert probe.param_scheduler == demo.param_scheduler
+    assert probe.test_dataloader == demo.test_dataloader
+    options = demo_options(dcd_data)
+    options[0] = f'train_dataloader.dataset.data_root={dcd_data}/{DEMO_ROOT}'
+    log = train(repo_root, PROBE, options, tmp_path)
+    assert 'loss_l1' in log and 'dRGB' in log
+    state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu',
+                       weights_only=False)
+    assert {k.split('.')[0] for k in state['state_dict']} == {'generator'}
 
 
 def test_every_dcdgan_config_is_covered():

@@ -122,3 +122,41 @@ def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
     assert row.startswith(f'| tiny, --iters 2 (2 runs) | {mean:.2f} ± '
                           f'{spread:.2f} |')
     assert len(os.listdir('work/demo/seeded/results')) == 3
+
+
+def test_hidden_targets_give_a_reference_row(repo_root, tmp_path,
+                                             monkeypatch):
+    """Test sets with targets and a no-reference metric: the table ends
+    with the clean targets' no-reference scores (as tools/iqa.py scores
+    the target folder); the full-reference columns stay empty there."""
+    import pytest
+
+    from toolbox.app import demo
+    from toolbox.evaluation.folder_scoring import mean_scores, score_folder
+    write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
+    write_paired_folder(tmp_path / 'data/demo/rain/test', count=2, size=40,
+                        seed=1)
+    configs = tmp_path / 'configs' / 'demo'
+    configs.mkdir(parents=True)
+    (configs / 'tiny_piqe.py').write_text(
+        f"_base_ = ['{repo_root}/configs/demo/tiny_restorer.py']\n"
+        "test_evaluator = [dict(type='PSNR'), dict(type='PIQE')]\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(demo.CHAINS, 'reference', demo.Chain(
+        'reference', '1 min', 'docs', (
+            demo.Train('demo/tiny_piqe.py'),
+            demo.Evaluate('demo/tiny_piqe.py', 'tiny', 'tiny'))))
+    settings = demo.DemoSettings(config_root=str(tmp_path / 'configs'),
+                                 work_root='work', iters=2)
+    result = demo.run_chain('reference', settings)
+    names = [r['name'] for r in result['records']]
+    assert names == ['degraded input', 'tiny, --iters 2', demo.TARGETS_ROW]
+    reference = result['records'][-1]['metrics']
+    assert set(reference) == {'demo_rain/PIQE'}
+    piqe = mean_scores(score_folder('data/demo/rain/test/target', ['piqe'],
+                                    progress=False))['piqe']
+    assert reference['demo_rain/PIQE'] == pytest.approx(piqe)
+    cells = [c.strip() for c in result['table'].splitlines()[-1].split('|')]
+    assert cells[1] == demo.TARGETS_ROW
+    assert cells[2] == '–'  # no PSNR of a target against itself
+    assert cells[3] == f'{piqe:.2f}'

@@ -53,7 +53,35 @@ def test_inputs_row_scores_the_degraded_inputs(
     assert np.isclose(record['metrics']['rain/PSNR'], scores['psnr'])
     code, log = run_inprocess(repo_root, 'tools/test.py', [
         TINY, 'x.pth', '--inputs'], capsys, monkeypatch)
-    assert code == 2 and 'not both' in log
+    assert code == 2 and 'one of the three' in log
+
+
+def test_targets_row_scores_the_clean_targets_alone(
+        repo_root, paired_root, tmp_path, capsys, monkeypatch):  # noqa: F811
+    """--targets: the clean targets with the no-reference metrics only
+    (the reference row); a config without one is a one-line error."""
+    import numpy as np
+
+    from toolbox.evaluation.folder_scoring import mean_scores, score_folder
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        TINY, '--targets', '--cfg-options'] + tiny_options(paired_root),
+        capsys, monkeypatch)
+    assert code == 2 and 'no test set of' in log and 'BRISQUE' in log
+    config = tmp_path / 'tiny_piqe.py'
+    config.write_text(f"_base_ = ['{repo_root}/{TINY}']\n"
+                      "test_evaluator = [dict(type='PSNR'), "
+                      "dict(type='PIQE')]\n")
+    out = tmp_path / 'targets.json'
+    code, log = run_inprocess(repo_root, 'tools/test.py', [
+        config, '--targets', '--test-set', 'rain', '--out', out,
+        '--cfg-options'] + tiny_options(paired_root), capsys, monkeypatch)
+    assert code == 0, log[-3000:]
+    record = json.loads(out.read_text())
+    assert record['name'] == 'clean targets'
+    assert set(record['metrics']) == {'rain/PIQE'}
+    scores = mean_scores(score_folder(str(paired_root / 'test' / 'target'),
+                                      ['piqe'], progress=False))
+    assert np.isclose(record['metrics']['rain/PIQE'], scores['piqe'])
 
 
 def test_results_carry_conventions_and_a_table_never_mixes_them(

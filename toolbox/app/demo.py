@@ -7,9 +7,11 @@ order through the code path of ``tools/train.py`` and ``tools/test.py``
 (:mod:`toolbox.app.runs`) and ends with
 
 * the table: the degraded inputs (scored with each test set's own metrics,
-  :func:`~toolbox.app.input_scores.score_inputs`) and one row per
-  tested model, rendered as ``tools/make_table.py`` does, with the results
-  files that reproduce it;
+  :func:`~toolbox.app.input_scores.score_inputs`), one row per tested
+  model, and, where test sets with hidden targets have no-reference
+  metrics, the clean targets' no-reference scores
+  (:func:`~toolbox.app.input_scores.score_targets`), rendered as
+  ``tools/make_table.py`` does, with the results files that reproduce it;
 * ``grid.png``: a few images spread over every test set, one row each:
   input | the output of each model of the grid | target.
 
@@ -35,7 +37,7 @@ from mmengine.hooks import Hook
 from toolbox.apis.image_grid import labelled_grid, write_image
 from toolbox.apis.inference import init_model
 from toolbox.app.input_scores import (build_test_sets, metric_conventions,
-                                      score_inputs)
+                                      score_inputs, score_targets)
 from toolbox.app.runner_setup import load_config
 from toolbox.app.runs import evaluate_checkpoint, train_from_config
 from toolbox.engine.visualization import to_uint8_image
@@ -60,6 +62,10 @@ DATA_PARTS = {
 }
 #: Images of each test set shown in the grid.
 GRID_IMAGES = 3
+#: The last row of a table whose test sets have hidden clean targets: what
+#: the no-reference metrics give a perfect restoration (lower is not better
+#: beyond it).
+TARGETS_ROW = 'clean targets (no-reference scores)'
 
 
 @dataclass(frozen=True)
@@ -137,8 +143,11 @@ _CYCLEGAN = Train('cyclegan/cyclegan_demo.py')
 _CYCLEGAN_TEST = Evaluate('cyclegan/cyclegan_demo.py', 'CycleGAN (demo)',
                           'CycleGAN')
 _CYCLEGAN_TIME = 'about 4 min: 1,500 iterations'
-_DCDGAN_TIME = ('about 14 min: 1,500 iterations (and the CycleGAN demo '
-                'first, or reused)')
+_DCDGAN_TIME = ('about 17 min: 1,500 iterations (and the CycleGAN demo '
+                'first, or reused), then 1,500 supervised ones of the probe')
+#: Not a method: the DCD-GAN demo's generator trained with the pairs no
+#: unpaired method has, what the GANs' scores are read against.
+_PAIRED_PROBE = Train('demo/gan_demo_paired_probe.py')
 CHAINS: Dict[str, Chain] = {
     'restorer': Chain(
         'a tiny DnCNN restorer (6 layers, 39k parameters) learns to remove '
@@ -206,8 +215,12 @@ CHAINS: Dict[str, Chain] = {
         'CycleGAN (trained first, or reused) on held-out pairs: '
         'configs/dcdgan/dcdgan_demo.py',
         _DCDGAN_TIME, 'docs/methods/dcdgan.md',
-        (_CYCLEGAN, Train('dcdgan/dcdgan_demo.py'), _CYCLEGAN_TEST,
-         Evaluate('dcdgan/dcdgan_demo.py', 'DCD-GAN (demo)', 'DCD-GAN')),
+        (_CYCLEGAN, Train('dcdgan/dcdgan_demo.py'), _PAIRED_PROBE,
+         _CYCLEGAN_TEST,
+         Evaluate('dcdgan/dcdgan_demo.py', 'DCD-GAN (demo)', 'DCD-GAN'),
+         Evaluate('demo/gan_demo_paired_probe.py',
+                  "probe: DCD-GAN's generator trained with pairs (L1)",
+                  'with pairs')),
         data=('unpaired', )),
     'fdrnet': Chain(
         'FDR-Net against DnCNN trained for the same time on the '
@@ -508,17 +521,20 @@ class DemoRun:
         return name_single_set(metrics, loader['dataset'].get('name') or
                                'set0')
 
-    def input_record(self) -> dict:
-        """The degraded inputs' row over every test set of the chain."""
+    def input_record(self, targets: bool = False) -> dict:
+        """The degraded inputs' row over every test set of the chain; with
+        ``targets``, the clean targets' by the no-reference metrics (the
+        reference row; its metrics are empty when no set has both)."""
         metrics = OrderedDict()
+        score = score_targets if targets else score_inputs
         for config in self._test_configs():
             cfg = self.load(config, osp.join(self.settings.work_root,
                                              _name(config)))
-            for test_set, values in score_inputs(cfg).items():
+            for test_set, values in score(cfg).items():
                 for metric, value in values.items():
                     metrics.setdefault(f'{test_set}/{metric}', float(value))
-        return dict(name='degraded input', config=None, checkpoint=None,
-                    metrics=metrics)
+        return dict(name=TARGETS_ROW if targets else 'degraded input',
+                    config=None, checkpoint=None, metrics=metrics)
 
     def _test_configs(self) -> List[str]:
         configs = []
@@ -551,7 +567,12 @@ class DemoRun:
                                      self.settings.grid_images):
                     item = test_set.dataset[index]
                     sample = item['data_samples']
-                    cell = cells.setdefault((test_set.name, index), dict(
+                    # Two test sets of one folder (the GAN demos score the
+                    # held-out pairs with and without references) share
+                    # their rows.
+                    key = sample.metainfo.get('img_path') or (
+                        test_set.name, index)
+                    cell = cells.setdefault(key, dict(
                         input=to_uint8_image(item['inputs']),
                         target=to_uint8_image(sample.gt_img)
                         if 'gt_img' in sample else None,
@@ -605,8 +626,12 @@ class DemoRun:
                 record['conventions'].update(conventions)
                 record['config'].append(f'configs/{config}')
                 record['checkpoint'].append(checkpoint)
-        self.say('scoring the degraded inputs with the same metrics')
+        self.say('scoring the degraded inputs with the same metrics, and '
+                 'the clean targets with the no-reference ones')
         records = [self.input_record()] + list(rows.values())
+        reference = self.input_record(targets=True)
+        if reference['metrics']:
+            records.append(reference)
         result_files = []
         for index, record in enumerate(records):
             for key in ('config', 'checkpoint'):

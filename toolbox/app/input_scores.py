@@ -1,4 +1,6 @@
-"""The degraded inputs scored as a model would be: a table's input row.
+"""The degraded inputs scored as a model would be: a table's input row
+(and the clean targets scored by the no-reference metrics: its reference
+row).
 
 :func:`score_inputs` reads every test set of a config through its own
 test pipeline and scores it with its own metrics, with the input image in
@@ -53,21 +55,58 @@ def score_inputs(cfg: Config, stage: str = 'test'
     A full-reference metric compares each input with its target; a
     no-reference metric scores the input itself.
     """
+    return _score_in_place_of_predictions(cfg, stage, 'inputs')
+
+
+def score_targets(cfg: Config, stage: str = 'test'
+                  ) -> 'OrderedDict[str, Dict[str, float]]':
+    """``{test set: {metric: value}}`` of the clean targets, with each test
+    set's no-reference metrics (BRISQUE, NIQE, PIQE): what a perfect
+    restoration scores, a table's reference row where the targets are known
+    (the demos' held-out sets). Sets without targets or without a
+    no-reference metric are left out; full-reference metrics would compare
+    a target with itself and are left out too."""
+    return _score_in_place_of_predictions(cfg, stage, 'targets')
+
+
+def _no_reference_only(metrics: list) -> list:
+    """The metric configs whose class scores a prediction alone (a class
+    that does not say so is taken to need a reference)."""
+    def scores_alone(metric: dict) -> bool:
+        cls = metric['type']
+        cls = METRICS.get(cls) if isinstance(cls, str) else cls
+        return getattr(cls, 'needs_reference', True) is False
+    return [metric for metric in metrics if scores_alone(metric)]
+
+
+def _score_in_place_of_predictions(cfg: Config, stage: str, image: str
+                                   ) -> 'OrderedDict[str, Dict[str, float]]':
+    """Score ``image`` ('inputs' or 'targets') of every test set as the
+    predictions, with the set's own metrics (only the no-reference ones
+    for targets)."""
     from mmengine.evaluator import Evaluator
     from mmengine.registry import DefaultScope
+    scope = cfg.get('default_scope', 'toolbox')
     scores = OrderedDict()
     for test_set in build_test_sets(cfg, stage):
         metrics = test_set.evaluator
         if isinstance(metrics, dict):
             metrics = [metrics]
-        with DefaultScope.overwrite_default_scope(
-                cfg.get('default_scope', 'toolbox')):
-            evaluator = Evaluator(list(metrics))
+        metrics = list(metrics)
+        if image == 'targets':
+            with DefaultScope.overwrite_default_scope(scope):
+                metrics = _no_reference_only(metrics)
+            if not metrics or not len(test_set.dataset) or 'gt_img' not in \
+                    test_set.dataset[0]['data_samples']:
+                continue
+        with DefaultScope.overwrite_default_scope(scope):
+            evaluator = Evaluator(metrics)
         evaluator.dataset_meta = getattr(test_set.dataset, 'metainfo', None)
         for index in range(len(test_set.dataset)):
             item = test_set.dataset[index]
             sample = item['data_samples']
-            sample.pred_img = item['inputs'].float()
+            sample.pred_img = (item['inputs'] if image == 'inputs' else
+                               sample.gt_img).float()
             evaluator.process(
                 data_samples=[sample],
                 data_batch=dict(inputs=[item['inputs']],
@@ -103,5 +142,5 @@ def metric_conventions(cfg: Config, stage: str = 'test') -> Dict[str, str]:
     return conventions
 
 
-__all__ = ['TestSet', 'build_test_sets', 'score_inputs',
+__all__ = ['TestSet', 'build_test_sets', 'score_inputs', 'score_targets',
            'metric_conventions']

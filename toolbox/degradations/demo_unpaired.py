@@ -8,6 +8,12 @@ Layout written under ``<out>/unpaired/rain``::
     test/{input,target}/<name>.png  held-out rainy crops and their clean
                                     versions (scored with PSNR/SSIM; the
                                     inputs alone with NIQE/BRISQUE/PIQE)
+    probe/rainy/<name>.png          train/clean/<name>.png with its own rain
+                                    draw: pairs, which no unpaired method
+                                    reads; they train the supervised probe
+                                    (configs/demo/gan_demo_paired_probe.py)
+                                    that measures how far the demo's
+                                    generator gets when it has pairs
 
 Content (:func:`content_plan`): crops of scikit-image's four colour
 photographs at scales 1 to 1/3, and dead-leaves images
@@ -20,6 +26,7 @@ rainy one. Rain is :func:`~toolbox.degradations.rain.add_real_rain`
 (from the seed and the image's name, so the output does not depend on the
 order of the work).
 """
+import copy
 import os
 import os.path as osp
 from typing import Dict, Iterator, List, Tuple
@@ -29,7 +36,7 @@ import numpy as np
 from toolbox.degradations.dead_leaves import dead_leaves
 from toolbox.degradations.filtering import gaussian_blur, resize_bicubic
 from toolbox.degradations.folder_synthesis import item_rng, write_rgb
-from toolbox.degradations.rain import add_real_rain
+from toolbox.degradations.rain import add_real_rain, real_rain_veil
 from toolbox.progress import progress_bar
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
@@ -124,7 +131,12 @@ def _jobs(num_train: int, num_test: int) -> Iterator[Tuple[str, str]]:
         for name in content_plan(num_train):
             yield domain, name
     for i in range(num_test):
-        yield 'test', f'{PHOTOS[i % len(PHOTOS)]}_{i:04d}'
+        yield 'test', held_out_name(i)
+
+
+def held_out_name(index: int) -> str:
+    """The file stem of held-out pair ``index``."""
+    return f'{PHOTOS[index % len(PHOTOS)]}_{index:04d}'
 
 
 def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
@@ -138,7 +150,8 @@ def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
     content = ContentSource(seed, size)
     root = osp.join(out, 'unpaired', 'rain')
     folders = {'rainy': 'train/rainy', 'clean': 'train/clean',
-               'input': 'test/input', 'target': 'test/target'}
+               'input': 'test/input', 'target': 'test/target',
+               'probe': 'probe/rainy'}
     for folder in folders.values():
         os.makedirs(osp.join(root, folder), exist_ok=True)
     counts: Dict[str, int] = {}
@@ -148,7 +161,11 @@ def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
         rng = item_rng(seed, f'unpaired/rain/{part}/{name}')
         clean = content.clean(part, name, rng)
         if part == 'clean':
-            outputs = {'clean': clean}
+            # The probe's draw is its own, so the other folders' bytes do
+            # not depend on whether the probe exists.
+            probe_rng = item_rng(seed, f'unpaired/rain/probe/{name}')
+            outputs = {'clean': clean,
+                       'probe': add_real_rain(clean, probe_rng)}
         elif part == 'rainy':
             outputs = {'rainy': add_real_rain(clean, rng)}
         else:
@@ -158,3 +175,40 @@ def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
             label = f'unpaired/rain/{folders[key]}'
             counts[label] = counts.get(label, 0) + 1
     return counts
+
+
+def held_out_cast_parts(seed: int = 0, size: int = 96,
+                        num_test: int = 60) -> Dict[str, np.ndarray]:
+    """The colour cast of each held-out pair of :func:`make_unpaired_rain`
+    (same arguments) and its two parts, by replaying each pair's draws.
+
+    The cast of an image is ``mean(rainy_c) − mean(clean_c)`` per channel,
+    in grey levels (``ColourShift``'s quantity before the absolute value).
+    Returns ``num_test × 3`` arrays: ``'rain'`` (the test input's cast),
+    ``'veil'`` (the same clean image with only the veil of its own draw,
+    :func:`~toolbox.degradations.rain.real_rain_veil`) and ``'streaks'``
+    (the rest: streaks and splashes over the veil).
+    """
+    content = ContentSource(seed, size)
+    rain, veil = [], []
+    for i in range(num_test):
+        name = held_out_name(i)
+        rng = item_rng(seed, f'unpaired/rain/test/{name}')
+        clean = content.clean('test', name, rng)
+        replay = copy.deepcopy(rng)  # the rain's draws start here
+        rainy = add_real_rain(clean, rng)
+        veiled = np.clip(np.round(real_rain_veil(clean / 255.0, replay) *
+                                  255.0), 0, 255)
+        clean_mean = clean.astype(np.float64).mean((0, 1))
+        rain.append(rainy.astype(np.float64).mean((0, 1)) - clean_mean)
+        veil.append(veiled.mean((0, 1)) - clean_mean)
+    rain, veil = np.array(rain), np.array(veil)
+    return {'rain': rain, 'veil': veil, 'streaks': rain - veil}
+
+
+def constant_shift_floor(cast: np.ndarray) -> float:
+    """``dRGB`` left when one fixed offset per channel (the median of the
+    set's casts, fitted on the set itself: optimistic) is removed from every
+    image: the best that a correction which does not depend on the image
+    achieves on ``cast`` (``N×3``)."""
+    return float(np.abs(cast - np.median(cast, axis=0)).mean())

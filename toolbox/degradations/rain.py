@@ -56,6 +56,20 @@ def add_rain(image: np.ndarray,
     return np.clip(np.round(rainy * 255.0), 0, 255).astype(np.uint8)
 
 
+def real_rain_veil(clean: np.ndarray, rng: np.random.Generator,
+                   veil: Tuple[float, float] = (0.08, 0.25)) -> np.ndarray:
+    """The first part of :func:`add_real_rain` (and its first draws): the
+    veil, ``(1 − α)·B + α·A``, ``α`` from ``veil`` at the top of the frame
+    to 0.6 of it at the bottom, ``A`` a grey-blue airlight. ``clean`` and
+    the result are ``H×W×3`` floats in [0, 1]. Separate so that the veil's
+    share of a rainy image can be measured (tools/analyze_demo_rain.py)."""
+    strength = rng.uniform(*veil)
+    rows = np.linspace(1.0, 0.6, clean.shape[0])[:, None, None]
+    airlight = rng.uniform(0.75, 0.95) + np.array([-0.03, 0.0, 0.03])
+    alpha = strength * rows
+    return clean * (1.0 - alpha) + airlight * alpha
+
+
 def add_real_rain(image: np.ndarray,
                   rng: np.random.Generator,
                   layers: Tuple[int, int] = (2, 3),
@@ -82,13 +96,8 @@ def add_real_rain(image: np.ndarray,
         splash_density: range of the fraction of pixels seeding a splash.
     """
     h, w = image.shape[:2]
-    clean = image.astype(np.float64) / 255.0
     # Veil first: it is the rain far away, behind the streaks.
-    strength = rng.uniform(*veil)
-    rows = np.linspace(1.0, 0.6, h)[:, None, None]
-    airlight = rng.uniform(0.75, 0.95) + np.array([-0.03, 0.0, 0.03])
-    alpha = strength * rows
-    rainy = clean * (1.0 - alpha) + airlight * alpha
+    rainy = real_rain_veil(image.astype(np.float64) / 255.0, rng, veil)
     wind = rng.uniform(-30.0, 30.0)
     count = int(rng.integers(layers[0], layers[1] + 1))
     streaks = np.zeros((h, w))

@@ -44,6 +44,8 @@ class _FullReferenceMetric(BaseMetric):
 
     metric_name = ''
     function = None
+    #: It compares a prediction with a reference (``gt_img``).
+    needs_reference = True
     # Test-set prefixes come from the loops (``'<set>/PSNR'``); an empty
     # default keeps keys plain and silences MMEngine's missing-prefix warning.
     default_prefix = ''
@@ -177,6 +179,8 @@ class _NoReferenceMetric(BaseMetric):
     metric_name = ''
     function = None
     default_prefix = ''
+    #: It scores a prediction alone (what a clean target can be scored by).
+    needs_reference = False
 
     def __init__(self, crop_border: int = 0, convert_to: Optional[str] = None,
                  round_y: bool = True, round_to_uint8: bool = True,

@@ -34,6 +34,10 @@ folder:
   own pipelines and metrics into ``inputs/<config name>.json``
   (``..._<test_set>.json`` with ``test_set``, for a one-set config as
   above);
+* ``config`` + ``targets=True``: the clean targets of the config's test
+  sets, scored by the no-reference metrics (``tools/test.py CONFIG
+  --targets``) into ``targets/<config name>.json``: the reference row
+  where the targets are known (the demos' held-out sets);
 * ``folder`` (+ ``ref``, ``metrics``, ``test_set``): an input folder
   scored by ``tools/iqa.py`` into ``inputs/<test_set>.json``.
 
@@ -59,7 +63,7 @@ from toolbox.evaluation.results import (MixedConventions,
                                         check_convention, load_results,
                                         merge_runs, split_metric_key)
 from toolbox.evaluation.tables import (HIGHER_IS_BETTER, LABELS,
-                                       format_table)
+                                       column_digits, format_table)
 
 #: The cell of a row that has not been run.
 NOT_RUN = '—'
@@ -121,13 +125,13 @@ def load_spec(path: str) -> Dict[str, dict]:
                     f'{where}, row {row["label"]!r}: {len(paper)} paper '
                     f'values for {len(columns)} columns')
             for run in row['runs']:
-                if not ('config' in run and ('checkpoint' in run or
-                                             run.get('inputs'))) and \
-                        'folder' not in run:
+                if not ('config' in run and (
+                        'checkpoint' in run or run.get('inputs') or
+                        run.get('targets'))) and 'folder' not in run:
                     raise SpecError(
                         f'{where}, row {row["label"]!r}: a run is config + '
-                        f'checkpoint, config + inputs=True, or folder (got '
-                        f'{run})')
+                        f'checkpoint, config + inputs=True, config + '
+                        f'targets=True, or folder (got {run})')
         if not table.get('rows'):
             raise SpecError(f'{where} has no rows')
     return tables
@@ -157,11 +161,12 @@ def plan_run(run: dict, label: str, work_dir: str) -> Run:
                    (f' --test-set {test_set}' if test_set else '') +
                    f' --out {out}')
         return Run(out, command)
-    if run.get('inputs'):
+    if run.get('inputs') or run.get('targets'):
+        images = 'inputs' if run.get('inputs') else 'targets'
         name = osp.splitext(osp.basename(run['config']))[0]
         name = f'{name}_{test_set}' if test_set else name
-        out = osp.join(work_dir, 'inputs', f'{name}.json')
-        return Run(out, f'python tools/test.py {run["config"]} --inputs '
+        out = osp.join(work_dir, images, f'{name}.json')
+        return Run(out, f'python tools/test.py {run["config"]} --{images} '
                    f'--name {_quote(label)}' +
                    (f' --test-set {test_set}' if test_set else '') +
                    f' --out {out}')
@@ -221,8 +226,7 @@ def _cell(value: Optional[float], digits: Optional[int],
           spread: Optional[float] = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return '–'
-    places = digits if digits is not None else (4 if abs(value) < 10
-                                                else 2)
+    places = digits if digits is not None else column_digits([value])
     text = 'inf' if math.isinf(value) else f'{value:.{places}f}'
     if spread is not None:
         text += f' ± {spread:.{places}f}'
@@ -234,22 +238,29 @@ def render_spec_table(table: dict, rows: Sequence[FilledRow],
     """The table in the paper's layout; ``compare`` adds the paper's row
     and our difference to it under each row that has paper values."""
     columns = table['columns']
-    digits = table.get('digits')
+    # The spec's rounding, or one per column (tables.column_digits).
+    places = {}
+    for index, (key, _) in enumerate(columns):
+        values = [row.values.get(key) for row in rows]
+        values += [row.paper[index] for row in rows if row.paper is not None]
+        places[key] = table['digits'] if table.get('digits') is not None \
+            else column_digits(values)
     header = ['method'] + [_header(key, label) for key, label in columns]
     body = []
     for row in rows:
         if row.has_results:
             body.append([row.label] + [
-                _cell(row.values.get(key), digits, row.spreads.get(key))
+                _cell(row.values.get(key), places[key], row.spreads.get(key))
                 for key, _ in columns])
         else:
             body.append([row.label] + [NOT_RUN] * len(columns))
         if compare and row.paper is not None:
             body.append([f'{row.label} (paper)'] + [
-                _cell(v, digits) for v in row.paper])
+                _cell(v, places[key]) for v, (key, _) in zip(row.paper,
+                                                             columns)])
             if row.has_results:
                 body.append([f'{row.label} (ours − paper)'] + [
-                    _cell(row.values[key] - paper, digits)
+                    _cell(row.values[key] - paper, places[key])
                     if paper is not None and key in row.values else '–'
                     for (key, _), paper in zip(columns, row.paper)])
     return format_table(header, body, fmt)

@@ -138,10 +138,18 @@ def _number(value: float, digits: int) -> str:
     return f'{value:.{digits}f}'
 
 
-def _paper_cell(value, spread=None) -> str:
+def column_digits(values: Sequence) -> int:
+    """4 decimals for a column of ratios (SSIM: every value below 10),
+    2 otherwise, so that one column is printed alike (a dRGB of 9.32 next
+    to 10.96, not 9.3217)."""
+    numbers = [abs(v) for v in values if v is not None and
+               not math.isinf(v)]
+    return 4 if numbers and max(numbers) < 10 else 2
+
+
+def _paper_cell(value, spread=None, digits: int = 2) -> str:
     if value is None:
         return '–'
-    digits = 4 if abs(value) < 10 else 2
     if spread is None:
         return _number(value, digits)
     return f'{_number(value, digits)} ± {_number(spread, digits)}'
@@ -164,6 +172,9 @@ def render_table(records: Sequence[dict], fmt: str = 'md',
         (f'{test_set} ' if test_set else '') + LABELS.get(metric, metric) +
         _direction(metric) for test_set, metric in columns
     ]
+    keys = [f'{s}/{m}' if s else m for s, m in columns]
+    digits = {key: column_digits([r['metrics'].get(key) for r in records])
+              for key in keys}
     rows = []
     for record in records:
         values: Dict = record['metrics']
@@ -172,12 +183,12 @@ def render_table(records: Sequence[dict], fmt: str = 'md',
         if record.get('runs', 1) > 1:
             name = f"{name} ({record['runs']} runs)"
         rows.append([name] + [
-            _paper_cell(values.get(key), spread.get(key))
-            for key in (f'{s}/{m}' if s else m for s, m in columns)
-        ])
+            _paper_cell(values.get(key), spread.get(key), digits[key])
+            for key in keys])
     return format_table(header, rows, fmt)
 
 
-__all__ = ['FORMATS', 'HIGHER_IS_BETTER', 'LABELS', 'format_table',
+__all__ = ['FORMATS', 'HIGHER_IS_BETTER', 'LABELS', 'column_digits',
+           'format_table',
            'metrics_table', 'print_metrics_table', 'render_table',
            'table_columns']
