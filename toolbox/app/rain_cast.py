@@ -3,6 +3,7 @@ the veil and the streaks (:func:`~toolbox.degradations.demo_unpaired.
 held_out_cast_parts`), with what a fixed correction leaves of each."""
 import glob
 import os.path as osp
+from typing import Optional
 
 import numpy as np
 
@@ -19,7 +20,7 @@ _PARTS = (('rain', 'the rainy input (veil, streaks, splashes)'),
           ('streaks', 'streaks and splashes (the rest)'))
 
 
-def _casts_on_disk(folder: str, count: int) -> np.ndarray:
+def _casts_on_disk(folder: str, count: int) -> Optional[np.ndarray]:
     """Casts of the first ``count`` pairs in ``folder``/{input,target}, in
     the replay's order; ``None`` if the folder holds other pairs."""
     if len(glob.glob(osp.join(folder, 'input', '*.png'))) != count:
