@@ -17,15 +17,21 @@ missing or mis-shaped tensor and trains on from random weights:
   :class:`~toolbox.engine.resume_weights.ResumeWeightsHook` (every network
   restored, optimisers of the same kind), then loaded the same way.
 
+Its config formats its text once per content
+(:class:`~toolbox.engine.config_text.TextOnceConfig`), not at each of the
+five or more reads of a run.
+
 Everything else (the hooks' ``after_load_checkpoint``, the iteration
 count, optimisers and schedules a resume restores) is MMEngine's.
 """
 from typing import Callable, Union
 
+from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from toolbox.engine.checkpoint import install_safe_checkpoint_loader
+from toolbox.engine.config_text import TextOnceConfig
 from toolbox.mmengine_private import mark_runner_loaded, runner_resumes
 from toolbox.weights import load_checkpoint_weights
 
@@ -38,6 +44,11 @@ class ToolboxRunner(Runner):
 
     def __init__(self, *args, **kwargs):
         install_safe_checkpoint_loader()
+        cfg = kwargs.get('cfg')
+        if isinstance(cfg, Config):
+            kwargs['cfg'] = TextOnceConfig.of(cfg)
+        elif isinstance(cfg, dict):
+            kwargs['cfg'] = TextOnceConfig(cfg)
         super().__init__(*args, **kwargs)
 
     def load_checkpoint(self,

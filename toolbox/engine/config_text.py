@@ -1,0 +1,45 @@
+"""A config whose formatted text is computed once per content.
+
+MMEngine's ``Config.pretty_text`` formats the whole config with yapf every
+time it is read, and a Runner reads it at least four times before the
+first iteration (the log, ``dump_config``, the visualizer's copy of the
+config, ``RuntimeInfoHook``) and once more in every checkpoint it saves.
+yapf takes 1.5-2 s on a Uni-Removal config (Intel Xeon, one core): about
+as long as the two training iterations of a config test, and a second
+per checkpoint of a real run. :class:`TextOnceConfig` keeps the text of
+the last content it formatted, so the text is always that of the config
+as it is now, and formatting happens only when the config changed.
+"""
+from mmengine.config import Config
+
+
+class TextOnceConfig(Config):
+    """:class:`~mmengine.config.Config` whose :attr:`pretty_text` is
+    formatted once per content (module docstring); otherwise the same
+    class (copies, pickles and dumps keep the subclass and its cache)."""
+
+    @property
+    def pretty_text(self) -> str:
+        # The formatted text depends on the entries and on this switch
+        # only (Config.pretty_text); their repr is milliseconds, yapf is
+        # seconds.
+        key = (repr(self._cfg_dict.to_dict()), self._format_python_code)
+        cached = self.__dict__.get('_text_once')
+        if cached is None or cached[0] != key:
+            cached = (key, Config.pretty_text.fget(self))
+            # Config.__setattr__ would store it as a config entry.
+            object.__setattr__(self, '_text_once', cached)
+        return cached[1]
+
+    @classmethod
+    def of(cls, cfg: Config) -> 'TextOnceConfig':
+        """A shallow copy of ``cfg`` as a :class:`TextOnceConfig` (``cfg``
+        itself is left as it is)."""
+        if isinstance(cfg, cls):
+            return cfg
+        text_once = cls.__new__(cls)
+        text_once.__dict__.update(cfg.__dict__)
+        return text_once
+
+
+__all__ = ['TextOnceConfig']
