@@ -1,14 +1,12 @@
 """tools/analyze_logs.py and toolbox/engine/training_logs.py: curves of
 MMEngine's scalar logs, several runs in one plot, resumed runs joined."""
 import json
-import os
-import subprocess
-import sys
+import time
 
 import cv2
 import pytest
 
-from tests.helpers import write_paired_folder
+from tests.helpers import run_script, write_paired_folder
 from toolbox.user_errors import UserError
 from toolbox.engine.training_logs import read_run, smooth
 
@@ -75,8 +73,8 @@ def train(repo_root, data, work_dir, *options, resume=False):
     """Train the tiny demo config for a few iterations (validating every
     2, logging every iteration)."""
     args = [
-        sys.executable, 'tools/train.py', 'configs/demo/tiny_restorer.py',
-        '--work-dir', str(work_dir), *(['--resume'] if resume else []),
+        'configs/demo/tiny_restorer.py', '--work-dir', str(work_dir),
+        *(['--resume'] if resume else []),
         '--cfg-options',
         f'train_dataloader.dataset.data_root={data}/train',
         f'val_dataloader.dataset.data_root={data}/test',
@@ -87,10 +85,12 @@ def train(repo_root, data, work_dir, *options, resume=False):
         'param_scheduler.0.T_max=4',
         *options
     ]
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    result = subprocess.run(args, cwd=repo_root, capture_output=True,
-                            text=True, timeout=240, env=env)
+    started = time.monotonic()
+    result = run_script(repo_root, 'tools/train.py', *args)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    # A run's log folder is named by its start to the second: the next
+    # start into the same work dir must be in another second.
+    time.sleep(max(0.0, 1.1 - (time.monotonic() - started)))
 
 
 def test_plots_two_real_runs_one_resumed(repo_root, tmp_path):
@@ -109,10 +109,9 @@ def test_plots_two_real_runs_one_resumed(repo_root, tmp_path):
     assert [p[0] for p in resumed.val['PSNR']] == [2, 4]
 
     out = tmp_path / 'plots' / 'curves.png'
-    result = subprocess.run(
-        [sys.executable, 'tools/analyze_logs.py', str(first), str(second),
-         '--keys', 'loss', 'PSNR', '--out', str(out), '--smooth', '0.3'],
-        cwd=repo_root, capture_output=True, text=True, timeout=120)
+    result = run_script(
+        repo_root, 'tools/analyze_logs.py', str(first), str(second),
+        '--keys', 'loss', 'PSNR', '--out', str(out), '--smooth', '0.3')
     assert result.returncode == 0, result.stderr
     assert 'loss, PSNR of 2 run(s) plotted' in result.stdout
     image = cv2.imread(str(out))
@@ -123,10 +122,9 @@ def test_plots_two_real_runs_one_resumed(repo_root, tmp_path):
     # A work dir without logs: the message names it and the file sought.
     empty = tmp_path / 'empty'
     empty.mkdir()
-    result = subprocess.run(
-        [sys.executable, 'tools/analyze_logs.py', str(first), str(empty),
-         '--out', str(tmp_path / 'x.png')],
-        cwd=repo_root, capture_output=True, text=True, timeout=120)
+    result = run_script(
+        repo_root, 'tools/analyze_logs.py', str(first), str(empty),
+        '--out', str(tmp_path / 'x.png'))
     assert result.returncode == 2
     assert str(empty) in result.stderr and 'scalars.json' in result.stderr
     assert not (tmp_path / 'x.png').exists()

@@ -1,11 +1,10 @@
-"""tools/infer.py end to end on a tiny folder (subprocess)."""
-import os
-import subprocess
-import sys
-
+"""tools/infer.py end to end on a tiny folder (as ``__main__``, in
+process: :func:`tests.helpers.run_script`)."""
 import cv2
 import numpy as np
 import torch
+
+from tests.helpers import run_script
 
 # n_feat=4 here; the run below sets 8 with --cfg-options, which the
 # checkpoint needs.
@@ -22,10 +21,7 @@ model = dict(
 
 
 def run_infer(repo_root, *args):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=repo_root)
-    return subprocess.run(
-        [sys.executable, os.path.join(repo_root, 'tools', 'infer.py'), *args],
-        cwd=repo_root, env=env, capture_output=True, text=True, timeout=120)
+    return run_script(repo_root, 'tools/infer.py', *args)
 
 
 def test_infer_folder_with_official_checkpoint(tmp_path, repo_root):
