@@ -5,19 +5,20 @@
 keys (``generator_a2b.module.*``). ``tools/test.py`` and ``tools/infer.py``
 refused such a file, and a single-process ``--resume`` of it exited 0
 with every network at random initialisation (the iteration counter and
-optimisers restored). The tools run as a user runs them: in subprocesses,
-on one genuine 2-process CPU (gloo) training run of the CycleGAN demo
-config on tiny generated data.
+optimisers restored). The checkpoints come from one genuine 2-process CPU
+(gloo) training run of the CycleGAN demo config on tiny generated data;
+the distributed runs and the resume run in subprocesses, as a user runs
+them, the single-process test, infer and refused-resume runs as
+``__main__`` in this process (:func:`tests.helpers.run_script`: the same
+code without 4-5 s of start-up each).
 """
 import json
-import os
-import subprocess
 import sys
 
 import pytest
 import torch
 
-from tests.helpers import CPU_ONLY_ENV, free_port
+from tests.helpers import CPU_ONLY_ENV, free_port, run_script
 from tests.tools.test_gan_tools import demo_options, gan_data  # noqa: F401
 from tests.tools.test_train_test_tools import assert_same_weights, run_tool
 
@@ -26,13 +27,12 @@ NETWORKS = ('generator_a2b', 'generator_b2a', 'discriminator_a',
             'discriminator_b')
 
 
-def run_status(repo_root, args, timeout=240):
-    """``(exit status, output)`` of a tool run in a subprocess."""
-    result = subprocess.run(
-        args, cwd=repo_root, capture_output=True, text=True,
-        timeout=timeout, env=dict(os.environ, PYTHONUNBUFFERED='1',
-                                  OMP_NUM_THREADS='1'))
-    return result.returncode, result.stdout + result.stderr
+def run_in_process(repo_root, script, *args):
+    """``tools/<script>`` in this process; its output, demanding exit 0."""
+    result = run_script(repo_root, f'tools/{script}', *args)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    return log
 
 
 def load(path):
@@ -81,16 +81,15 @@ def test_test_and_infer_accept_a_ddp_gan_checkpoint(
     images = {}
     for checkpoint in ddp_checkpoints:
         restored = tmp_path / f'{checkpoint.stem}.png'
-        run_tool(repo_root, [
-            sys.executable, 'tools/infer.py', CYCLEGAN, '--checkpoint',
-            str(checkpoint), '--input', str(image), '--output',
-            str(restored)])
+        run_in_process(repo_root, 'infer.py', CYCLEGAN, '--checkpoint',
+                       str(checkpoint), '--input', str(image), '--output',
+                       str(restored))
         images[checkpoint.stem] = restored.read_bytes()
     assert images['iter_2'] == images['plain']
-    run_tool(repo_root, [
-        sys.executable, 'tools/test.py', CYCLEGAN, str(wrapped), '--work-dir',
-        str(tmp_path / 'test'), '--out', str(tmp_path / 'ddp.json'),
-        '--cfg-options'] + demo_options(gan_data))
+    run_in_process(repo_root, 'test.py', CYCLEGAN, str(wrapped),
+                   '--work-dir', str(tmp_path / 'test'), '--out',
+                   str(tmp_path / 'ddp.json'), '--cfg-options',
+                   *demo_options(gan_data))
     # Conversely: a file in one process's keys, tested under DDP.
     run_tool(repo_root, [
         'env', f'PORT={free_port()}', 'bash', 'tools/dist_test.sh', CYCLEGAN,
@@ -135,10 +134,10 @@ def test_resume_from_a_checkpoint_that_fits_no_network_stops(
     foreign = tmp_path / 'foreign.pth'
     torch.save(state, foreign)
     work_dir = tmp_path / 'resumed'
-    code, log = run_status(repo_root, [
-        sys.executable, 'tools/train.py', CYCLEGAN, '--work-dir',
-        str(work_dir), '--resume', str(foreign), '--cfg-options'] +
-        one_more_iteration(gan_data))
+    result = run_script(repo_root, 'tools/train.py', CYCLEGAN, '--work-dir',
+                        str(work_dir), '--resume', str(foreign),
+                        '--cfg-options', *one_more_iteration(gan_data))
+    code, log = result.returncode, result.stdout + result.stderr
     assert code == 2, log[-3000:]
     keys = len(state['state_dict'])  # every key of the model, renamed
     assert (f'tools/train.py: error: --resume: {foreign} does not fit '

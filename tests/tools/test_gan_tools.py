@@ -4,7 +4,6 @@ Each config runs for 2 iterations on a tiny generated tree in the CycleGAN
 layout (and, for the demo config, the demo data's layout)."""
 import glob
 import json
-import os
 import os.path as osp
 import re
 import subprocess
@@ -243,13 +242,14 @@ def test_gan_resume_with_a_longer_linear_decay(gan_data, repo_root,
 
 def test_test_tool_scores_the_demo_gan(gan_data, repo_root, tmp_path):
     config = 'configs/cyclegan/cyclegan_demo.py'
-    run_tool(repo_root, [sys.executable, 'tools/train.py', config,
-                         '--work-dir', str(tmp_path), '--cfg-options'] +
-             demo_options(gan_data))
-    log = run_tool(repo_root, [
-        sys.executable, 'tools/test.py', config,
-        str(tmp_path / 'iter_2.pth'), '--out', str(tmp_path / 'r.json'),
-        '--cfg-options'] + demo_options(gan_data))
+    code, log = run_tool_in_process(repo_root, 'tools/train.py', [
+        config, '--work-dir', tmp_path, '--cfg-options',
+        *demo_options(gan_data)])
+    assert code == 0, log[-4000:]
+    code, log = run_tool_in_process(repo_root, 'tools/test.py', [
+        config, tmp_path / 'iter_2.pth', '--out', tmp_path / 'r.json',
+        '--cfg-options', *demo_options(gan_data)])
+    assert code == 0, log[-4000:]
     assert 'demo_rain_heldout/PSNR' in log and \
         'demo_rain_heldout/dRGB' in log and \
         'demo_rain_heldout_noref/BRISQUE' in log
@@ -282,10 +282,11 @@ def test_infer_runs_an_official_generator_file(repo_root, tmp_path):
     from toolbox.apis import init_model, restore_image
     generator = official_generator_file(tmp_path / 'latest_net_G_A.pth')
     image = write_image_folder(tmp_path / 'in', 1, 40, seed=7) / '000.png'
-    run_tool(repo_root, [
-        sys.executable, 'tools/infer.py', 'configs/cyclegan/cyclegan_demo.py',
-        '--checkpoint', str(tmp_path / 'latest_net_G_A.pth'), '--input',
-        str(image), '--output', str(tmp_path / 'out.png')])
+    code, log = run_tool_in_process(repo_root, 'tools/infer.py', [
+        'configs/cyclegan/cyclegan_demo.py', '--checkpoint',
+        tmp_path / 'latest_net_G_A.pth', '--input', image, '--output',
+        tmp_path / 'out.png'])
+    assert code == 0, log[-4000:]
     rgb = cv2.imread(str(image))[..., ::-1]
     x = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float()
     with torch.no_grad():

@@ -16,7 +16,8 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from tests.helpers import CPU_ONLY_ENV, free_port, write_paired_folder
+from tests.helpers import (CPU_ONLY_ENV, free_port, run_tool_in_process,
+                           write_paired_folder)
 from toolbox.engine.checkpoint import install_safe_checkpoint_loader
 
 CONFIG = 'configs/demo/tiny_restorer.py'
@@ -188,11 +189,11 @@ def test_test_tool_prints_and_writes_metrics(trained, data_root, repo_root,
                                              tmp_path):
     work_dir, _ = trained
     out = tmp_path / 'r.json'
-    log = run_tool(repo_root, [
-        sys.executable, 'tools/test.py', CONFIG,
-        str(work_dir / 'iter_3.pth'), '--out', str(out), '--work-dir',
-        str(tmp_path / 'test_work'), '--cfg-options',
+    code, log = run_tool_in_process(repo_root, 'tools/test.py', [
+        CONFIG, work_dir / 'iter_3.pth', '--out', out, '--work-dir',
+        tmp_path / 'test_work', '--cfg-options',
         f'test_dataloader.dataset.data_root={data_root}/test'])
+    assert code == 0, log[-4000:]
     record = json.loads(out.read_text())
     assert record['name'] == 'tiny_restorer'
     assert set(record['metrics']) == {'PSNR', 'SSIM'}
