@@ -3,14 +3,12 @@
 message, exit status 2, no traceback; nothing reported for a config whose
 inputs are there."""
 import glob
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 from mmengine.config import Config
 
+from tests.helpers import run_script
 from toolbox.app.input_check import (exit_if_inputs_missing,
                                      format_missing_inputs, missing_inputs)
 
@@ -45,11 +43,11 @@ def load(name: str) -> Config:
     return Config.fromfile(osp.join(ROOT, name))
 
 
-def run_tool(cwd, *args):
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1',
-               TORCH_HOME=str(cwd / 'torch'))
-    result = subprocess.run([sys.executable, *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=120)
+def run_tool(cwd, script, *args):
+    """``script`` (an absolute path) as ``__main__`` in ``cwd``, in this
+    process, with ``cwd/torch`` as the torch hub."""
+    result = run_script(cwd, script, *args,
+                        env={'TORCH_HOME': str(cwd / 'torch')})
     return result.returncode, result.stdout + result.stderr
 
 

@@ -1,15 +1,13 @@
 """tools/iqa.py, folder scoring and the MMEngine metric classes."""
 import json
 import math
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from tests.helpers import write_paired_folder
+from tests.helpers import run_script, write_paired_folder
 from toolbox.evaluation import functional as F
 from toolbox.evaluation.folder_scoring import score_folder
 from toolbox.evaluation.metrics import BRISQUE, NIQE, PIQE, PSNR, SSIM
@@ -19,11 +17,10 @@ from toolbox.registry import METRICS
 def test_iqa_on_a_folder(tmp_path, repo_root):
     root = write_paired_folder(tmp_path, count=20, size=96)
     out = tmp_path / 'scores.json'
-    done = subprocess.run(
-        [sys.executable, 'tools/iqa.py', str(root / 'input'), '--ref',
-         str(root / 'target'), '--metrics', 'psnr', 'niqe', 'piqe', 'brisque',
-         '--out', str(out)], cwd=repo_root, capture_output=True, text=True,
-        timeout=120)
+    done = run_script(
+        repo_root, 'tools/iqa.py', str(root / 'input'), '--ref',
+        str(root / 'target'), '--metrics', 'psnr', 'niqe', 'piqe', 'brisque',
+        '--out', str(out))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().split('\n')
     assert lines[0].split() == ['image', 'PSNR', 'NIQE', 'PIQE', 'BRISQUE']
@@ -112,11 +109,10 @@ def test_iqa_record_is_a_make_table_row(tmp_path, repo_root):
     from toolbox.evaluation.tables import render_table
     root = write_paired_folder(tmp_path, count=2, size=32)
     out = tmp_path / 'input.json'
-    done = subprocess.run(
-        [sys.executable, 'tools/iqa.py', str(root / 'input'), '--ref',
-         str(root / 'target'), '--metrics', 'psnr', 'ssim', '--out',
-         str(out), '--name', 'degraded input'], cwd=repo_root,
-        capture_output=True, text=True, timeout=120)
+    done = run_script(
+        repo_root, 'tools/iqa.py', str(root / 'input'), '--ref',
+        str(root / 'target'), '--metrics', 'psnr', 'ssim', '--out', str(out),
+        '--name', 'degraded input')
     assert done.returncode == 0, done.stderr
     record = json.loads(out.read_text())
     assert record['metrics']['PSNR'] == record['mean']['psnr']

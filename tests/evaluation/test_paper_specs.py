@@ -8,12 +8,11 @@ import functools
 import json
 import os.path as osp
 from pathlib import Path
-import subprocess
-import sys
 
 import pytest
 from mmengine.config import Config
 
+from tests.helpers import run_script
 from toolbox.evaluation.table_spec import (fill_rows, load_spec, plan_run,
                                            render_spec_table)
 
@@ -185,10 +184,9 @@ def test_fdrnet_table_6_one_full_model_under_both_halves(repo_root,
         planned = plan_run(rows[label]['runs'][0], label, str(work))
         _write(Path(planned.pattern), {'did_hy/PSNR': psnr,
                                        'did_hy/SSIM': 0.67})
-    done = subprocess.run(
-        [sys.executable, 'tools/make_table.py', '--spec', FDRNET, '--table',
-         '6', '--work-dir', str(work), '--compare'], cwd=repo_root,
-        capture_output=True, text=True, check=True)
+    done = run_script(repo_root, 'tools/make_table.py', '--spec', FDRNET,
+                      '--table', '6', '--work-dir', str(work), '--compare')
+    assert done.returncode == 0, done.stderr[-4000:]
     out = done.stdout
     assert '| method | PSNR ↑ | SSIM ↑ |' in out
     assert '| DFlayers 3 | 24.90 | 0.6700 |' in out
@@ -218,10 +216,9 @@ def test_dcdgan_table_1_ours_is_one_model_per_data_set(repo_root, tmp_path):
         _write(Path(planned.pattern), {
             f'{test_set}/PSNR': psnr, f'{test_set}/SSIM': 0.9,
             'real_rain/NIQE': 4.0, 'real_rain/BRISQUE': 20.0})
-    done = subprocess.run(
-        [sys.executable, 'tools/make_table.py', '--spec', DCDGAN, '--table',
-         '1', '--work-dir', str(work), '--compare'], cwd=repo_root,
-        capture_output=True, text=True, check=True)
+    done = run_script(repo_root, 'tools/make_table.py', '--spec', DCDGAN,
+                      '--table', '1', '--work-dir', str(work), '--compare')
+    assert done.returncode == 0, done.stderr[-4000:]
     out = done.stdout
     assert ('| method | Test100 PSNR ↑ | Test100 SSIM ↑ | Test1200 PSNR ↑ | '
             'Test1200 SSIM ↑ | Test1400 PSNR ↑ | Test1400 SSIM ↑ | '

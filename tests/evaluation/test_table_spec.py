@@ -2,11 +2,10 @@
 tools/make_table.py --spec), on hand-made results files."""
 import json
 from pathlib import Path
-import subprocess
-import sys
 
 import pytest
 
+from tests.helpers import run_script
 from toolbox.evaluation.table_spec import (NOT_RUN, MixedConventions,
                                            SpecError, fill_rows, load_spec,
                                            missing_commands, plan_run,
@@ -161,10 +160,9 @@ def test_uniremoval_table_iv_puts_the_teachers_under_the_student_columns(
     _write(Path(student.pattern), {
         'sots/PSNR': 29.0, 'sots/SSIM': 0.97, 'rain1400/PSNR': 32.0,
         'rain1400/SSIM': 0.93, 'gopro/PSNR': 28.5, 'gopro/SSIM': 0.87})
-    done = subprocess.run(
-        [sys.executable, 'tools/make_table.py', '--spec', spec, '--table',
-         'IV', '--work-dir', str(work), '--compare'], cwd=repo_root,
-        capture_output=True, text=True, check=True)
+    done = run_script(repo_root, 'tools/make_table.py', '--spec', spec,
+                      '--table', 'IV', '--work-dir', str(work), '--compare')
+    assert done.returncode == 0, done.stderr[-4000:]
     out = done.stdout
     assert ('| method | SOTS PSNR ↑ | SOTS SSIM ↑ | Rain1400 PSNR ↑ | '
             'Rain1400 SSIM ↑ | GoPro PSNR ↑ | GoPro SSIM ↑ |') in out
@@ -178,9 +176,8 @@ def test_uniremoval_table_iv_puts_the_teachers_under_the_student_columns(
 
 def test_cli_errors_are_one_line(repo_root, tmp_path):
     spec = f'{repo_root}/configs/uniremoval/tables.py'
-    done = subprocess.run(
-        [sys.executable, 'tools/make_table.py', '--spec', spec, '--table',
-         'VI'], cwd=repo_root, capture_output=True, text=True)
+    done = run_script(repo_root, 'tools/make_table.py', '--spec', spec,
+                      '--table', 'VI')
     assert done.returncode == 2
     assert "has no table 'VI'; its tables: I, II, III, IV, V" in done.stderr
     assert 'Traceback' not in done.stderr

@@ -1,9 +1,8 @@
 import json
-import subprocess
-import sys
 
 import pytest
 
+from tests.helpers import run_script
 from toolbox.evaluation.results import load_results
 from toolbox.evaluation.tables import metrics_table, render_table
 
@@ -52,9 +51,9 @@ def test_bad_files_are_named(tmp_path):
 
 def test_cli(results, repo_root, tmp_path):
     out = tmp_path / 't.md'
-    done = subprocess.run([sys.executable, 'tools/make_table.py', *results,
-                           '--out', str(out)], cwd=repo_root,
-                          capture_output=True, text=True, check=True)
+    done = run_script(repo_root, 'tools/make_table.py', *results, '--out',
+                      str(out))
+    assert done.returncode == 0, done.stderr[-4000:]
     assert done.stdout == out.read_text()
     assert '| BKT |' in done.stdout
 
@@ -106,7 +105,6 @@ def test_runs_of_one_name_merge_into_mean_and_spread(tmp_path, repo_root):
     for i, record in enumerate(records):
         paths.append(tmp_path / f'{i}.json')
         paths[-1].write_text(json.dumps(record))
-    done = subprocess.run([sys.executable, 'tools/make_table.py', *map(
-        str, paths)], cwd=repo_root, capture_output=True, text=True,
-        check=True)
+    done = run_script(repo_root, 'tools/make_table.py', *map(str, paths))
+    assert done.returncode == 0, done.stderr[-4000:]
     assert '| DA (3 runs) | 31.00 ± 1.00 | 42.00 ± 2.00 |' in done.stdout

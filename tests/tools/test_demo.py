@@ -1,23 +1,21 @@
 """tools/demo.py end to end on tiny data (2 training iterations), its
-list of methods and its user errors."""
+list of methods and its user errors (in process: the end-to-end run as
+``__main__`` through :func:`tests.helpers.run_script`)."""
 import os
 import runpy
-import subprocess
 import sys
 
 import cv2
 
-from tests.helpers import write_paired_folder
+from tests.helpers import run_script, write_paired_folder
 from toolbox.apis.image_grid import grid_size
 
 
-def _run(repo_root, cwd, args, timeout=240):
-    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join(
-                   [repo_root, os.environ.get('PYTHONPATH', '')]))
-    return subprocess.run(
-        [sys.executable, os.path.join(repo_root, 'tools', 'demo.py')] + args,
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+def _run(repo_root, cwd, args):
+    # OMP_NUM_THREADS set: the demo's thread choice (select_threads) leaves
+    # the one thread run_script sets, as it did in a subprocess.
+    return run_script(cwd, os.path.join(repo_root, 'tools', 'demo.py'),
+                      *args, env={'OMP_NUM_THREADS': '1'})
 
 
 def test_default_demo_trains_tests_tables_and_grids(repo_root, tmp_path):

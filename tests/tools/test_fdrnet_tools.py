@@ -1,17 +1,23 @@
 """The FDR-Net demo through the tools: 2 iterations of tools/train.py with
 --amp on CPU, tools/test.py, and tools/analyze_features.py on the
-checkpoint."""
+checkpoint (as ``__main__``, in process: :func:`tests.helpers.run_script`)."""
 import json
-import subprocess
-import sys
 
 import pytest
 from mmengine.config import Config
 
-from tests.helpers import write_paired_folder
-from tests.tools.test_train_test_tools import run_tool
+from tests.helpers import run_script, write_paired_folder
 
 CONFIG = 'configs/fdrnet/fdrnet_demo.py'
+
+
+def run_tool(repo_root, args):
+    """``args`` (``[script, ...]``) run by :func:`run_script`; its output
+    (stdout, then stderr), after checking that it succeeded."""
+    result = run_script(repo_root, *args)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    return log
 
 
 @pytest.fixture(scope='module')
@@ -21,8 +27,8 @@ def trained(repo_root, tmp_path_factory):
     write_paired_folder(root / 'test', count=2, size=40, seed=1)
     work_dir = root / 'work'
     log = run_tool(repo_root, [
-        sys.executable, 'tools/train.py', CONFIG, '--amp', '--work-dir',
-        str(work_dir), '--cfg-options',
+        'tools/train.py', CONFIG, '--amp', '--work-dir', str(work_dir),
+        '--cfg-options',
         f'train_dataloader.dataset.data_root={root}/train',
         f'val_dataloader.dataset.data_root={root}/test',
         f'test_dataloader.dataset.data_root={root}/test',
@@ -46,18 +52,17 @@ def test_test_tool_and_feature_analysis(trained, repo_root, tmp_path):
     ckpt = str(work_dir / 'iter_2.pth')
     out = tmp_path / 'r.json'
     run_tool(repo_root, [
-        sys.executable, 'tools/test.py', CONFIG, ckpt, '--out', str(out),
-        '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+        'tools/test.py', CONFIG, ckpt, '--out', str(out), '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options',
         f'test_dataloader.dataset.data_root={root}/test'])
     assert set(json.loads(out.read_text())['metrics']) == {'PSNR', 'SSIM'}
-    args = [sys.executable, 'tools/analyze_features.py', CONFIG, ckpt,
+    args = ['tools/analyze_features.py', CONFIG, ckpt,
             '--input', f'{root}/test/input', '--clean', f'{root}/test/target',
             '--out-dir', str(tmp_path / 'an'), '--phase', '0']
     try:
         import matplotlib  # noqa: F401
     except ImportError:  # the numbers are written, the tool says what to do
-        done = subprocess.run(args, cwd=repo_root, capture_output=True,
-                              text=True, timeout=240)
+        done = run_script(repo_root, *args)
         assert done.returncode != 0 and 'pip install matplotlib' in \
             done.stderr
         assert (tmp_path / 'an' / 'features.json').is_file()

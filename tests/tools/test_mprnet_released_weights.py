@@ -1,16 +1,15 @@
-"""configs/mprnet/ load MPRNet's released weights unchanged (subprocess).
+"""configs/mprnet/ load MPRNet's released weights unchanged.
 
 Each released file is stood in for by one with the official key names and
 shapes of its width (tests/helpers.py, from the recorded official layout),
 seeded random weights and the release's file layout ``{'state_dict': sd}``
 (the deraining file's keys carry ``module.``). ``tools/infer.py`` and
-``tools/test.py`` run on it with the config as committed and must give what
-the network computes when the weights are put into it directly.
+``tools/test.py`` run on it (as ``__main__``, in process:
+:func:`tests.helpers.run_script`) with the config as committed and must give
+what the network computes when the weights are put into it directly.
 """
 import json
 import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -18,7 +17,7 @@ import pytest
 import torch
 
 from tests.helpers import (MPRNET_WIDTHS, official_mprnet_file,
-                           official_mprnet_layout, smooth_image)
+                           official_mprnet_layout, run_script, smooth_image)
 from toolbox.apis import init_model, restore_path
 from toolbox.weights import CheckpointMismatchError
 from toolbox.evaluation import functional
@@ -30,18 +29,15 @@ RELEASES = [
     ('mprnet_deblur_gopro.py', 'deblurring', 'model_deblurring.pth', False),
     ('mprnet_denoise_sidd.py', 'denoising', 'model_denoising.pth', False),
 ]
-# Each subprocess costs seconds (torch import, an 80 MB file): the command
-# line runs for deraining and deblurring, denoising goes through the same
-# init_model + restore_path in-process.
+# The command line runs for deraining and deblurring, denoising goes through
+# the same init_model + restore_path directly.
 THROUGH_CLI = ('deraining', 'deblurring')
 OFFICIAL_PARAMETERS = {'deraining': 3_637_249, 'denoising': 15_741_025,
                        'deblurring': 20_127_073}
 
 
-def run_tool(repo_root, *args):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=repo_root)
-    return subprocess.run([sys.executable, *args], cwd=repo_root, env=env,
-                          capture_output=True, text=True, timeout=240)
+def run_tool(repo_root, script, *args):
+    return run_script(repo_root, script, *args)
 
 
 @torch.no_grad()
