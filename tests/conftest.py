@@ -22,6 +22,18 @@ torch.set_num_threads(1)
 os.environ['TOOLBOX_OFFLINE'] = '1'
 
 
+@pytest.fixture(autouse=True)
+def _forget_mmengine_instances():
+    """What train_from_config does for each run, for every test: MMEngine
+    keeps a run's logger, visualizer, message hub and scope by experiment
+    name (``<config>_<second>``) for the life of the process, so a test that
+    builds a Runner itself would hand them, still writing to its work dir,
+    to the next run of that config in the same second in this worker."""
+    from toolbox.app.runs import run_scope
+    with run_scope():
+        yield
+
+
 @pytest.fixture(scope='session')
 def repo_root():
     """Absolute path of the repository (configs/, tools/)."""

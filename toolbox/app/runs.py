@@ -28,7 +28,7 @@ from toolbox.weights import load_model_weights
 
 
 @contextlib.contextmanager
-def _run_scope() -> Iterator[None]:
+def run_scope() -> Iterator[None]:
     """Forget the logger, visualizer, message hub and default scope a run
     creates once it ends, however it ends.
 
@@ -116,7 +116,7 @@ def train_from_config(cfg: Config, tool: str = 'tools/train.py',
     # Held from before the Runner writes anything into the work dir until
     # its last checkpoint is saved.
     try:
-        with work_dir_lock(cfg), _run_scope():
+        with work_dir_lock(cfg), run_scope():
             runner = ToolboxRunner.from_cfg(cfg)
             compile_networks(runner.model, compile_options, runner.logger)
             for hook in hooks:
@@ -147,7 +147,7 @@ def evaluate_checkpoint(cfg: Config, checkpoint: str,
     cfg.load_from = None
     cfg.resume = False
     compile_options = take_compile_options(cfg)
-    with _run_scope():
+    with run_scope():
         runner = ToolboxRunner.from_cfg(cfg)
         for hook in hooks:
             runner.register_hook(hook)
@@ -163,4 +163,4 @@ def evaluate_checkpoint(cfg: Config, checkpoint: str,
     return metrics if rank == 0 else None
 
 
-__all__ = ['train_from_config', 'evaluate_checkpoint']
+__all__ = ['train_from_config', 'evaluate_checkpoint', 'run_scope']
