@@ -189,6 +189,16 @@ def run_script(cwd, script, *args, env=None):
         [script, *map(str, args)], code, stdout.getvalue(), stderr.getvalue())
 
 
+def run_script_ok(cwd, script, *args, env=None) -> str:
+    """:func:`run_script` of a run that must succeed: its output (stdout,
+    then stderr), after asserting exit status 0 (showing the output's end
+    otherwise)."""
+    result = run_script(cwd, script, *args, env=env)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    return log
+
+
 def run_tool_in_process(repo_root, script, args):
     """:func:`run_script` with stdout and stderr in one text: returns
     ``(exit status, output)``."""

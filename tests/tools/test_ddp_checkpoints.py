@@ -18,21 +18,14 @@ import sys
 import pytest
 import torch
 
-from tests.helpers import CPU_ONLY_ENV, free_port, run_script
+from tests.helpers import (CPU_ONLY_ENV, free_port, run_script,
+                           run_script_ok)
 from tests.tools.test_gan_tools import demo_options, gan_data  # noqa: F401
 from tests.tools.test_train_test_tools import assert_same_weights, run_tool
 
 CYCLEGAN = 'configs/cyclegan/cyclegan_demo.py'
 NETWORKS = ('generator_a2b', 'generator_b2a', 'discriminator_a',
             'discriminator_b')
-
-
-def run_in_process(repo_root, script, *args):
-    """``tools/<script>`` in this process; its output, demanding exit 0."""
-    result = run_script(repo_root, f'tools/{script}', *args)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-4000:]
-    return log
 
 
 def load(path):
@@ -81,15 +74,15 @@ def test_test_and_infer_accept_a_ddp_gan_checkpoint(
     images = {}
     for checkpoint in ddp_checkpoints:
         restored = tmp_path / f'{checkpoint.stem}.png'
-        run_in_process(repo_root, 'infer.py', CYCLEGAN, '--checkpoint',
-                       str(checkpoint), '--input', str(image), '--output',
-                       str(restored))
+        run_script_ok(repo_root, 'tools/infer.py', CYCLEGAN, '--checkpoint',
+                      str(checkpoint), '--input', str(image), '--output',
+                      str(restored))
         images[checkpoint.stem] = restored.read_bytes()
     assert images['iter_2'] == images['plain']
-    run_in_process(repo_root, 'test.py', CYCLEGAN, str(wrapped),
-                   '--work-dir', str(tmp_path / 'test'), '--out',
-                   str(tmp_path / 'ddp.json'), '--cfg-options',
-                   *demo_options(gan_data))
+    run_script_ok(repo_root, 'tools/test.py', CYCLEGAN, str(wrapped),
+                  '--work-dir', str(tmp_path / 'test'), '--out',
+                  str(tmp_path / 'ddp.json'), '--cfg-options',
+                  *demo_options(gan_data))
     # Conversely: a file in one process's keys, tested under DDP.
     run_tool(repo_root, [
         'env', f'PORT={free_port()}', 'bash', 'tools/dist_test.sh', CYCLEGAN,

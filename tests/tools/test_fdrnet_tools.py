@@ -6,18 +6,9 @@ import json
 import pytest
 from mmengine.config import Config
 
-from tests.helpers import run_script, write_paired_folder
+from tests.helpers import run_script, run_script_ok, write_paired_folder
 
 CONFIG = 'configs/fdrnet/fdrnet_demo.py'
-
-
-def run_tool(repo_root, args):
-    """``args`` (``[script, ...]``) run by :func:`run_script`; its output
-    (stdout, then stderr), after checking that it succeeded."""
-    result = run_script(repo_root, *args)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-4000:]
-    return log
 
 
 @pytest.fixture(scope='module')
@@ -26,15 +17,15 @@ def trained(repo_root, tmp_path_factory):
     write_paired_folder(root / 'train', count=3, size=72)
     write_paired_folder(root / 'test', count=2, size=40, seed=1)
     work_dir = root / 'work'
-    log = run_tool(repo_root, [
-        'tools/train.py', CONFIG, '--amp', '--work-dir', str(work_dir),
-        '--cfg-options',
+    log = run_script_ok(
+        repo_root, 'tools/train.py', CONFIG, '--amp', '--work-dir',
+        str(work_dir), '--cfg-options',
         f'train_dataloader.dataset.data_root={root}/train',
         f'val_dataloader.dataset.data_root={root}/test',
         f'test_dataloader.dataset.data_root={root}/test',
         'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
         'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
-        'default_hooks.logger.interval=1', 'param_scheduler.0.T_max=2'])
+        'default_hooks.logger.interval=1', 'param_scheduler.0.T_max=2')
     return root, work_dir, log
 
 
@@ -51,10 +42,10 @@ def test_test_tool_and_feature_analysis(trained, repo_root, tmp_path):
     root, work_dir, _ = trained
     ckpt = str(work_dir / 'iter_2.pth')
     out = tmp_path / 'r.json'
-    run_tool(repo_root, [
-        'tools/test.py', CONFIG, ckpt, '--out', str(out), '--work-dir',
-        str(tmp_path / 'test'), '--cfg-options',
-        f'test_dataloader.dataset.data_root={root}/test'])
+    run_script_ok(
+        repo_root, 'tools/test.py', CONFIG, ckpt, '--out', str(out),
+        '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+        f'test_dataloader.dataset.data_root={root}/test')
     assert set(json.loads(out.read_text())['metrics']) == {'PSNR', 'SSIM'}
     args = ['tools/analyze_features.py', CONFIG, ckpt,
             '--input', f'{root}/test/input', '--clean', f'{root}/test/target',
@@ -67,7 +58,7 @@ def test_test_tool_and_feature_analysis(trained, repo_root, tmp_path):
             done.stderr
         assert (tmp_path / 'an' / 'features.json').is_file()
         return
-    log = run_tool(repo_root, args)
+    log = run_script_ok(repo_root, *args)
     assert 'before FDM' in log and 'after FDM' in log
     record = json.loads((tmp_path / 'an' / 'features.json').read_text())
     assert len(record['mean_before']) == len(record['mean_after']) == 1
