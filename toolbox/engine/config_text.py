@@ -18,13 +18,14 @@ from mmengine.config import Config
 class TextOnceConfig(Config):
     """:class:`~mmengine.config.Config` whose :attr:`pretty_text` is
     formatted once per content (module docstring); otherwise the same
-    class (copies, pickles and dumps keep the subclass and its cache)."""
+    class (copies keep the subclass and its cache, pickles the subclass;
+    dumps write the cached text)."""
 
     @property
     def pretty_text(self) -> str:
         # The formatted text depends on the entries and on this switch
-        # only (Config.pretty_text); their repr is milliseconds, yapf is
-        # seconds.
+        # only (Config.pretty_text); their repr takes about a millisecond,
+        # yapf tenths of a second.
         key = (repr(self._cfg_dict.to_dict()), self._format_python_code)
         cached = self.__dict__.get('_text_once')
         if cached is None or cached[0] != key:
