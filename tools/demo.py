@@ -12,7 +12,10 @@ of every test set to <work-dir>/demo/<method>/grid.png. Trainings run in
 <work-dir>/<config name>, where tools/train.py puts them; one whose final
 checkpoint is there already is reused (--retrain trains again). On a
 busy machine (load average above the number of CPUs) PyTorch runs one
-thread unless OMP_NUM_THREADS says otherwise.
+thread unless OMP_NUM_THREADS says otherwise. Trainings that need no
+other's checkpoint (the GAN demos' three, the teachers, the seeds of a
+row) run side by side on a CPU, one process per core with one thread each
+(--jobs N chooses; --jobs 1: one after the other, as before).
 """
 import argparse
 import os.path as osp
@@ -44,6 +47,12 @@ def parse_args():
     parser.add_argument('--retrain', action='store_true',
                         help='train again even where a final checkpoint '
                         'exists')
+    parser.add_argument(
+        '--jobs', type=int, default=None,
+        help='trainings of the chain that need no other\'s checkpoint to run '
+        'at once, each in its own process (default: one per CPU core on a '
+        'CPU, the cores shared out as threads; one at a time on a GPU or a '
+        'busy machine). 1: one after the other in this process')
     parser.add_argument('--grid-images', type=int, default=3,
                         help='images of each test set in the grid')
     parser.add_argument(
@@ -69,6 +78,8 @@ def main():
     from toolbox.user_errors import UserError
     if args.iters is not None and args.iters < 1:
         raise UserError('--iters must be at least 1')
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError('--jobs must be at least 1')
     if args.grid_images < 1:
         raise UserError('--grid-images must be at least 1')
     device = select_device(args.device)
@@ -77,7 +88,7 @@ def main():
         print(f'tools/demo.py: {threads}')
     settings = DemoSettings(
         config_root=osp.join(REPO, 'configs'), work_root=args.work_dir,
-        device=device, iters=args.iters,
+        device=device, iters=args.iters, jobs=args.jobs,
         retrain=args.retrain, grid_images=args.grid_images,
         verbose=args.verbose)
     run_chain(args.method, settings)

@@ -93,3 +93,22 @@ def test_one_thread_on_a_busy_machine(monkeypatch):
     assert 'load 12.0 on 2' in demo.select_threads() and calls == [1]
     monkeypatch.setenv('OMP_NUM_THREADS', '2')  # the user's choice wins
     assert demo.select_threads() is None and calls == [1]
+
+
+def test_trainings_that_need_no_other_are_grouped():
+    """The groups that may train side by side: the GAN demos' three
+    trainings; the teachers, then the KT student (it needs them), then the
+    three DA rows (they need it); every test alone."""
+    def shape(name):
+        return [tuple(_name(s.config) for s in group)
+                if isinstance(group[0], Train) else 'test'
+                for group in demo.independent_groups(CHAINS[name].steps)]
+
+    assert shape('dcdgan') == [
+        ('cyclegan_demo', 'dcdgan_demo', 'gan_demo_paired_probe'),
+        'test', 'test', 'test']
+    assert shape('da')[:3] == [
+        ('teacher_dehaze_demo', 'teacher_derain_demo', 'teacher_deblur_demo'),
+        ('kt_mprnet_demo', ),
+        ('da_mprnet_bda_demo', 'da_mprnet_bda_eicl_demo', 'da_mprnet_demo')]
+    assert set(shape('da')[3:]) == {'test'}

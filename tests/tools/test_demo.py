@@ -122,6 +122,45 @@ def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
     assert len(os.listdir('work/demo/seeded/results')) == 3
 
 
+def test_side_by_side_trainings_equal_one_after_the_other(
+        repo_root, tmp_path, monkeypatch):
+    """--jobs 2 trains the two seeds in two child processes of one thread
+    each: the weights are those of training them here one after the other
+    with one thread, each child's MMEngine log goes to its own file."""
+    import torch
+
+    from toolbox.app import demo
+    write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
+    write_paired_folder(tmp_path / 'data/demo/rain/test', count=2, size=40,
+                        seed=1)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(demo.CHAINS, 'seeded', demo.Chain(
+        'seeded', '1 min', 'docs', (
+            demo.Train('demo/tiny_restorer.py', seeds=(0, 1)),
+            demo.Evaluate('demo/tiny_restorer.py', 'tiny', 'tiny'))))
+    threads = torch.get_num_threads()
+    results = {}
+    try:
+        for jobs, root in ((2, 'side'), (1, 'here')):
+            if jobs == 1:
+                torch.set_num_threads(1)
+            results[jobs] = demo.run_chain('seeded', demo.DemoSettings(
+                config_root=os.path.join(repo_root, 'configs'),
+                work_root=root, iters=3, jobs=jobs))
+    finally:
+        torch.set_num_threads(threads)
+    for seed in (0, 1):
+        side, here = (torch.load(f'{root}/tiny_restorer_seed{seed}/iter_3.pth',
+                                 map_location='cpu', weights_only=False)
+                      ['state_dict'] for root in ('side', 'here'))
+        assert side.keys() == here.keys()
+        assert all(torch.equal(side[k], here[k]) for k in side)
+        log = f'side/demo/seeded/logs/tiny_restorer_seed{seed}.log'
+        assert 'Saving checkpoint at 3 iterations' in open(log).read()
+    assert results[1]['table'].replace('here/', 'side/') == \
+        results[2]['table']
+
+
 def test_hidden_targets_give_a_reference_row(repo_root, tmp_path,
                                              monkeypatch):
     """Test sets with targets and a no-reference metric: the table ends

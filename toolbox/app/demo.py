@@ -25,6 +25,7 @@ import contextlib
 import importlib
 import os
 import os.path as osp
+import string
 import sys
 import time
 from collections import OrderedDict
@@ -39,7 +40,10 @@ from toolbox.apis.inference import init_model
 from toolbox.app.input_scores import (build_test_sets, metric_conventions,
                                       score_inputs, score_targets)
 from toolbox.app.runner_setup import load_config
+from toolbox.app.input_check import exit_if_inputs_missing
 from toolbox.app.runs import evaluate_checkpoint, train_from_config
+from toolbox.app.side_by_side import (Job, machine_is_busy, plan_processes,
+                                      run_side_by_side)
 from toolbox.engine.visualization import to_uint8_image
 from toolbox.evaluation.results import (merge_runs, name_single_set,
                                         plain_number, write_results)
@@ -110,6 +114,61 @@ class Chain:
 
 def _name(config: str) -> str:
     return osp.splitext(osp.basename(config))[0]
+
+
+def _needs(step: Train) -> set:
+    """The config names whose checkpoints ``step``'s options refer to."""
+    return {field for value in step.options.values()
+            for _, field, _, _ in string.Formatter().parse(str(value))
+            if field is not None}
+
+
+def independent_groups(steps: Sequence) -> List[Tuple]:
+    """``steps`` in order, each run of consecutive :class:`Train` steps
+    none of which needs another's checkpoint as one group (they may train
+    side by side), every other step alone."""
+    groups: List[List] = []
+    for step in steps:
+        last = groups[-1] if groups else None
+        if isinstance(step, Train) and last and isinstance(last[0], Train) \
+                and not _needs(step) & {_name(s.config) for s in last}:
+            last.append(step)
+        else:
+            groups.append([step])
+    return [tuple(g) for g in groups]
+
+
+def load_step_config(config_root: str, config: str, work_dir: str,
+                     options: Mapping[str, object],
+                     iters: Optional[int] = None):
+    """``configs/<config>`` as ``tools/train.py``/``test.py`` load it, with
+    ``options`` (``--cfg-options``), into ``work_dir``; ``iters`` shortens
+    an iteration-based training (``--iters``: the schedules are not
+    rescaled)."""
+    args = SimpleNamespace(cfg_options=dict(options), launcher='none',
+                           work_dir=work_dir, trust_checkpoint=False)
+    cfg = load_config(osp.join(config_root, config), args)
+    if iters is not None:
+        if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
+            raise UserError(f'--iters: {config} does not train by '
+                            'iterations')
+        cfg.train_cfg.max_iters = iters
+        if 'val_interval' in cfg.train_cfg:
+            cfg.train_cfg.val_interval = iters
+        if cfg.get('default_hooks', {}).get('checkpoint'):
+            cfg.default_hooks.checkpoint.interval = iters
+    return cfg
+
+
+def train_job(config_root: str, config: str, work_dir: str,
+              options: Mapping[str, object], iters: Optional[int],
+              label: str, position: int = 0) -> None:
+    """One training of a chain in a child process
+    (:func:`~toolbox.app.side_by_side.run_side_by_side`); its progress bar
+    on row ``position``."""
+    cfg = load_step_config(config_root, config, work_dir, options, iters)
+    train_from_config(cfg, 'tools/demo.py',
+                      hooks=[_ProgressHook(label, position)])
 
 
 _TEACHERS = tuple(
@@ -285,12 +344,9 @@ def select_threads() -> Optional[str]:
     CPU time) and 5 min (44 s) at load 12. ``OMP_NUM_THREADS`` set by the
     user wins.
     """
-    if os.environ.get('OMP_NUM_THREADS') or not hasattr(os, 'getloadavg'):
+    if os.environ.get('OMP_NUM_THREADS') or not machine_is_busy():
         return None
-    cpus = os.cpu_count() or 1
-    load = os.getloadavg()[0]
-    if cpus == 1 or load < cpus:
-        return None
+    cpus, load = os.cpu_count(), os.getloadavg()[0]
     import torch
     torch.set_num_threads(1)
     return (f'the CPUs are busy (load {load:.1f} on {cpus}): one thread '
@@ -303,13 +359,15 @@ class _ProgressHook(Hook):
 
     priority = 'VERY_LOW'
 
-    def __init__(self, desc: str):
+    def __init__(self, desc: str, position: Optional[int] = None):
         self.desc = desc
+        self.position = position  # the bar's row when several draw at once
         self.bar = None
 
     def _open(self, total: int, unit: str) -> None:
         self.bar = progress_bar(total=total, desc=self.desc, unit=unit,
-                                leave=True, dynamic_ncols=True)
+                                leave=self.position is None,
+                                position=self.position, dynamic_ncols=True)
 
     def _close(self) -> None:
         if self.bar is not None:
@@ -352,6 +410,7 @@ class DemoSettings:
     work_root: str = 'work_dirs'
     device: str = 'cpu'            # for the grid (the Runner picks its own)
     iters: Optional[int] = None    # shorten every training (tests, smoke)
+    jobs: Optional[int] = None     # trainings at once (None: one per core)
     retrain: bool = False
     grid_images: int = GRID_IMAGES
     verbose: bool = False          # MMEngine's log on the console too
@@ -401,6 +460,13 @@ class DemoRun:
         """The config as ``tools/train.py``/``test.py`` load it, with the
         chain's options (placeholders resolved), ``extra`` options and
         ``--iters``."""
+        return load_step_config(self.settings.config_root, config, work_dir,
+                                self._options(config, extra),
+                                self.settings.iters)
+
+    def _options(self, config: str, extra: Optional[dict] = None) -> dict:
+        """The chain's ``--cfg-options`` of ``config`` (placeholders
+        resolved) and ``extra``."""
         options = {}
         for key, value in self.options.get(_name(config), {}).items():
             if isinstance(value, str):
@@ -412,20 +478,7 @@ class DemoRun:
                                     'not trained') from None
             options[key] = value
         options.update(extra or {})
-        args = SimpleNamespace(cfg_options=options, launcher='none',
-                               work_dir=work_dir, trust_checkpoint=False)
-        cfg = load_config(osp.join(self.settings.config_root, config), args)
-        iters = self.settings.iters
-        if iters is not None:
-            if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
-                raise UserError(f'--iters: {config} does not train by '
-                                'iterations')
-            cfg.train_cfg.max_iters = iters
-            if 'val_interval' in cfg.train_cfg:
-                cfg.train_cfg.val_interval = iters
-            if cfg.get('default_hooks', {}).get('checkpoint'):
-                cfg.default_hooks.checkpoint.interval = iters
-        return cfg
+        return options
 
     def _step_label(self, kind: str, config: str) -> str:
         self._count += 1
@@ -449,41 +502,103 @@ class DemoRun:
             self.say(f'      {sum(counts.values())} images written')
 
     def train(self, step: Train) -> None:
-        name = _name(step.config)
-        if not step.seeds:
-            self.checkpoints[name] = self._train_one(
-                step, osp.join(self.settings.work_root, name),
-                self._step_label('train', step.config))
-            return
-        finals = []
-        for seed in step.seeds:
-            finals.append(self._train_one(
-                step, osp.join(self.settings.work_root, f'{name}_seed{seed}'),
-                self._step_label('train', step.config) + f' (seed {seed})',
-                {'randomness.seed': seed}))
-        self.runs[name] = finals
-        self.checkpoints[name] = finals[0]  # the grid shows the first seed
+        """Train ``step`` (each of its seeds), or reuse its checkpoints."""
+        self.train_together([step])
 
-    def _train_one(self, step: Train, work_dir: str, label: str,
-                   extra: Optional[dict] = None) -> str:
-        """Train one run of ``step`` into ``work_dir`` (or reuse its final
-        checkpoint); return that checkpoint."""
-        cfg = self.load(step.config, work_dir, extra)
-        final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
-        if osp.isfile(final) and not self.settings.retrain:
-            self.say(f'{label}: reusing {final} (trained earlier; '
-                     '--retrain trains again)')
-            return final
-        self.say(f'{label}: configs/{step.config}, '
-                 f'{cfg.train_cfg.max_iters} iterations -> {work_dir}')
+    def train_together(self, steps: Sequence[Train]) -> None:
+        """Train ``steps``, none of which needs another's checkpoint:
+        side by side in child processes when the machine has the cores for
+        it (:func:`~toolbox.app.side_by_side.plan_processes`, ``--jobs``),
+        otherwise one after the other in this process. A run whose final
+        checkpoint exists is reused."""
+        todo = []  # (job, final checkpoint) of each run to train
+        finals = {}  # config name -> the final checkpoint of each run
+        for step in steps:
+            name = _name(step.config)
+            runs = [(osp.join(self.settings.work_root, name), '', None)] \
+                if not step.seeds else [
+                    (osp.join(self.settings.work_root, f'{name}_seed{seed}'),
+                     f' (seed {seed})', {'randomness.seed': seed})
+                    for seed in step.seeds]
+            finals[name] = []
+            for work_dir, suffix, extra in runs:
+                label = self._step_label('train', step.config) + suffix
+                cfg = self.load(step.config, work_dir, extra)
+                final = osp.join(work_dir,
+                                 f'iter_{cfg.train_cfg.max_iters}.pth')
+                finals[name].append(final)
+                if osp.isfile(final) and not self.settings.retrain:
+                    self.say(f'{label}: reusing {final} (trained earlier; '
+                             '--retrain trains again)')
+                    continue
+                todo.append((cfg, dict(
+                    label=label, config=step.config, work_dir=work_dir,
+                    options=self._options(step.config, extra),
+                    iterations=cfg.train_cfg.max_iters), final))
+        processes, threads = plan_processes(len(todo), self.settings.jobs,
+                                            self.settings.device)
+        if processes == 1:
+            for cfg, run, final in todo:
+                self._train_here(cfg, run, final)
+        else:
+            self._train_side_by_side(todo, processes, threads)
+        for step in steps:
+            name = _name(step.config)
+            self.checkpoints[name] = finals[name][0]  # the grid's
+            if step.seeds:
+                self.runs[name] = finals[name]
+
+    def _started(self, run: dict, note: str = '') -> None:
+        self.say(f'{run["label"]}: configs/{run["config"]}, '
+                 f'{run["iterations"]} iterations -> {run["work_dir"]}'
+                 f'{note}')
+
+    def _train_here(self, cfg, run: dict, final: str) -> None:
+        """Train one run in this process."""
+        self._started(run)
         start = time.time()
         with self._step_output():
             train_from_config(cfg, 'tools/demo.py',
-                              hooks=[_ProgressHook(label)])
+                              hooks=[_ProgressHook(run['label'])])
         if not osp.isfile(final):
-            raise RuntimeError(f'training {step.config} wrote no {final}')
-        self.say(f'{" " * len(label)}  done in {time.time() - start:.0f} s')
-        return final
+            raise RuntimeError(f'training {run["config"]} wrote no {final}')
+        self.say(f'{" " * len(run["label"])}  done in '
+                 f'{time.time() - start:.0f} s')
+
+    def _train_side_by_side(self, todo, processes: int, threads: int) -> None:
+        """Train the runs of ``todo`` in ``processes`` child processes of
+        ``threads`` threads each (:mod:`toolbox.app.side_by_side`)."""
+        logs = osp.join(self.out_dir, 'logs')
+        os.makedirs(logs, exist_ok=True)
+        self.say(f'{len(todo)} trainings side by side: {processes} at a '
+                 f'time, {threads} thread{"s" * (threads > 1)} each '
+                 '(--jobs 1: one after the other)')
+        jobs, runs = [], {}
+        for cfg, run, final in todo:
+            # What train_from_config would stop on, said before any child
+            # starts (a missing teacher, data folder...).
+            exit_if_inputs_missing(cfg, 'tools/demo.py', stage='train')
+            log = None if self.settings.verbose else osp.join(
+                logs, f'{osp.basename(run["work_dir"])}.log')
+            job = Job(run['label'], 'toolbox.app.demo:train_job', kwargs=dict(
+                config_root=self.settings.config_root, config=run['config'],
+                work_dir=run['work_dir'], options=run['options'],
+                iters=self.settings.iters, label=run['label']), log=log)
+            jobs.append(job)
+            runs[job.name] = (run, final, log)
+
+        def started(job):
+            run, _, log = runs[job.name]
+            self._started(run, f' (log: {log})' if log else '')
+
+        def done(job, _, seconds):
+            run, final, _ = runs[job.name]
+            if not osp.isfile(final):
+                raise RuntimeError(f'training {run["config"]} wrote no '
+                                   f'{final}')
+            self.say(f'{job.name}: done in {seconds:.0f} s')
+
+        run_side_by_side(jobs, processes, threads, started, done)
 
     def checkpoints_of(self, step: Evaluate) -> List[str]:
         """The final checkpoints a test step scores: one, or one per seed
@@ -609,10 +724,11 @@ class DemoRun:
         # (row, run): the record of one run of a row; tests of one row
         # (e.g. one teacher per test set) fill one record per run.
         rows: Dict[Tuple[str, int], dict] = OrderedDict()
-        for step in steps:
-            if isinstance(step, Train):
-                self.train(step)
+        for group in independent_groups(steps):
+            if isinstance(group[0], Train):
+                self.train_together(group)
                 continue
+            step, = group
             config = step.config or step.trained
             row = step.row
             if self.settings.iters is not None:  # say it in the table
@@ -683,4 +799,5 @@ def run_chain(name: str, settings: DemoSettings) -> dict:
 
 __all__ = ['Train', 'Evaluate', 'Chain', 'CHAINS', 'DEFAULT_CHAIN',
            'DemoSettings', 'describe_chains', 'get_chain', 'run_chain',
-           'select_device', 'select_threads']
+           'select_device', 'select_threads', 'independent_groups',
+           'load_step_config', 'train_job']
