@@ -202,8 +202,9 @@ _CYCLEGAN = Train('cyclegan/cyclegan_demo.py')
 _CYCLEGAN_TEST = Evaluate('cyclegan/cyclegan_demo.py', 'CycleGAN (demo)',
                           'CycleGAN')
 _CYCLEGAN_TIME = 'about 4 min: 1,500 iterations'
-_DCDGAN_TIME = ('about 17 min: 1,500 iterations (and the CycleGAN demo '
-                'first, or reused), then 1,500 supervised ones of the probe')
+_DCDGAN_TIME = ('about 15 min: 1,500 iterations each for DCD-GAN, '
+                'CycleGAN (or reused) and the probe with pairs, side by '
+                'side')
 #: Not a method: the DCD-GAN demo's generator trained with the pairs no
 #: unpaired method has, what the GANs' scores are read against.
 _PAIRED_PROBE = Train('demo/gan_demo_paired_probe.py')
