@@ -12,10 +12,11 @@ of every test set to <work-dir>/demo/<method>/grid.png. Trainings run in
 <work-dir>/<config name>, where tools/train.py puts them; one whose final
 checkpoint is there already is reused (--retrain trains again). On a
 busy machine (load average above the number of CPUs) PyTorch runs one
-thread unless OMP_NUM_THREADS says otherwise. Trainings that need no
-other's checkpoint (the GAN demos' three, the teachers, the seeds of a
-row) run side by side on a CPU, one process per core with one thread each
-(--jobs N chooses; --jobs 1: one after the other, as before).
+thread unless OMP_NUM_THREADS says otherwise. The dcdgan chain trains its
+three models side by side on a CPU, one process per core with one thread
+each (faster there: docs/methods/dcdgan.md); --jobs N runs N trainings
+that need no other's checkpoint at once in any chain, --jobs 1 one after
+the other.
 """
 import argparse
 import os.path as osp
@@ -50,9 +51,11 @@ def parse_args():
     parser.add_argument(
         '--jobs', type=int, default=None,
         help='trainings of the chain that need no other\'s checkpoint to run '
-        'at once, each in its own process (default: one per CPU core on a '
-        'CPU, the cores shared out as threads; one at a time on a GPU or a '
-        'busy machine). 1: one after the other in this process')
+        'at once, each in its own process, the cores shared out as threads '
+        '(default: one per CPU core for the chains whose trainings were '
+        'measured faster so, dcdgan; one after the other for the others, '
+        'on a GPU and on a busy machine). 1: one after the other in this '
+        'process')
     parser.add_argument('--grid-images', type=int, default=3,
                         help='images of each test set in the grid')
     parser.add_argument(

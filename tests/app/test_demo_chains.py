@@ -112,3 +112,43 @@ def test_trainings_that_need_no_other_are_grouped():
         ('kt_mprnet_demo', ),
         ('da_mprnet_bda_demo', 'da_mprnet_bda_eicl_demo', 'da_mprnet_demo')]
     assert set(shape('da')[3:]) == {'test'}
+
+
+@pytest.mark.parametrize('side_by_side,jobs,expected', [
+    (False, None, 'here'), (True, None, 'side'), (False, 2, 'side'),
+    (True, 1, 'here')])
+def test_which_chains_train_side_by_side(repo_root, tmp_path, monkeypatch,
+                                         side_by_side, jobs, expected):
+    """A chain trains side by side by default only where it says so
+    (the dcdgan chain); --jobs decides for any chain."""
+    import os
+
+    assert CHAINS['dcdgan'].side_by_side
+    assert not CHAINS['da'].side_by_side and not CHAINS['fdrnet'].side_by_side
+    monkeypatch.setattr(os, 'cpu_count', lambda: 2)
+    monkeypatch.setattr(os, 'getloadavg', lambda: (0.0, 0.0, 0.0))
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    ways = []
+
+    def here(cfg, tool, hooks=()):
+        ways.append('here')
+        os.makedirs(cfg.work_dir, exist_ok=True)
+        open(osp.join(cfg.work_dir, 'iter_400.pth'), 'wb').close()
+
+    def side(jobs, processes, threads, on_start, on_done):
+        ways.append(('side', len(jobs), processes, threads))
+
+    monkeypatch.setattr(demo, 'train_from_config', here)
+    monkeypatch.setattr(demo, 'run_side_by_side', side)
+    monkeypatch.setitem(CHAINS, 'pair', demo.Chain(
+        'pair', '1 min', 'docs', (
+            Train('demo/tiny_restorer.py', seeds=(0, 1)),
+            Evaluate('demo/tiny_restorer.py', 'tiny', 'tiny')),
+        side_by_side=side_by_side))
+    run = DemoRun('pair', DemoSettings(
+        config_root=osp.join(repo_root, 'configs'), work_root=str(tmp_path),
+        jobs=jobs))
+    run._total = 3
+    run.train(CHAINS['pair'].steps[0])
+    assert ways == (['here', 'here'] if expected == 'here'
+                    else [('side', 2, 2, 1)])

@@ -103,13 +103,18 @@ class Evaluate:
 
 @dataclass(frozen=True)
 class Chain:
-    """A demo: what it shows, how long it takes, its steps, its docs, and
-    the parts of the demo data it reads (:data:`DATA_PARTS`)."""
+    """A demo: what it shows, how long it takes, its steps, its docs, the
+    parts of the demo data it reads (:data:`DATA_PARTS`), and whether its
+    independent trainings run side by side unless ``--jobs`` says
+    otherwise (``side_by_side``: where that was measured faster on 2 CPU
+    cores; elsewhere one after the other with all threads, as
+    measured)."""
     summary: str
     duration: str
     doc: str
     steps: Tuple
     data: Tuple[str, ...] = ('paired', )
+    side_by_side: bool = False
 
 
 def _name(config: str) -> str:
@@ -281,7 +286,10 @@ CHAINS: Dict[str, Chain] = {
          Evaluate('demo/gan_demo_paired_probe.py',
                   "probe: DCD-GAN's generator trained with pairs (L1)",
                   'with pairs')),
-        data=('unpaired', )),
+        # Its small networks keep two threads of one training half idle:
+        # side by side, one thread each, 14 min 47 s against 18 min 23 s
+        # one after the other (docs/methods/dcdgan.md, demo).
+        data=('unpaired', ), side_by_side=True),
     'fdrnet': Chain(
         'FDR-Net against DnCNN trained for the same time on the '
         'hybrid-distorted split (blur + noise + JPEG): '
@@ -509,8 +517,10 @@ class DemoRun:
     def train_together(self, steps: Sequence[Train]) -> None:
         """Train ``steps``, none of which needs another's checkpoint:
         side by side in child processes when the machine has the cores for
-        it (:func:`~toolbox.app.side_by_side.plan_processes`, ``--jobs``),
-        otherwise one after the other in this process. A run whose final
+        it and the chain gains from it (``Chain.side_by_side``,
+        :func:`~toolbox.app.side_by_side.plan_processes`; ``--jobs``
+        decides where given), otherwise one after the other in this
+        process. A run whose final
         checkpoint exists is reused."""
         todo = []  # (job, final checkpoint) of each run to train
         finals = {}  # config name -> the final checkpoint of each run
@@ -536,7 +546,10 @@ class DemoRun:
                     label=label, config=step.config, work_dir=work_dir,
                     options=self._options(step.config, extra),
                     iterations=cfg.train_cfg.max_iters), final))
-        processes, threads = plan_processes(len(todo), self.settings.jobs,
+        jobs = self.settings.jobs
+        if jobs is None and not self.chain.side_by_side:
+            jobs = 1
+        processes, threads = plan_processes(len(todo), jobs,
                                             self.settings.device)
         if processes == 1:
             for cfg, run, final in todo:
