@@ -4,7 +4,9 @@ A chain (:data:`CHAINS`) is a list of steps: :class:`Train` a config,
 :class:`Evaluate` a trained checkpoint (a row of the chain's table, and
 optionally a column of its image grid). :func:`run_chain` runs them in
 order through the code path of ``tools/train.py`` and ``tools/test.py``
-(:mod:`toolbox.app.runs`) and ends with
+(:mod:`toolbox.app.runs`; consecutive trainings that need no other's
+checkpoint side by side in child processes where the chain or ``--jobs``
+asks for it, :mod:`toolbox.app.side_by_side`) and ends with
 
 * the table: the degraded inputs (scored with each test set's own metrics,
   :func:`~toolbox.app.input_scores.score_inputs`), one row per tested
@@ -37,10 +39,10 @@ from mmengine.hooks import Hook
 
 from toolbox.apis.image_grid import labelled_grid, write_image
 from toolbox.apis.inference import init_model
+from toolbox.app.input_check import exit_if_inputs_missing
 from toolbox.app.input_scores import (build_test_sets, metric_conventions,
                                       score_inputs, score_targets)
 from toolbox.app.runner_setup import load_config
-from toolbox.app.input_check import exit_if_inputs_missing
 from toolbox.app.runs import evaluate_checkpoint, train_from_config
 from toolbox.app.side_by_side import (Job, machine_is_busy, plan_processes,
                                       run_side_by_side)
@@ -419,7 +421,7 @@ class DemoSettings:
     work_root: str = 'work_dirs'
     device: str = 'cpu'            # for the grid (the Runner picks its own)
     iters: Optional[int] = None    # shorten every training (tests, smoke)
-    jobs: Optional[int] = None     # trainings at once (None: one per core)
+    jobs: Optional[int] = None     # trainings at once (None: the chain's)
     retrain: bool = False
     grid_images: int = GRID_IMAGES
     verbose: bool = False          # MMEngine's log on the console too
@@ -520,9 +522,8 @@ class DemoRun:
         it and the chain gains from it (``Chain.side_by_side``,
         :func:`~toolbox.app.side_by_side.plan_processes`; ``--jobs``
         decides where given), otherwise one after the other in this
-        process. A run whose final
-        checkpoint exists is reused."""
-        todo = []  # (job, final checkpoint) of each run to train
+        process. A run whose final checkpoint exists is reused."""
+        todo = []  # (config, what to say and pass on, final checkpoint)
         finals = {}  # config name -> the final checkpoint of each run
         for step in steps:
             name = _name(step.config)
