@@ -85,6 +85,14 @@ def test_unknown_device_is_a_user_error(repo_root, tmp_path, monkeypatch,
     assert not (tmp_path / 'data').exists()
 
 
+def test_jobs_below_one_is_a_user_error(repo_root, tmp_path, monkeypatch,
+                                        capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _main(repo_root, ['--jobs', '0'], monkeypatch) == 2
+    assert '--jobs must be at least 1' in capsys.readouterr().err
+    assert not (tmp_path / 'data').exists()
+
+
 def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
                                                          monkeypatch):
     """Train(seeds=...) trains once per seed in <config>_seed<k>; the row
