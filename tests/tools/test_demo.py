@@ -93,13 +93,9 @@ def test_jobs_below_one_is_a_user_error(repo_root, tmp_path, monkeypatch,
     assert not (tmp_path / 'data').exists()
 
 
-def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
-                                                         monkeypatch):
-    """Train(seeds=...) trains once per seed in <config>_seed<k>; the row
-    of its tests is the mean ± spread of the seeds, one results file per
-    seed (make_table.py merges them alike)."""
-    import torch
-
+def _seeded_chain(tmp_path, monkeypatch):
+    """Tiny demo data in tmp_path (the working folder) and a chain
+    'seeded': the tiny restorer trained with seeds 0 and 1, then tested."""
     from toolbox.app import demo
     write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
     write_paired_folder(tmp_path / 'data/demo/rain/test', count=2, size=40,
@@ -109,6 +105,17 @@ def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
         'seeded', '1 min', 'docs', (
             demo.Train('demo/tiny_restorer.py', seeds=(0, 1)),
             demo.Evaluate('demo/tiny_restorer.py', 'tiny', 'tiny'))))
+
+
+def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
+                                                         monkeypatch):
+    """Train(seeds=...) trains once per seed in <config>_seed<k>; the row
+    of its tests is the mean ± spread of the seeds, one results file per
+    seed (make_table.py merges them alike)."""
+    import torch
+
+    from toolbox.app import demo
+    _seeded_chain(tmp_path, monkeypatch)
     settings = demo.DemoSettings(
         config_root=os.path.join(repo_root, 'configs'), work_root='work',
         iters=2)
@@ -138,14 +145,7 @@ def test_side_by_side_trainings_equal_one_after_the_other(
     import torch
 
     from toolbox.app import demo
-    write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
-    write_paired_folder(tmp_path / 'data/demo/rain/test', count=2, size=40,
-                        seed=1)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(demo.CHAINS, 'seeded', demo.Chain(
-        'seeded', '1 min', 'docs', (
-            demo.Train('demo/tiny_restorer.py', seeds=(0, 1)),
-            demo.Evaluate('demo/tiny_restorer.py', 'tiny', 'tiny'))))
+    _seeded_chain(tmp_path, monkeypatch)
     threads = torch.get_num_threads()
     results = {}
     try:

@@ -1,13 +1,14 @@
 """Independent jobs side by side, one child process each, a fixed number
 of threads each (the trainings of ``tools/demo.py``).
 
-Why: the demos train small networks (0.4-2 M parameters on 64-96² crops)
-on CPUs. PyTorch splits each small operation over its intra-op threads,
-which then wait on each other; two such trainings with one thread each
-finish sooner than the same two one after the other with two threads each
-(measured in docs/methods/dcdgan.md). And a run with one thread is the
-run ``OMP_NUM_THREADS=1 python tools/train.py CONFIG`` gives on that CPU,
-the setting the method pages measure their seeds with, whatever else runs
+Why: the GAN demos train small networks (0.4-2 M parameters on 64² crops,
+batch 1) on CPUs. PyTorch splits each small operation over its intra-op
+threads, which then wait on each other; two such trainings with one thread
+each finish sooner than the same two one after the other with two threads
+each (measured in docs/methods/dcdgan.md; not so for the MPRNet demos,
+docs/get_started.md). And a run with one thread is the run
+``OMP_NUM_THREADS=1 python tools/train.py CONFIG`` gives on that CPU, the
+setting the method pages measure their seeds with, whatever else runs
 beside it.
 
 Each job is ``python -m toolbox.app.side_by_side JOB RESULT POSITION``,
