@@ -42,9 +42,10 @@ demo_root = 'data/demo'
 # The real-world-like sets (tools/make_demo_data.py,
 # toolbox/degradations/demo_real_like.py): 300 unpaired degraded images
 # per degradation, with the domain gap of real photographs (coloured,
-# noisy haze; rain with streaks at several depths, veil and splashes;
-# non-uniform camera shake), and 600 clear images of other content: the
-# stand-ins for URHI / SPA / RealBlur-J and the real clear images.
+# noisy, JPEG-compressed haze; rain with streaks at several depths, veil
+# and splashes; non-uniform camera shake), and 600 clear images of other
+# content: the stand-ins for URHI / SPA / RealBlur-J and the real clear
+# images.
 adapt_root = f'{demo_root}/real_like/adapt'
 crop_size = 72
 real_pipeline = [

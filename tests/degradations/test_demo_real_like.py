@@ -11,6 +11,7 @@ from toolbox.degradations.demo_unpaired import ContentSource
 from toolbox.degradations.filtering import correlate
 from toolbox.degradations.folder_synthesis import item_rng
 from toolbox.degradations.haze import add_real_haze
+from toolbox.degradations.noise import jpeg_compress
 
 
 @pytest.fixture(scope='module')
@@ -97,14 +98,32 @@ def test_nonuniform_blur_differs_across_the_frame():
 
 def test_real_haze_has_a_colour_cast_and_noise():
     flat = np.full((32, 32, 3), 60, np.uint8)
-    hazy = add_real_haze(flat, np.random.default_rng(3), noise=(2.0, 2.0))
+
+    def haze(**kwargs):  # the colour and noise checks, before compression
+        return add_real_haze(flat, np.random.default_rng(3),
+                             jpeg_quality=None, **kwargs)
+
+    hazy = haze(noise=(2.0, 2.0))
     assert (hazy.astype(float) - 60).mean() > 10  # a veil towards light
     means = hazy.reshape(-1, 3).mean(0)
     assert means.max() - means.min() > 1  # the airlight is not grey
     # The same draws without noise: the difference is the noise.
-    quiet = add_real_haze(flat, np.random.default_rng(3), noise=(0.0, 0.0))
+    quiet = haze(noise=(0.0, 0.0))
     assert 1.7 < (hazy.astype(float) - quiet).std() < 2.3
-    plain = add_real_haze(flat, np.random.default_rng(3), tint=0.0,
-                          noise=(0.0, 0.0))
+    plain = haze(tint=0.0, noise=(0.0, 0.0))
     means = plain.reshape(-1, 3).mean(0)
     assert means.max() - means.min() < 0.5
+
+
+def test_real_haze_is_jpeg_compressed_at_a_drawn_quality():
+    """The hazy image is compressed last, at a quality drawn after the
+    other draws from the asked range (as web photographs are)."""
+    image = (np.random.default_rng(4).random((40, 48, 3)) * 255).astype(
+        np.uint8)
+    compressed = add_real_haze(image, np.random.default_rng(5),
+                               jpeg_quality=(40, 60))
+    rng = np.random.default_rng(5)
+    raw = add_real_haze(image, rng, jpeg_quality=None)
+    quality = int(rng.integers(40, 61))
+    assert np.array_equal(compressed, jpeg_compress(raw, quality))
+    assert not np.array_equal(compressed, raw)

@@ -14,11 +14,11 @@ Layout written under ``<out>/real_like``::
                                               papers' BRISQUE/PIQE)
 
 The degradations are the "real" versions of the paired splits' models
-(:data:`REAL_LIKE`): haze with a coloured atmospheric light and sensor
-noise, rain with streaks at several depths, a veil and splashes, and
-non-uniform camera shake instead of one straight motion. A student
-trained on the paired splits meets a domain gap here, which is what
-stage 2 adapts to.
+(:data:`REAL_LIKE`): haze with a coloured atmospheric light, sensor
+noise and JPEG compression, rain with streaks at several depths, a veil
+and splashes, and non-uniform camera shake instead of one straight
+motion. A student trained on the paired splits meets a domain gap here,
+which is what stage 2 adapts to.
 
 Content comes from :class:`~toolbox.degradations.demo_unpaired.
 ContentSource` (photograph crops at several scales and dead leaves): the

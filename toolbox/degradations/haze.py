@@ -10,6 +10,7 @@ import numpy as np
 
 from toolbox.degradations.filtering import (gaussian_blur, resize_bicubic,
                                             rgb_to_gray)
+from toolbox.degradations.noise import jpeg_compress
 
 
 def depth_proxy(height: int, width: int, rng: np.random.Generator,
@@ -65,12 +66,25 @@ def add_real_haze(image: np.ndarray,
                   beta: Tuple[float, float] = (1.0, 2.2),
                   airlight: Tuple[float, float] = (0.65, 0.95),
                   tint: float = 0.06,
-                  noise: Tuple[float, float] = (1.0, 3.0)) -> np.ndarray:
+                  noise: Tuple[float, float] = (1.0, 3.0),
+                  jpeg_quality: Optional[Tuple[int, int]] = (55, 85)
+                  ) -> np.ndarray:
     """Haze as photographs show it, beyond :func:`add_haze`'s model: a
     denser veil, an atmospheric light with a colour cast (each channel
-    scaled by up to ``±tint``: bluish or yellowish haze) and sensor noise
+    scaled by up to ``±tint``: bluish or yellowish haze), sensor noise
     (σ in ``noise`` grey levels), which the low contrast of a hazy photo
-    makes visible. Depth from :func:`depth_proxy`.
+    makes visible, and JPEG compression at a quality drawn from
+    ``jpeg_quality`` (inclusive; ``None``: none). Depth from
+    :func:`depth_proxy`.
+
+    The compression is there because real hazy sets are web photographs
+    (RTTS and URHI were collected from the internet as JPEGs): in a hazy
+    image's flat, low-contrast regions its blocks and ringing are what a
+    no-reference metric sees, and a dehazer that stretches the contrast
+    amplifies them. Measured on the demo's 30 held-out 96² crops: without
+    it the hazy inputs score *better* than their clean versions (BRISQUE
+    21.7 / PIQE 17.9 against 31.2 / 44.7), with it about as RTTS's hazy
+    photographs do in Uni-Removal's Table V (docs/degradations.md).
     """
     h, w = image.shape[:2]
     depth = depth_proxy(h, w, rng, image)
@@ -79,4 +93,8 @@ def add_real_haze(image: np.ndarray,
     t = np.exp(-b * depth)[..., None]
     hazy = image.astype(np.float64) / 255.0 * t + np.clip(a, 0, 1) * (1 - t)
     hazy = hazy * 255.0 + rng.normal(0, rng.uniform(*noise), hazy.shape)
-    return np.clip(np.round(hazy), 0, 255).astype(np.uint8)
+    hazy = np.clip(np.round(hazy), 0, 255).astype(np.uint8)
+    if jpeg_quality is None:
+        return hazy
+    low, high = jpeg_quality
+    return jpeg_compress(hazy, int(rng.integers(low, high + 1)))
