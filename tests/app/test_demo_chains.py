@@ -1,6 +1,8 @@
 """The demo chains of tools/demo.py are consistent tables of steps: every
 config exists, every test and checkpoint placeholder refers to a training
-the chain runs first, and building data/demo happens only when missing."""
+the chain runs first, and building data/demo happens only when a part is
+missing or out of date."""
+import os
 import os.path as osp
 import string
 
@@ -8,6 +10,8 @@ import pytest
 
 from toolbox.app import demo
 from toolbox.app.demo import CHAINS, DemoRun, DemoSettings, Evaluate, Train
+from toolbox.degradations.demo_stamp import (check_stamp, stamp_path,
+                                             write_stamp)
 
 
 def _name(config):
@@ -34,30 +38,74 @@ def test_chain_steps_refer_to_earlier_trainings(name, repo_root):
             assert _name(step.trained) in trained, step
 
 
+def _fake_builders(monkeypatch, calls):
+    """Builders that record their call and, as the real ones do, write a
+    file into their folder and the current stamp last."""
+    from toolbox.degradations import demo_set, demo_unpaired
+    for module, part, function, folder in (
+            (demo_set, 'paired', 'make_demo_set', 'rain'),
+            (demo_unpaired, 'unpaired', 'make_unpaired_rain',
+             'unpaired/rain')):
+        def build(out, module=module, part=part, folder=folder, **kw):
+            calls.append((part, out))
+            osp_folder = osp.join(out, folder)
+            os.makedirs(osp_folder, exist_ok=True)
+            open(osp.join(osp_folder, 'new.png'), 'wb').close()
+            write_stamp(out, part, module.DATA_VERSION, {})
+            return {folder: 1}
+        monkeypatch.setattr(module, function, build)
+
+
 def test_data_is_built_only_when_missing(tmp_path, monkeypatch):
     """Each part a chain reads is built when its folder is missing: the
     restorer reads the paired set only; the GAN demos the unpaired rain
     set, added to a data/demo made before it existed."""
     calls = []
-    monkeypatch.setattr(
-        'toolbox.degradations.demo_set.make_demo_set',
-        lambda out, **kw: calls.append(('paired', out)) or {'rain/train': 1})
-    monkeypatch.setattr(
-        'toolbox.degradations.demo_unpaired.make_unpaired_rain',
-        lambda out, **kw: calls.append(('unpaired', out)) or {'x': 1})
+    _fake_builders(monkeypatch, calls)
     monkeypatch.chdir(tmp_path)
     run = DemoRun('restorer', DemoSettings(config_root='configs'))
     run.prepare_data()
     assert calls == [('paired', demo.DEMO_DATA)]
-    (tmp_path / demo.DEMO_DATA / 'rain').mkdir(parents=True)
     run.prepare_data()
     assert calls == [('paired', demo.DEMO_DATA)]
     gan = DemoRun('cyclegan', DemoSettings(config_root='configs'))
     gan.prepare_data()
     assert calls[1:] == [('unpaired', demo.DEMO_DATA)]
-    (tmp_path / demo.DEMO_DATA / 'unpaired' / 'rain').mkdir(parents=True)
     gan.prepare_data()
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize('stamp', ['none', 'older', 'unreadable'])
+def test_stale_data_is_rebuilt_from_an_empty_folder(stamp, tmp_path,
+                                                    monkeypatch, capsys):
+    """A part without a stamp (an interrupted build, a toolbox before the
+    stamps), with an older data version or with a broken stamp is removed
+    and built again, and the demo says why; the other parts stay."""
+    from toolbox.degradations import demo_unpaired
+    calls = []
+    _fake_builders(monkeypatch, calls)
+    monkeypatch.chdir(tmp_path)
+    old = tmp_path / demo.DEMO_DATA / 'unpaired' / 'rain' / 'train' / 'x.png'
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b'old')
+    other = tmp_path / demo.DEMO_DATA / 'rain' / 'kept.png'
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b'')
+    path = stamp_path(demo.DEMO_DATA, 'unpaired')
+    if stamp == 'older':
+        write_stamp(demo.DEMO_DATA, 'unpaired',
+                    demo_unpaired.DATA_VERSION - 1, {})
+    elif stamp == 'unreadable':
+        with open(path, 'w') as file:
+            file.write('{"data_version": ')
+    DemoRun('cyclegan', DemoSettings(config_root='configs')).prepare_data()
+    assert calls == [('unpaired', demo.DEMO_DATA)]
+    assert not old.exists() and old.parent.parent.joinpath('new.png').exists()
+    assert other.exists()
+    said = capsys.readouterr().out
+    assert 'rebuilding the unpaired rain set' in said and path in said
+    assert check_stamp(demo.DEMO_DATA, 'unpaired',
+                       demo_unpaired.DATA_VERSION).current
 
 
 def test_a_finished_training_is_reused(repo_root, tmp_path, monkeypatch,

@@ -4,7 +4,8 @@ One sha256 of the uint8 output per degradation kind, on a small image
 computed from a formula (no library in the way), pinned below. A failing
 test means the output of a seed changed, so datasets synthesised before and
 after the change differ: if the change is intended, re-pin the value (and
-say so in the change's description); if not, the message names what else it
+say so in the change's description, and bump the ``DATA_VERSION`` of the
+demo data builders it changes); if not, the message names what else it
 depends on. NumPy does not promise the same draws from ``Generator``
 distributions across versions (NEP 19); the filters are float64 NumPy
 arithmetic (:mod:`toolbox.degradations.filtering`), so OpenCV's version
@@ -153,6 +154,9 @@ def test_seeded_synthesis_is_pinned(kind):
     assert got == digest(fn(img.copy()))  # seeded: the same twice
     assert got == pinned, (
         f'{kind}: the seeded synthesis changed (sha256 {got}, pinned '
-        f'{pinned}). Intended? Re-pin it in {__name__}. Not intended? Look '
+        f'{pinned}). Intended? Re-pin it in {__name__}, and bump the '
+        f'DATA_VERSION of the demo data builders that use it, so that '
+        f'tools/demo.py rebuilds older data/demo folders '
+        f'(toolbox/degradations/demo_stamp.py). Not intended? Look '
         f'at toolbox/degradations, then at what it depends on: '
         f'{"; ".join(depends_on)}.')

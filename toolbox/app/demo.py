@@ -27,6 +27,7 @@ import contextlib
 import importlib
 import os
 import os.path as osp
+import shutil
 import string
 import sys
 import time
@@ -39,6 +40,7 @@ from mmengine.hooks import Hook
 
 from toolbox.apis.image_grid import labelled_grid, write_image
 from toolbox.apis.inference import init_model
+from toolbox.degradations.demo_stamp import check_stamp
 from toolbox.app.input_check import exit_if_inputs_missing
 from toolbox.app.input_scores import (build_test_sets, metric_conventions,
                                       score_inputs, score_targets)
@@ -56,6 +58,8 @@ from toolbox.user_errors import UserError
 
 DEMO_DATA = 'data/demo'
 #: The parts of the demo data: folder, builder (module, function), what.
+#: Each builder module declares the ``DATA_VERSION`` it writes and the
+#: ``FOLDERS`` it owns (:mod:`toolbox.degradations.demo_stamp`).
 DATA_PARTS = {
     'paired': (osp.join(DEMO_DATA, 'rain'), 'toolbox.degradations.demo_set',
                'make_demo_set', 'the paired and real-world-like sets'),
@@ -499,17 +503,31 @@ class DemoRun:
     def prepare_data(self) -> None:
         """Build the parts of ``data/demo`` the chain reads that are not
         there (a folder made before the unpaired rain set existed gets
-        that part only)."""
+        that part only), and rebuild those whose stamp is missing or of
+        another data version than the toolbox writes (an interrupted
+        build, or data of an older synthesis): their folders are removed
+        first, so no image of the old data stays."""
         for part in self.chain.data:
             folder, module, function, what = DATA_PARTS[part]
+            builder = importlib.import_module(module)
             if osp.isdir(folder):
-                self.say(f'data: {folder} is there (delete it to rebuild it '
-                         'with tools/make_demo_data.py)')
-                continue
-            self.say(f'data: building {what} in {folder} from scikit-image '
-                     'photos (tools/make_demo_data.py)')
-            build = getattr(importlib.import_module(module), function)
-            counts = build(DEMO_DATA)
+                check = check_stamp(DEMO_DATA, part, builder.DATA_VERSION)
+                if check.current:
+                    self.say(f'data: {folder} is there ({check.reason}; '
+                             'delete it to rebuild it with '
+                             'tools/make_demo_data.py)')
+                    continue
+                self.say(f'data: rebuilding {what}, as {folder} is out of '
+                         f'date: {check.reason}. Trainings already in '
+                         f'{self.settings.work_root} are reused as they are '
+                         '(--retrain trains them again on the new data)')
+                for owned in builder.FOLDERS:
+                    if osp.isdir(osp.join(DEMO_DATA, owned)):
+                        shutil.rmtree(osp.join(DEMO_DATA, owned))
+            else:
+                self.say(f'data: building {what} in {folder} from '
+                         'scikit-image photos (tools/make_demo_data.py)')
+            counts = getattr(builder, function)(DEMO_DATA)
             self.say(f'      {sum(counts.values())} images written')
 
     def train(self, step: Train) -> None:

@@ -35,6 +35,7 @@ import os.path as osp
 from typing import Dict, Iterator, Tuple
 
 from toolbox.degradations.blur import add_nonuniform_blur
+from toolbox.degradations.demo_stamp import write_stamp
 from toolbox.degradations.demo_unpaired import (PHOTOS, ContentSource,
                                                 content_plan)
 from toolbox.degradations.folder_synthesis import item_rng, write_rgb
@@ -42,6 +43,12 @@ from toolbox.degradations.haze import add_real_haze
 from toolbox.degradations.rain import add_real_rain
 from toolbox.progress import progress_bar
 
+#: The version of the data this module writes: bump it when the same
+#: arguments write other images, so that tools/demo.py rebuilds older
+#: folders (:mod:`toolbox.degradations.demo_stamp`).
+DATA_VERSION = 1
+#: The folders under ``out`` that :func:`make_real_like` writes.
+FOLDERS = ('real_like', )
 #: The real-world-like degradation of each paired split.
 REAL_LIKE = {
     'haze': add_real_haze,
@@ -94,4 +101,7 @@ def make_real_like(out: str, seed: int = 0, size: int = 96,
             write_rgb(osp.join(root, folder, f'{name}.png'), image)
             label = f'real_like/{folder}'
             counts[label] = counts.get(label, 0) + 1
+    write_stamp(out, 'real_like', DATA_VERSION,
+                dict(seed=seed, size=size, num_adapt=num_adapt,
+                     num_clear=num_clear, num_test=num_test))
     return counts

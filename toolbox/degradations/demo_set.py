@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from toolbox.degradations.blur import add_motion_blur
+from toolbox.degradations.demo_stamp import write_stamp
 from toolbox.degradations.folder_synthesis import item_rng as folder_item_rng
 from toolbox.degradations.folder_synthesis import write_rgb
 from toolbox.degradations.haze import add_haze
@@ -38,6 +39,12 @@ from toolbox.progress import progress_bar
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
 DEGRADATIONS = ('haze', 'rain', 'blur')
 #: Level of the demo's hybrid split and draws per patch (train, test).
+#: The version of the data this module writes: bump it when the same
+#: arguments write other images, so that tools/demo.py rebuilds older
+#: folders (:mod:`toolbox.degradations.demo_stamp`).
+DATA_VERSION = 1
+#: The folders under ``out`` that :func:`make_demo_set` writes.
+FOLDERS = DEGRADATIONS + ('hybrid', 'real')
 HYBRID_LEVEL = 'moderate'
 HYBRID_DRAWS = dict(train=4, test=4)
 
@@ -149,4 +156,7 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
             write_rgb(osp.join(folder, f'{name}.png'), clean)
             part = 'real/clean'
         counts[part] = counts.get(part, 0) + 1
+    write_stamp(out, 'paired', DATA_VERSION,
+                dict(seed=seed, size=size, num_train=num_train,
+                     num_test=num_test))
     return counts

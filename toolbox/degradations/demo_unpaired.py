@@ -34,12 +34,19 @@ from typing import Dict, Iterator, List, Tuple
 import numpy as np
 
 from toolbox.degradations.dead_leaves import dead_leaves
+from toolbox.degradations.demo_stamp import write_stamp
 from toolbox.degradations.filtering import gaussian_blur, resize_bicubic
 from toolbox.degradations.folder_synthesis import item_rng, write_rgb
 from toolbox.degradations.rain import add_real_rain, real_rain_veil
 from toolbox.progress import progress_bar
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
+#: The version of the data this module writes: bump it when the same
+#: arguments write other images, so that tools/demo.py rebuilds older
+#: folders (:mod:`toolbox.degradations.demo_stamp`).
+DATA_VERSION = 1
+#: The folders under ``out`` that :func:`make_unpaired_rain` writes.
+FOLDERS = ('unpaired/rain', )
 #: Fraction of each photograph's width (its right side) kept for testing.
 HELD_OUT = 0.3
 #: Share of dead-leaves images among the training crops.
@@ -174,6 +181,9 @@ def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
             write_rgb(osp.join(root, folders[key], f'{name}.png'), image)
             label = f'unpaired/rain/{folders[key]}'
             counts[label] = counts.get(label, 0) + 1
+    write_stamp(out, 'unpaired', DATA_VERSION,
+                dict(seed=seed, size=size, num_train=num_train,
+                     num_test=num_test))
     return counts
 
 
