@@ -40,7 +40,6 @@ from mmengine.hooks import Hook
 
 from toolbox.apis.image_grid import labelled_grid, write_image
 from toolbox.apis.inference import init_model
-from toolbox.degradations.demo_stamp import check_stamp
 from toolbox.app.input_check import exit_if_inputs_missing
 from toolbox.app.input_scores import (build_test_sets, metric_conventions,
                                       score_inputs, score_targets)
@@ -48,6 +47,7 @@ from toolbox.app.runner_setup import load_config
 from toolbox.app.runs import evaluate_checkpoint, train_from_config
 from toolbox.app.side_by_side import (Job, machine_is_busy, plan_processes,
                                       run_side_by_side)
+from toolbox.degradations.demo_stamp import check_stamp
 from toolbox.engine.visualization import to_uint8_image
 from toolbox.evaluation.results import (merge_runs, name_single_set,
                                         plain_number, write_results)

@@ -38,13 +38,13 @@ from toolbox.progress import progress_bar
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
 DEGRADATIONS = ('haze', 'rain', 'blur')
-#: Level of the demo's hybrid split and draws per patch (train, test).
 #: The version of the data this module writes: bump it when the same
 #: arguments write other images, so that tools/demo.py rebuilds older
 #: folders (:mod:`toolbox.degradations.demo_stamp`).
 DATA_VERSION = 1
 #: The folders under ``out`` that :func:`make_demo_set` writes.
 FOLDERS = DEGRADATIONS + ('hybrid', 'real')
+#: Level of the demo's hybrid split and draws per patch (train, test).
 HYBRID_LEVEL = 'moderate'
 HYBRID_DRAWS = dict(train=4, test=4)
 
