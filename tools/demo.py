@@ -13,7 +13,7 @@ of every test set to <work-dir>/demo/<method>/grid.png. Trainings run in
 checkpoint is there already is reused (--retrain trains again). On a
 busy machine (load average above the number of CPUs) PyTorch runs one
 thread unless OMP_NUM_THREADS says otherwise. The dcdgan chain trains its
-three models side by side on a CPU, one process per core with one thread
+four models side by side on a CPU, one process per core with one thread
 each (faster there: docs/methods/dcdgan.md); --jobs N runs N trainings
 that need no other's checkpoint at once in any chain, --jobs 1 one after
 the other.

@@ -50,7 +50,8 @@
 # held-out demo pairs (PSNR, SSIM, dRGB) and the same rainy inputs without
 # references (NIQE, BRISQUE, PIQE); and, as a bound rather than a method,
 # the DCD-GAN demo's generator trained with pairs for the same iterations
-# (configs/demo/gan_demo_paired_probe.py).
+# (configs/demo/gan_demo_paired_probe.py), and CycleGAN with DCD-GAN's
+# anti-aliased generator (configs/demo/cyclegan_antialias_probe.py).
 
 _not_here = 'not in the toolbox (the paper\'s value only, with --compare)'
 _no_cyclegan_config = (
@@ -193,6 +194,11 @@ tables = dict(
             dict(label="probe: DCD-GAN's generator trained with pairs (L1)",
                  runs=[dict(config='configs/demo/gan_demo_paired_probe.py',
                             checkpoint='gan_demo_paired_probe/'
+                            'iter_1500.pth')]),
+            dict(label="probe: CycleGAN with DCD-GAN's anti-aliased "
+                 'generator',
+                 runs=[dict(config='configs/demo/cyclegan_antialias_probe.py',
+                            checkpoint='cyclegan_antialias_probe/'
                             'iter_1500.pth')]),
             # What a perfect restoration scores on the no-reference columns.
             dict(label='clean targets (no-reference scores)', runs=[dict(

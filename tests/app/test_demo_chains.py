@@ -153,8 +153,9 @@ def test_trainings_that_need_no_other_are_grouped():
                 for group in demo.independent_groups(CHAINS[name].steps)]
 
     assert shape('dcdgan') == [
-        ('cyclegan_demo', 'dcdgan_demo', 'gan_demo_paired_probe'),
-        'test', 'test', 'test']
+        ('cyclegan_demo', 'dcdgan_demo', 'gan_demo_paired_probe',
+         'cyclegan_antialias_probe'),
+        'test', 'test', 'test', 'test']
     assert shape('da')[:3] == [
         ('teacher_dehaze_demo', 'teacher_derain_demo', 'teacher_deblur_demo'),
         ('kt_mprnet_demo', ),

@@ -42,6 +42,7 @@ ROWS = {
         '6': ['w/o backward cycle', 'Ours (forward+backward cycle)'],
         'demo': ['degraded input', 'CycleGAN (demo)', 'DCD-GAN (demo)',
                  "probe: DCD-GAN's generator trained with pairs (L1)",
+                 "probe: CycleGAN with DCD-GAN's anti-aliased generator",
                  'clean targets (no-reference scores)'],
     },
 }

@@ -28,6 +28,8 @@ DCDGAN_CONFIGS = sorted(p for p in glob.glob('configs/dcdgan/*.py')
 DEMO = 'configs/dcdgan/dcdgan_demo.py'
 #: The supervised probe of the demo's generator (configs/demo/).
 PROBE = 'configs/demo/gan_demo_paired_probe.py'
+#: CycleGAN's demo with DCD-GAN's anti-aliased generator (configs/demo/).
+ANTIALIAS_PROBE = 'configs/demo/cyclegan_antialias_probe.py'
 #: The demo data's unpaired rain set, under a test's data root.
 DEMO_ROOT = 'demo/unpaired/rain'
 #: The config that also runs with --amp (CPU autocast, bfloat16).
@@ -133,6 +135,25 @@ def test_paired_probe_trains_the_demo_generator_with_pairs(
     state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu',
                        weights_only=False)
     assert {k.split('.')[0] for k in state['state_dict']} == {'generator'}
+
+
+def test_antialias_probe_is_cyclegan_with_the_dcdgan_generator(
+        dcd_data, repo_root, tmp_path):
+    """The anti-aliased probe is the CycleGAN demo (objective,
+    discriminator, data, schedule) whose generator samples as DCD-GAN's
+    does, and it trains."""
+    cyclegan = Config.fromfile('configs/cyclegan/cyclegan_demo.py')
+    probe = Config.fromfile(ANTIALIAS_PROBE)
+    assert 'antialias' not in cyclegan.model.generator  # strided
+    assert probe.model.generator.pop('antialias') is True
+    assert Config.fromfile(DEMO).model.generator.antialias
+    assert probe.to_dict() == cyclegan.to_dict()
+    log = train(repo_root, ANTIALIAS_PROBE, demo_options(dcd_data), tmp_path)
+    assert 'loss_gan_a2b' in log and 'dRGB' in log
+    state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu',
+                       weights_only=False)
+    assert any(k.endswith('.filt') for k in state['state_dict']
+               if k.startswith('generator_a2b.'))
 
 
 def test_every_dcdgan_config_is_covered():

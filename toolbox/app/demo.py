@@ -214,11 +214,13 @@ _CYCLEGAN_TEST = Evaluate('cyclegan/cyclegan_demo.py', 'CycleGAN (demo)',
                           'CycleGAN')
 _CYCLEGAN_TIME = 'about 4 min: 1,500 iterations'
 _DCDGAN_TIME = ('about 15 min: 1,500 iterations each for DCD-GAN, '
-                'CycleGAN (or reused) and the probe with pairs, side by '
-                'side')
+                'CycleGAN (or reused) and two probes, side by side')
 #: Not a method: the DCD-GAN demo's generator trained with the pairs no
 #: unpaired method has, what the GANs' scores are read against.
 _PAIRED_PROBE = Train('demo/gan_demo_paired_probe.py')
+#: Not a method either: CycleGAN with DCD-GAN's anti-aliased generator, so
+#: that the table tells DCD-GAN's losses from its generator's sampling.
+_ANTIALIAS_PROBE = Train('demo/cyclegan_antialias_probe.py')
 CHAINS: Dict[str, Chain] = {
     'restorer': Chain(
         'a tiny DnCNN restorer (6 layers, 39k parameters) learns to remove '
@@ -287,14 +289,18 @@ CHAINS: Dict[str, Chain] = {
         'configs/dcdgan/dcdgan_demo.py',
         _DCDGAN_TIME, 'docs/methods/dcdgan.md',
         (_CYCLEGAN, Train('dcdgan/dcdgan_demo.py'), _PAIRED_PROBE,
+         _ANTIALIAS_PROBE,
          _CYCLEGAN_TEST,
          Evaluate('dcdgan/dcdgan_demo.py', 'DCD-GAN (demo)', 'DCD-GAN'),
          Evaluate('demo/gan_demo_paired_probe.py',
                   "probe: DCD-GAN's generator trained with pairs (L1)",
-                  'with pairs')),
+                  'with pairs'),
+         Evaluate('demo/cyclegan_antialias_probe.py',
+                  "probe: CycleGAN with DCD-GAN's anti-aliased generator")),
         # Its small networks keep two threads of one training half idle:
         # side by side, one thread each, 14 min 47 s against 18 min 23 s
-        # one after the other (docs/methods/dcdgan.md, demo).
+        # one after the other (docs/methods/dcdgan.md, demo). The DCD-GAN
+        # run is the longest: the other three fit beside it.
         data=('unpaired', ), side_by_side=True),
     'fdrnet': Chain(
         'FDR-Net against DnCNN trained for the same time on the '
