@@ -9,6 +9,8 @@ import cv2
 
 from tests.helpers import run_script, write_paired_folder
 from toolbox.apis.image_grid import grid_size
+from toolbox.degradations import demo_set
+from toolbox.degradations.demo_stamp import write_stamp
 
 
 def _run(repo_root, cwd, args):
@@ -19,16 +21,19 @@ def _run(repo_root, cwd, args):
 
 
 def test_default_demo_trains_tests_tables_and_grids(repo_root, tmp_path):
-    # data/demo exists (tiny), so the demo uses it instead of building it.
+    # data/demo exists (tiny) with a current stamp, as a build with other
+    # arguments leaves it, so the demo uses it instead of building it.
     write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
     write_paired_folder(tmp_path / 'data/demo/rain/test', count=3, size=40,
                         seed=1)
+    write_stamp(str(tmp_path / 'data/demo'), 'paired',
+                demo_set.DATA_VERSION, {'size': 64})
     args = ['--iters', '2', '--work-dir', 'work', '--grid-images', '2',
             '--device', 'cpu']
     done = _run(repo_root, tmp_path, args)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     out = done.stdout
-    assert 'data/demo/rain is there' in out
+    assert 'data/demo/rain is there (data version' in out
     assert 'unpaired' not in out  # the restorer reads the paired set only
     assert '| method | demo_rain PSNR ↑ | demo_rain SSIM ↑ |' in out
     assert '| degraded input |' in out
