@@ -5,8 +5,7 @@
 # networks), and so the paper's comparison, gives DCD-GAN the anti-aliased
 # ResNet and CycleGAN its strided one; this run has the one and CycleGAN's
 # losses, so that the demo table separates what DCD-GAN's losses do from
-# what its generator does
-# (docs/methods/dcdgan.md#demo-on-the-embedded-data-cpu).
+# what its generator does (docs/methods/dcdgan.md#the-generators-sampling).
 #   python tools/make_demo_data.py
 #   python tools/demo.py --method dcdgan      (trains and tests it too)
 _base_ = ['../cyclegan/cyclegan_demo.py']

@@ -48,9 +48,9 @@ def _fake_builders(monkeypatch, calls):
              'unpaired/rain')):
         def build(out, module=module, part=part, folder=folder, **kw):
             calls.append((part, out))
-            osp_folder = osp.join(out, folder)
-            os.makedirs(osp_folder, exist_ok=True)
-            open(osp.join(osp_folder, 'new.png'), 'wb').close()
+            written_to = osp.join(out, folder)
+            os.makedirs(written_to, exist_ok=True)
+            open(osp.join(written_to, 'new.png'), 'wb').close()
             write_stamp(out, part, module.DATA_VERSION, {})
             return {folder: 1}
         monkeypatch.setattr(module, function, build)
