@@ -10,7 +10,8 @@ import pytest
 from toolbox.degradations import demo_real_like, demo_set, demo_unpaired
 from toolbox.degradations.demo_real_like import make_real_like
 from toolbox.degradations.demo_set import make_demo_set
-from toolbox.degradations.demo_stamp import STAMP_SUFFIX, check_stamp
+from toolbox.degradations.demo_stamp import (STAMP_SUFFIX, check_stamp,
+                                             write_stamp)
 from toolbox.degradations.demo_unpaired import make_unpaired_rain
 
 
@@ -64,8 +65,12 @@ def test_cli_matches_library_and_prints_summary(tmp_path, repo_root):
 ], ids=['paired', 'unpaired', 'real_like'])
 def test_an_interrupted_build_leaves_no_stamp(module, build, tmp_path,
                                               monkeypatch):
-    """The stamp is written after the last image, so a folder with a
-    stamp is complete and tools/demo.py rebuilds one without."""
+    """The stamp is written after the last image, and an earlier one is
+    withdrawn before the first, so a folder with a stamp is complete and
+    tools/demo.py rebuilds one without."""
+    part = {demo_set: 'paired', demo_unpaired: 'unpaired',
+            demo_real_like: 'real_like'}[module]
+    write_stamp(str(tmp_path), part, module.DATA_VERSION, {})  # a build before
     written = []
 
     def write_some(path, image):

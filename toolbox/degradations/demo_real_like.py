@@ -35,7 +35,7 @@ import os.path as osp
 from typing import Dict, Iterator, Tuple
 
 from toolbox.degradations.blur import add_nonuniform_blur
-from toolbox.degradations.demo_stamp import write_stamp
+from toolbox.degradations.demo_stamp import remove_stamp, write_stamp
 from toolbox.degradations.demo_unpaired import (PHOTOS, ContentSource,
                                                 content_plan)
 from toolbox.degradations.folder_synthesis import item_rng, write_rgb
@@ -81,6 +81,7 @@ def make_real_like(out: str, seed: int = 0, size: int = 96,
     arguments give byte-identical files (each item draws from a
     generator of the seed and its own key).
     """
+    remove_stamp(out, 'real_like')
     content = ContentSource(seed, size)
     root = osp.join(out, 'real_like')
     counts: Dict[str, int] = {}

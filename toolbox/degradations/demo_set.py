@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from toolbox.degradations.blur import add_motion_blur
-from toolbox.degradations.demo_stamp import write_stamp
+from toolbox.degradations.demo_stamp import remove_stamp, write_stamp
 from toolbox.degradations.folder_synthesis import item_rng as folder_item_rng
 from toolbox.degradations.folder_synthesis import write_rgb
 from toolbox.degradations.haze import add_haze
@@ -104,6 +104,7 @@ def make_demo_set(out: str = 'data/demo', seed: int = 0, size: int = 96,
     The same ``seed`` (and arguments) gives byte-identical files.
     """
     import os
+    remove_stamp(out, 'paired')
     rng = np.random.default_rng(seed)
     parts = split_patches(clean_patches(size), rng, num_train, num_test)
     jobs = []

@@ -5,7 +5,8 @@ Each builder of a part of the demo data (the paired set,
 :mod:`~toolbox.degradations.demo_unpaired`; the real-world-like sets,
 :mod:`~toolbox.degradations.demo_real_like`) declares a ``DATA_VERSION``
 and, after its last image, writes ``<out>/<part>.stamp.json`` with that
-version and the arguments it was called with. ``tools/demo.py`` reads the
+version and the arguments it was called with (and removes the old stamp
+before its first image). ``tools/demo.py`` reads the
 stamp before it trains: a part without one (a build that was interrupted,
 or one made by a toolbox older than the stamps) or with another version
 than its builder's is rebuilt, so no demo trains or scores on data that
@@ -17,6 +18,7 @@ arguments write other images (a new degradation model, a re-pinned
 checksum in ``tests/degradations/test_pinned_checksums.py``).
 """
 import json
+import os
 import os.path as osp
 from dataclasses import dataclass
 from typing import Optional
@@ -40,6 +42,14 @@ def write_stamp(out: str, part: str, version: int, arguments: dict) -> None:
                  toolbox=__version__)
     atomic_write_text(json.dumps(stamp, indent=2, sort_keys=True) + '\n',
                       stamp_path(out, part))
+
+
+def remove_stamp(out: str, part: str) -> None:
+    """Withdraw the stamp of ``part`` before a build writes over it, so
+    that a build interrupted over an older one leaves no stamp either."""
+    path = stamp_path(out, part)
+    if osp.isfile(path):
+        os.remove(path)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from typing import Dict, Iterator, List, Tuple
 import numpy as np
 
 from toolbox.degradations.dead_leaves import dead_leaves
-from toolbox.degradations.demo_stamp import write_stamp
+from toolbox.degradations.demo_stamp import remove_stamp, write_stamp
 from toolbox.degradations.filtering import gaussian_blur, resize_bicubic
 from toolbox.degradations.folder_synthesis import item_rng, write_rgb
 from toolbox.degradations.rain import add_real_rain, real_rain_veil
@@ -154,6 +154,7 @@ def make_unpaired_rain(out: str, seed: int = 0, size: int = 96,
     ``num_train`` images per domain, ``num_test`` held-out pairs. The same
     arguments give byte-identical files.
     """
+    remove_stamp(out, 'unpaired')
     content = ContentSource(seed, size)
     root = osp.join(out, 'unpaired', 'rain')
     folders = {'rainy': 'train/rainy', 'clean': 'train/clean',
