@@ -297,7 +297,7 @@ CHAINS: Dict[str, Chain] = {
                   'with pairs'),
          Evaluate('demo/cyclegan_antialias_probe.py',
                   "probe: CycleGAN with DCD-GAN's anti-aliased generator",
-                  'CycleGAN, anti-aliased')),
+                  'CycleGAN (AA)')),
         # Its small networks keep two threads of one training half idle:
         # side by side, one thread each, 14 min 47 s against 18 min 23 s
         # one after the other (docs/methods/dcdgan.md, demo). The DCD-GAN
