@@ -27,7 +27,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args():
-    from toolbox.app.demo import DEFAULT_CHAIN, describe_chains
+    from toolbox.app.demo_chains import DEFAULT_CHAIN, describe_chains
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter,
         epilog='methods (times measured on 2 CPU cores):\n' +
@@ -71,8 +71,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from toolbox.app.demo import (DemoSettings, describe_chains, get_chain,
-                                  run_chain, select_device, select_threads)
+    from toolbox.app.demo import (DemoSettings, run_chain, select_device,
+                                  select_threads)
+    from toolbox.app.demo_chains import describe_chains, get_chain
     if args.list:
         print('methods (times measured on 2 CPU cores):')
         print(describe_chains())

@@ -9,7 +9,9 @@ import string
 import pytest
 
 from toolbox.app import demo
-from toolbox.app.demo import CHAINS, DemoRun, DemoSettings, Evaluate, Train
+from toolbox.app.demo import DemoRun, DemoSettings
+from toolbox.app.demo_chains import (CHAINS, Chain, Evaluate, Train,
+                                     independent_groups)
 from toolbox.degradations.demo_stamp import (check_stamp, stamp_path,
                                              write_stamp)
 
@@ -150,7 +152,7 @@ def test_trainings_that_need_no_other_are_grouped():
     def shape(name):
         return [tuple(_name(s.config) for s in group)
                 if isinstance(group[0], Train) else 'test'
-                for group in demo.independent_groups(CHAINS[name].steps)]
+                for group in independent_groups(CHAINS[name].steps)]
 
     assert shape('dcdgan') == [
         ('cyclegan_demo', 'dcdgan_demo', 'gan_demo_paired_probe',
@@ -191,7 +193,7 @@ def test_which_chains_train_side_by_side(repo_root, tmp_path, monkeypatch,
     monkeypatch.setattr(demo, 'run_side_by_side', side)
     # No data here: nothing trains, so the inputs' check has nothing to do.
     monkeypatch.setattr(demo, 'exit_if_inputs_missing', lambda *a, **k: None)
-    monkeypatch.setitem(CHAINS, 'pair', demo.Chain(
+    monkeypatch.setitem(CHAINS, 'pair', Chain(
         'pair', '1 min', 'docs', (
             Train('demo/tiny_restorer.py', seeds=(0, 1)),
             Evaluate('demo/tiny_restorer.py', 'tiny', 'tiny')),

@@ -74,7 +74,7 @@ def test_unknown_method_is_a_user_error(repo_root, tmp_path, monkeypatch,
 
 def test_list_names_every_method_with_its_time(repo_root, monkeypatch,
                                                capsys):
-    from toolbox.app.demo import CHAINS
+    from toolbox.app.demo_chains import CHAINS
     assert _main(repo_root, ['--list'], monkeypatch) == 0
     out = capsys.readouterr().out
     for name, chain in CHAINS.items():
@@ -101,15 +101,15 @@ def test_jobs_below_one_is_a_user_error(repo_root, tmp_path, monkeypatch,
 def _seeded_chain(tmp_path, monkeypatch):
     """Tiny demo data in tmp_path (the working folder) and a chain
     'seeded': the tiny restorer trained with seeds 0 and 1, then tested."""
-    from toolbox.app import demo
+    from toolbox.app import demo_chains
     write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
     write_paired_folder(tmp_path / 'data/demo/rain/test', count=2, size=40,
                         seed=1)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(demo.CHAINS, 'seeded', demo.Chain(
+    monkeypatch.setitem(demo_chains.CHAINS, 'seeded', demo_chains.Chain(
         'seeded', '1 min', 'docs', (
-            demo.Train('demo/tiny_restorer.py', seeds=(0, 1)),
-            demo.Evaluate('demo/tiny_restorer.py', 'tiny', 'tiny'))))
+            demo_chains.Train('demo/tiny_restorer.py', seeds=(0, 1)),
+            demo_chains.Evaluate('demo/tiny_restorer.py', 'tiny', 'tiny'))))
 
 
 def test_a_seeded_training_gives_one_row_with_its_spread(repo_root, tmp_path,
@@ -181,7 +181,7 @@ def test_hidden_targets_give_a_reference_row(repo_root, tmp_path,
     the target folder); the full-reference columns stay empty there."""
     import pytest
 
-    from toolbox.app import demo
+    from toolbox.app import demo, demo_chains
     from toolbox.evaluation.folder_scoring import mean_scores, score_folder
     write_paired_folder(tmp_path / 'data/demo/rain/train', count=4, size=64)
     write_paired_folder(tmp_path / 'data/demo/rain/test', count=2, size=40,
@@ -192,10 +192,10 @@ def test_hidden_targets_give_a_reference_row(repo_root, tmp_path,
         f"_base_ = ['{repo_root}/configs/demo/tiny_restorer.py']\n"
         "test_evaluator = [dict(type='PSNR'), dict(type='PIQE')]\n")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(demo.CHAINS, 'reference', demo.Chain(
+    monkeypatch.setitem(demo_chains.CHAINS, 'reference', demo_chains.Chain(
         'reference', '1 min', 'docs', (
-            demo.Train('demo/tiny_piqe.py'),
-            demo.Evaluate('demo/tiny_piqe.py', 'tiny', 'tiny'))))
+            demo_chains.Train('demo/tiny_piqe.py'),
+            demo_chains.Evaluate('demo/tiny_piqe.py', 'tiny', 'tiny'))))
     settings = demo.DemoSettings(config_root=str(tmp_path / 'configs'),
                                  work_root='work', iters=2)
     result = demo.run_chain('reference', settings)

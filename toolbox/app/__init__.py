@@ -4,6 +4,8 @@ input preflight (:mod:`~toolbox.app.input_check`), config loading and
 Runner setup with the common options (:mod:`~toolbox.app.runner_setup`,
 :mod:`~toolbox.app.amp_choice`), the train and test runs
 (:mod:`~toolbox.app.runs`), the inputs' scores of a table
-(:mod:`~toolbox.app.input_scores`) and the demo chains
-(:mod:`~toolbox.app.demo`). Nothing below imports it.
+(:mod:`~toolbox.app.input_scores`), and the demo chains: their catalogue
+(:mod:`~toolbox.app.demo_chains`) and how they run
+(:mod:`~toolbox.app.demo`, with :mod:`~toolbox.app.progress_hook`).
+Nothing below imports it.
 """

@@ -1,12 +1,12 @@
-"""The demo chains of ``tools/demo.py``: data, training, test, table, grid.
+"""Running ``tools/demo.py``'s chains: data, training, test, table, grid.
 
-A chain (:data:`CHAINS`) is a list of steps: :class:`Train` a config,
-:class:`Evaluate` a trained checkpoint (a row of the chain's table, and
-optionally a column of its image grid). :func:`run_chain` runs them in
-order through the code path of ``tools/train.py`` and ``tools/test.py``
-(:mod:`toolbox.app.runs`; consecutive trainings that need no other's
-checkpoint side by side in child processes where the chain or ``--jobs``
-asks for it, :mod:`toolbox.app.side_by_side`) and ends with
+The chains are declared in :mod:`toolbox.app.demo_chains` (a tuple of
+:class:`~toolbox.app.demo_chains.Train` and
+:class:`~toolbox.app.demo_chains.Evaluate` steps each). :func:`run_chain`
+runs one in order through the code path of ``tools/train.py`` and
+``tools/test.py`` (:mod:`toolbox.app.runs`; consecutive trainings that need
+no other's checkpoint side by side in child processes where the chain or
+``--jobs`` asks for it, :mod:`toolbox.app.side_by_side`) and ends with
 
 * the table: the degraded inputs (scored with each test set's own metrics,
   :func:`~toolbox.app.input_scores.score_inputs`), one row per tested
@@ -28,21 +28,21 @@ import importlib
 import os
 import os.path as osp
 import shutil
-import string
 import sys
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from mmengine.hooks import Hook
-
 from toolbox.apis.image_grid import labelled_grid, write_image
 from toolbox.apis.inference import init_model
+from toolbox.app.demo_chains import (Evaluate, Train, config_name, get_chain,
+                                     independent_groups)
 from toolbox.app.input_check import exit_if_inputs_missing
 from toolbox.app.input_scores import (build_test_sets, metric_conventions,
                                       score_inputs, score_targets)
+from toolbox.app.progress_hook import ProgressHook
 from toolbox.app.runner_setup import load_config
 from toolbox.app.runs import evaluate_checkpoint, train_from_config
 from toolbox.app.side_by_side import (Job, machine_is_busy, plan_processes,
@@ -53,7 +53,6 @@ from toolbox.evaluation.results import (merge_runs, name_single_set,
                                         plain_number, write_results)
 from toolbox.evaluation.tables import render_table
 from toolbox.fileio import atomic_write_text
-from toolbox.progress import progress_bar
 from toolbox.user_errors import UserError
 
 DEMO_DATA = 'data/demo'
@@ -76,77 +75,6 @@ GRID_IMAGES = 3
 #: the no-reference metrics give a perfect restoration (lower is not better
 #: beyond it).
 TARGETS_ROW = 'clean targets (no-reference scores)'
-
-
-@dataclass(frozen=True)
-class Train:
-    """Train ``config`` (a path under ``configs/``) unless its final
-    checkpoint exists. ``options`` are ``--cfg-options`` applied wherever
-    the chain loads this config; a value ``'{<config name>}'`` stands for
-    the final checkpoint of that earlier training step. ``seeds``: train
-    once per seed (``randomness.seed``), in ``<config name>_seed<k>``; the
-    tests of such a training give one row with each metric's mean ± spread
-    (:func:`~toolbox.evaluation.results.merge_runs`)."""
-    config: str
-    options: Mapping[str, object] = field(default_factory=dict)
-    seeds: Tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class Evaluate:
-    """Evaluate the final checkpoint of the training of ``trained`` with
-    ``config`` (default: ``trained``) as the table row ``row``; tests with
-    the same row fill one row (e.g. one teacher per test set).
-    ``column``: the grid column of its outputs (tests with the same column
-    share it; ``None``: not in the grid). ``strict=False`` loads what fits
-    (``tools/test.py --non-strict``)."""
-    trained: str
-    row: str
-    column: Optional[str] = None
-    config: Optional[str] = None
-    strict: bool = True
-
-
-@dataclass(frozen=True)
-class Chain:
-    """A demo: what it shows, how long it takes, its steps, its docs, the
-    parts of the demo data it reads (:data:`DATA_PARTS`), and whether its
-    independent trainings run side by side unless ``--jobs`` says
-    otherwise (``side_by_side``: where that was measured faster on 2 CPU
-    cores; elsewhere one after the other with all threads, as
-    measured)."""
-    summary: str
-    duration: str
-    doc: str
-    steps: Tuple
-    data: Tuple[str, ...] = ('paired', )
-    side_by_side: bool = False
-
-
-def _name(config: str) -> str:
-    return osp.splitext(osp.basename(config))[0]
-
-
-def _needs(step: Train) -> set:
-    """The config names whose checkpoints ``step``'s options refer to."""
-    return {field for value in step.options.values()
-            for _, field, _, _ in string.Formatter().parse(str(value))
-            if field is not None}
-
-
-def independent_groups(steps: Sequence) -> List[Tuple]:
-    """``steps`` in order, each run of consecutive :class:`Train` steps
-    none of which needs another's checkpoint as one group (they may train
-    side by side), every other step alone."""
-    groups: List[List] = []
-    for step in steps:
-        last = groups[-1] if groups else None
-        if isinstance(step, Train) and last and isinstance(last[0], Train) \
-                and not _needs(step) & {_name(s.config) for s in last}:
-            last.append(step)
-        else:
-            groups.append([step])
-    return [tuple(g) for g in groups]
 
 
 def load_step_config(config_root: str, config: str, work_dir: str,
@@ -179,160 +107,7 @@ def train_job(config_root: str, config: str, work_dir: str,
     on row ``position``."""
     cfg = load_step_config(config_root, config, work_dir, options, iters)
     train_from_config(cfg, 'tools/demo.py',
-                      hooks=[_ProgressHook(label, position)])
-
-
-_TEACHERS = tuple(
-    Train(f'uniremoval/teacher_{task}_demo.py')
-    for task in ('dehaze', 'derain', 'deblur'))
-_TEACHER_TESTS = tuple(
-    Evaluate(f'uniremoval/teacher_{task}_demo.py',
-             'demo teachers (one per set)', 'teacher')
-    for task in ('dehaze', 'derain', 'deblur'))
-# The KT configs read the teachers from work_dirs/teacher_*_demo; the demo
-# points them at the checkpoints it checked, wherever the work root is.
-_KT_OPTIONS = {
-    f'model.teachers.{label}.checkpoint': f'{{teacher_{task}_demo}}'
-    for label, task in (('haze', 'dehaze'), ('rain', 'derain'),
-                        ('blur', 'deblur'))
-}
-_KT = Train('uniremoval/kt_mprnet_demo.py', _KT_OPTIONS)
-#: Table V's domain-adaptation rows: config suffix → (row, grid column).
-_DA_VARIANTS = OrderedDict((
-    ('_bda', ('KT + BDA', None)),
-    ('_bda_eicl', ('KT + BDA + EICL', None)),
-    ('', ('KT + BDA + EICL + EFCL', 'DA')),
-))
-#: Each DA row is three fine-tunings of the one KT student: the table
-#: shows the spread of the seeds next to the differences between rows.
-_DA_SEEDS = (0, 1, 2)
-
-#: The demo chains, by name (``tools/demo.py --method``); durations are
-#: those measured on 2 CPU cores (the method pages).
-_CYCLEGAN = Train('cyclegan/cyclegan_demo.py')
-_CYCLEGAN_TEST = Evaluate('cyclegan/cyclegan_demo.py', 'CycleGAN (demo)',
-                          'CycleGAN')
-_CYCLEGAN_TIME = 'about 4 min: 1,500 iterations'
-_DCDGAN_TIME = ('about 15 min: 1,500 iterations each for DCD-GAN, '
-                'CycleGAN (or reused) and two probes, side by side')
-#: Not a method: the DCD-GAN demo's generator trained with the pairs no
-#: unpaired method has, what the GANs' scores are read against.
-_PAIRED_PROBE = Train('demo/gan_demo_paired_probe.py')
-#: Not a method either: CycleGAN with DCD-GAN's anti-aliased generator, so
-#: that the table tells DCD-GAN's losses from its generator's sampling.
-_ANTIALIAS_PROBE = Train('demo/cyclegan_antialias_probe.py')
-CHAINS: Dict[str, Chain] = {
-    'restorer': Chain(
-        'a tiny DnCNN restorer (6 layers, 39k parameters) learns to remove '
-        'rain: configs/demo/tiny_restorer.py',
-        'about 1 min', 'docs/get_started.md',
-        (Train('demo/tiny_restorer.py'),
-         Evaluate('demo/tiny_restorer.py', 'tiny DnCNN (demo)', 'DnCNN'))),
-    'teachers': Chain(
-        "Uni-Removal's three MPRNet teachers, one per degradation (haze, "
-        'rain, blur): configs/uniremoval/teacher_*_demo.py',
-        'about 4 min: 3 x 300 iterations', 'docs/methods/uniremoval.md',
-        _TEACHERS + _TEACHER_TESTS),
-    'kt': Chain(
-        'Uni-Removal knowledge transfer: one MPRNet student for haze, rain '
-        'and blur from the three teachers (trained first, or reused): '
-        'configs/uniremoval/kt_mprnet_demo.py',
-        '20-30 min after the teachers: 2,000 iterations',
-        'docs/methods/uniremoval.md',
-        _TEACHERS + (_KT, ) + _TEACHER_TESTS + (
-            Evaluate('uniremoval/kt_mprnet_demo.py',
-                     'KT student (BKT + ICL + FCL)', 'KT student'), )),
-    'kt-ablation': Chain(
-        "Table IV's rows on the demo: BKT, BKT + ICL, BKT + ICL + FCL "
-        '(configs/uniremoval/kt_mprnet{_bkt,_icl,}_demo.py; the full KT '
-        'run is reused from the kt chain)',
-        '20-30 min for each of the three students',
-        'docs/methods/uniremoval.md',
-        _TEACHERS + (
-            Train('uniremoval/kt_mprnet_bkt_demo.py', _KT_OPTIONS),
-            Train('uniremoval/kt_mprnet_icl_demo.py', _KT_OPTIONS), _KT,
-            Evaluate('uniremoval/kt_mprnet_bkt_demo.py', 'BKT', 'BKT'),
-            Evaluate('uniremoval/kt_mprnet_icl_demo.py', 'BKT + ICL',
-                     'BKT + ICL'),
-            Evaluate('uniremoval/kt_mprnet_demo.py', 'BKT + ICL + FCL',
-                     'BKT + ICL + FCL'))),
-    'da': Chain(
-        "Uni-Removal domain adaptation of the KT student to the "
-        "real-world-like demo sets, Table V's rows (KT, + BDA, + EICL, "
-        "+ EFCL, three seeds each; teachers and KT first, or reused), "
-        "scored on held-out real-world-like test sets: "
-        'configs/uniremoval/da_mprnet{_bda,_bda_eicl,}_demo.py',
-        'about 35 min after KT: 9 x 100 iterations (three seeds of three '
-        'rows), then 10 tests',
-        'docs/methods/uniremoval.md',
-        _TEACHERS + (_KT, ) + tuple(
-            Train(f'uniremoval/da_mprnet{variant}_demo.py',
-                  {'model.student_checkpoint': '{kt_mprnet_demo}'},
-                  seeds=_DA_SEEDS)
-            for variant in _DA_VARIANTS) + (
-            # A KT checkpoint holds no discriminator: the student loads,
-            # the unused discriminator stays random (as the docs' command).
-            Evaluate('uniremoval/kt_mprnet_demo.py', 'KT', 'KT',
-                     config='uniremoval/da_mprnet_demo.py', strict=False),
-        ) + tuple(
-            Evaluate(f'uniremoval/da_mprnet{variant}_demo.py', row, column)
-            for variant, (row, column) in _DA_VARIANTS.items()),
-        data=('paired', 'real_like')),
-    'cyclegan': Chain(
-        'CycleGAN translates unpaired rainy crops into clean ones, scored '
-        'on held-out pairs: configs/cyclegan/cyclegan_demo.py',
-        _CYCLEGAN_TIME, 'docs/models/cyclegan.md',
-        (_CYCLEGAN, _CYCLEGAN_TEST), data=('unpaired', )),
-    'dcdgan': Chain(
-        'DCD-GAN, unpaired deraining with contrastive guidance, against '
-        'CycleGAN (trained first, or reused) on held-out pairs: '
-        'configs/dcdgan/dcdgan_demo.py',
-        _DCDGAN_TIME, 'docs/methods/dcdgan.md',
-        (_CYCLEGAN, Train('dcdgan/dcdgan_demo.py'), _PAIRED_PROBE,
-         _ANTIALIAS_PROBE,
-         _CYCLEGAN_TEST,
-         Evaluate('dcdgan/dcdgan_demo.py', 'DCD-GAN (demo)', 'DCD-GAN'),
-         Evaluate('demo/gan_demo_paired_probe.py',
-                  "probe: DCD-GAN's generator trained with pairs (L1)",
-                  'with pairs'),
-         Evaluate('demo/cyclegan_antialias_probe.py',
-                  "probe: CycleGAN with DCD-GAN's anti-aliased generator",
-                  'CycleGAN (AA)')),
-        # Its small networks keep two threads of one training half idle:
-        # side by side, one thread each, 14 min 47 s against 18 min 23 s
-        # one after the other (docs/methods/dcdgan.md, demo). The DCD-GAN
-        # run is the longest: the other three fit beside it.
-        data=('unpaired', ), side_by_side=True),
-    'fdrnet': Chain(
-        'FDR-Net against DnCNN trained for the same time on the '
-        'hybrid-distorted split (blur + noise + JPEG): '
-        'configs/fdrnet/{fdrnet,dncnn}_demo.py',
-        'about 20 min: two runs of about 10 min', 'docs/methods/fdrnet.md',
-        (Train('fdrnet/dncnn_demo.py'), Train('fdrnet/fdrnet_demo.py'),
-         Evaluate('fdrnet/dncnn_demo.py', 'DnCNN (2,100 it.)', 'DnCNN'),
-         Evaluate('fdrnet/fdrnet_demo.py', 'FDR-Net (700 it.)',
-                  'FDR-Net'))),
-}
-
-DEFAULT_CHAIN = 'restorer'
-
-
-def describe_chains() -> str:
-    """One paragraph per chain: name, duration, what it shows, its docs."""
-    lines = []
-    for name, chain in CHAINS.items():
-        lines.append(f'  {name:<12} {chain.duration}\n'
-                     f'               {chain.summary}; {chain.doc}')
-    return '\n'.join(lines)
-
-
-def get_chain(name: str) -> Chain:
-    """The chain ``name``; an unknown name is a
-    :class:`~toolbox.user_errors.UserError` listing the chains."""
-    if name not in CHAINS:
-        raise UserError(f'unknown demo method {name!r}; choose one of: '
-                        f'{", ".join(CHAINS)} (tools/demo.py --list)')
-    return CHAINS[name]
+                      hooks=[ProgressHook(label, position)])
 
 
 def select_device(device: str) -> str:
@@ -375,56 +150,6 @@ def select_threads() -> Optional[str]:
             '(OMP_NUM_THREADS=N chooses)')
 
 
-class _ProgressHook(Hook):
-    """A tqdm bar over the training iterations or the test images of one
-    step (hidden when stderr is not a terminal)."""
-
-    priority = 'VERY_LOW'
-
-    def __init__(self, desc: str, position: Optional[int] = None):
-        self.desc = desc
-        self.position = position  # the bar's row when several draw at once
-        self.bar = None
-
-    def _open(self, total: int, unit: str) -> None:
-        self.bar = progress_bar(total=total, desc=self.desc, unit=unit,
-                                leave=self.position is None,
-                                position=self.position, dynamic_ncols=True)
-
-    def _close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-    def before_train(self, runner) -> None:
-        self._open(runner.max_iters - runner.iter, 'it')
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-            loss = (outputs or {}).get('loss')
-            if loss is not None and hasattr(loss, 'item'):
-                self.bar.set_postfix(loss=f'{loss.item():.4f}',
-                                     refresh=False)
-
-    def after_train(self, runner) -> None:
-        self._close()
-
-    def before_test(self, runner) -> None:
-        loop = runner.test_loop
-        loaders = getattr(loop, 'dataloaders', [loop.dataloader])
-        self._open(sum(len(d.dataset) for d in loaders), 'img')
-
-    def after_test_iter(self, runner, batch_idx, data_batch=None,
-                        outputs=None) -> None:
-        if self.bar is not None:
-            self.bar.update(len(outputs or [None]))
-
-    def after_test(self, runner) -> None:
-        self._close()
-
-
 @dataclass
 class DemoSettings:
     """What ``tools/demo.py``'s options set."""
@@ -449,7 +174,7 @@ class DemoRun:
         self.checkpoints: Dict[str, str] = {}  # config name -> final ckpt
         # config name -> the final checkpoint of each seed (Train.seeds)
         self.runs: Dict[str, List[str]] = {}
-        self.options = {_name(s.config): dict(s.options)
+        self.options = {config_name(s.config): dict(s.options)
                         for s in self.chain.steps if isinstance(s, Train)}
         self.console_log = osp.join(self.out_dir, 'console.log')
         self._log_file = None
@@ -490,7 +215,7 @@ class DemoRun:
         """The chain's ``--cfg-options`` of ``config`` (placeholders
         resolved) and ``extra``."""
         options = {}
-        for key, value in self.options.get(_name(config), {}).items():
+        for key, value in self.options.get(config_name(config), {}).items():
             if isinstance(value, str):
                 try:
                     value = value.format_map(self.checkpoints)
@@ -504,7 +229,7 @@ class DemoRun:
 
     def _step_label(self, kind: str, config: str) -> str:
         self._count += 1
-        return f'[{self._count}/{self._total}] {kind} {_name(config)}'
+        return f'[{self._count}/{self._total}] {kind} {config_name(config)}'
 
     # ------------------------------------------------------------- steps
     def prepare_data(self) -> None:
@@ -551,7 +276,7 @@ class DemoRun:
         todo = []  # (config, what to say and pass on, final checkpoint)
         finals = {}  # config name -> the final checkpoint of each run
         for step in steps:
-            name = _name(step.config)
+            name = config_name(step.config)
             runs = [(osp.join(self.settings.work_root, name), '', None)] \
                 if not step.seeds else [
                     (osp.join(self.settings.work_root, f'{name}_seed{seed}'),
@@ -583,7 +308,7 @@ class DemoRun:
         else:
             self._train_side_by_side(todo, processes, threads)
         for step in steps:
-            name = _name(step.config)
+            name = config_name(step.config)
             self.checkpoints[name] = finals[name][0]  # the grid's
             if step.seeds:
                 self.runs[name] = finals[name]
@@ -599,7 +324,7 @@ class DemoRun:
         start = time.time()
         with self._step_output():
             train_from_config(cfg, 'tools/demo.py',
-                              hooks=[_ProgressHook(run['label'])])
+                              hooks=[ProgressHook(run['label'])])
         if not osp.isfile(final):
             raise RuntimeError(f'training {run["config"]} wrote no {final}')
         self.say(f'{" " * len(run["label"])}  done in '
@@ -643,7 +368,7 @@ class DemoRun:
     def checkpoints_of(self, step: Evaluate) -> List[str]:
         """The final checkpoints a test step scores: one, or one per seed
         of its training."""
-        name = _name(step.trained)
+        name = config_name(step.trained)
         return self.runs.get(name, [self.checkpoints[name]])
 
     def test(self, step: Evaluate, checkpoint: str
@@ -652,8 +377,8 @@ class DemoRun:
         conventions, keyed ``'<test set>/<METRIC>'``."""
         config = step.config or step.trained
         cfg = self.load(config, osp.join(self.settings.work_root,
-                                         _name(config)))
-        cfg.experiment_name = (f'{_name(config)}_test_'
+                                         config_name(config)))
+        cfg.experiment_name = (f'{config_name(config)}_test_'
                                f'{time.strftime("%Y%m%d_%H%M%S")}_'
                                f'{self._count}')
         label = self._step_label('test', config)
@@ -661,7 +386,7 @@ class DemoRun:
         with self._step_output():
             metrics = evaluate_checkpoint(cfg, checkpoint, 'tools/demo.py',
                                           strict=step.strict,
-                                          hooks=[_ProgressHook(label)])
+                                          hooks=[ProgressHook(label)])
         return (self._prefixed(cfg, metrics),
                 self._prefixed(cfg, metric_conventions(cfg)))
 
@@ -684,7 +409,7 @@ class DemoRun:
         score = score_targets if targets else score_inputs
         for config in self._test_configs():
             cfg = self.load(config, osp.join(self.settings.work_root,
-                                             _name(config)))
+                                             config_name(config)))
             for test_set, values in score(cfg).items():
                 for metric, value in values.items():
                     metrics.setdefault(f'{test_set}/{metric}', float(value))
@@ -714,9 +439,10 @@ class DemoRun:
                 continue
             config = step.config or step.trained
             cfg = self.load(config, osp.join(self.settings.work_root,
-                                             _name(config)))
-            model = init_model(cfg, self.checkpoints[_name(step.trained)],
-                               self.settings.device, strict=step.strict)
+                                             config_name(config)))
+            checkpoint = self.checkpoints[config_name(step.trained)]
+            model = init_model(cfg, checkpoint, self.settings.device,
+                               strict=step.strict)
             for test_set in build_test_sets(cfg):
                 for index in _spread(len(test_set.dataset),
                                      self.settings.grid_images):
@@ -751,11 +477,11 @@ class DemoRun:
     def run(self) -> dict:
         """Run every step; print and write the table and the grid."""
         steps = self.chain.steps
-        seeds = {_name(s.config): len(s.seeds) for s in steps
+        seeds = {config_name(s.config): len(s.seeds) for s in steps
                  if isinstance(s, Train) and s.seeds}
-        self._total = sum(
-            seeds.get(_name(s.config if isinstance(s, Train) else s.trained),
-                      1) for s in steps)
+        self._total = sum(seeds.get(config_name(
+            s.config if isinstance(s, Train) else s.trained), 1)
+            for s in steps)
         start = time.time()
         self.say(f'demo "{self.name}": {self.chain.summary}\n'
                  f'expected time: {self.chain.duration} on 2 CPU cores; '
@@ -830,14 +556,14 @@ def _spread(length: int, count: int) -> List[int]:
 
 
 def run_chain(name: str, settings: DemoSettings) -> dict:
-    """Run the chain ``name`` of :data:`CHAINS`; returns its records,
+    """Run the chain ``name`` of
+    :data:`~toolbox.app.demo_chains.CHAINS`; returns its records,
     table, grid path and grid shape (:func:`get_chain` for an unknown
     name)."""
     get_chain(name)
     return DemoRun(name, settings).run()
 
 
-__all__ = ['Train', 'Evaluate', 'Chain', 'CHAINS', 'DEFAULT_CHAIN',
-           'DemoSettings', 'describe_chains', 'get_chain', 'run_chain',
-           'select_device', 'select_threads', 'independent_groups',
+__all__ = ['DATA_PARTS', 'DEMO_DATA', 'TARGETS_ROW', 'DemoSettings',
+           'DemoRun', 'run_chain', 'select_device', 'select_threads',
            'load_step_config', 'train_job']
