@@ -11,7 +11,6 @@ os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 os.environ.setdefault('MKL_NUM_THREADS', '1')
 
 import cv2  # noqa: E402
-import numpy as np  # noqa: E402
 from skimage import data  # noqa: E402
 
 from toolbox.evaluation import functional as F  # noqa: E402

@@ -37,7 +37,8 @@ PLUGIN = textwrap.dedent('''
 
         def forward(self, pred, target, **kwargs):
             type(self).calls += 1
-            return self.loss_weight * torch.log(torch.cosh(pred - target)).mean()
+            error = torch.log(torch.cosh(pred - target))
+            return self.loss_weight * error.mean()
     ''')
 
 

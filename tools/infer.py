@@ -28,8 +28,9 @@ import sys
 
 from toolbox.apis import init_model, load_model_config, restore_path
 from toolbox.models.utils.instance_norm_stats import TILE_NORM_STATS
-from toolbox.models.utils.tiling import (DEFAULT_TILE_BATCH, DEFAULT_TILE_BLEND,
-                                 DEFAULT_TILE_OVERLAP)
+from toolbox.models.utils.tiling import (DEFAULT_TILE_BATCH,
+                                         DEFAULT_TILE_BLEND,
+                                         DEFAULT_TILE_OVERLAP)
 from toolbox.engine.checkpoint import (add_weight_loading_arguments,
                                        install_safe_checkpoint_loader)
 from toolbox.weights import TRUST_OPTION, set_checkpoint_trust

@@ -20,7 +20,7 @@ from toolbox.app.input_check import missing_inputs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', 'fdrnet',
-                                              '*.py'))
+                                               '*.py'))
                  if osp.basename(p) != 'tables.py')  # the tables' spec
 
 
@@ -53,7 +53,7 @@ def shrink(model):
 
 
 pytestmark = pytest.mark.usefixtures('unformatted_config_dumps',
-                                      'frozen_heap')
+                                     'frozen_heap')
 
 
 @pytest.fixture(scope='module')

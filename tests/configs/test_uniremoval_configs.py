@@ -114,7 +114,7 @@ class MetricProbe(Hook):
 
 
 pytestmark = pytest.mark.usefixtures('unformatted_config_dumps',
-                                      'frozen_heap')
+                                     'frozen_heap')
 
 
 @pytest.fixture(scope='module')

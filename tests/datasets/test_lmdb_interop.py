@@ -132,4 +132,3 @@ def test_toolbox_lmdb_reads_with_basicsr_and_mmagic_key_rules(tmp_path):
                    for line in lines if '/' not in line.split(' ')[0]]
     for key in mmagic_keys:
         assert _read_value(db, key).shape == (12, 12, 3)
-

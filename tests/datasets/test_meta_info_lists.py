@@ -30,7 +30,7 @@ def test_basicsr_meta_info_file_with_filename_tmpl(tmp_path):
         filename_tmpl=dict(img='{}x4', gt='{}'), ann_file='meta_info.txt')
     assert [(d['key'], d['gt_path'].rsplit('/', 1)[1])
             for d in samples(dataset)] == [('0003x4', '0003.png'),
-                                            ('0001x4', '0001.png')]
+                                           ('0001x4', '0001.png')]
 
 
 def test_mmagic_ann_file_with_folders_and_bare_names(tmp_path):

@@ -71,6 +71,7 @@ def test_domains_hold_other_content(unpaired):
         other = cv2.imread(str(train / 'clean' / rainy.name))[
             ..., ::-1].astype(float)
         # Rain brightens; the structure (mean-free) follows the own crop.
+
         def centred(x):
             return x - x.mean((0, 1))
         own_error = np.abs(centred(image) - centred(own)).mean()

@@ -35,7 +35,7 @@ def test_line_kernel_is_the_rotated_line(length, angle):
 def test_vertical_line_kernel_is_one_column():
     kernel = filtering.line_kernel(7, 0.0)
     assert np.allclose(kernel[:, 3], 1 / 7) and kernel[:, [0, 1, 2, 4, 5,
-                                                         6]].sum() == 0
+                                                           6]].sum() == 0
 
 
 @pytest.mark.parametrize('border,cv_border', [

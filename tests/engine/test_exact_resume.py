@@ -146,4 +146,3 @@ def test_validation_leaves_the_training_streams_alone():
     restore_random_states(
         checkpoint[CHECKPOINT_KEY]['ranks'][0]['random'])
     assert draws() == expected
-

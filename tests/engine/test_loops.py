@@ -77,7 +77,8 @@ def test_metrics_are_prefixed_per_test_set(tmp_path):
 
 def test_per_set_evaluators(tmp_path):
     runner = make_runner(tmp_path,
-                         [[dict(type='ToyTargetMean')], [dict(type='ToyCount')]],
+                         [[dict(type='ToyTargetMean')],
+                          [dict(type='ToyCount')]],
                          [loader(10, 'synthetic'), loader(20, 'real')])
     metrics = runner.test()
     assert metrics == {'synthetic/target_mean': pytest.approx(10.0),

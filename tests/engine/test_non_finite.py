@@ -68,4 +68,3 @@ def test_default_runtime_registers_the_hook():
                           NonFiniteLossHook)
     with pytest.raises(ValueError, match='on_non_finite'):
         NonFiniteLossHook('ignore')
-

@@ -29,7 +29,7 @@ def test_cpu_amp_runs_bfloat16_and_updates(cpu_only):
     assert out.dtype == torch.bfloat16
     wrapper.update_params(out.float().pow(2).mean())
     assert any(not torch.equal(b, p) for b, p in zip(before,
-                                                      model.parameters()))
+                                                     model.parameters()))
     state = wrapper.state_dict()
     assert 'loss_scaler' not in state
     wrapper.load_state_dict(dict(state, loss_scaler={'scale': 1.0}))

@@ -10,7 +10,7 @@ import torch
 
 from toolbox.apis import init_model
 from toolbox.app.complexity import (config_complexity, format_complexity,
-                                     network_complexity)
+                                    network_complexity)
 from toolbox.user_errors import UserError
 
 
@@ -40,7 +40,7 @@ def test_tiny_restorer_counts_its_generator(repo_root):
     # DnCNN demo: 3×3 convs 3→32, four 32→32, 32→3 at every pixel; a
     # multiply-add is one FLOP, biases and ReLUs are not counted.
     assert reported(out, 'FLOPs') == 32 * 48 * 9 * (3 * 32 + 4 * 32 * 32 +
-                                                   32 * 3)
+                                                    32 * 3)
     assert 'Restorer.generator (DnCNN)' in out
     assert 'input       1×3×32×48' in out
 

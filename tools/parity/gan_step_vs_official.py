@@ -353,7 +353,8 @@ def compare_tensors(tb: dict, off: dict, cancelled=frozenset(),
     * ``whole``: ``||tb - off|| / ||off||`` over every tensor;
     * ``max_tensor``: the largest per-tensor relative difference, over the
       tensors not in ``cancelled`` (``max_tensor_abs``: the largest
-      ``||tb_t - off_t||`` of those over the network's ``||off||``) (see :func:`norm_cancelled_biases`),
+      ``||tb_t - off_t||`` of those over the network's ``||off||``) (see
+      :func:`norm_cancelled_biases`),
       ``max_cancelled`` over those, and ``cancelled_share``: their norm as
       a fraction of the whole network's, on the official side;
     * with ``masks`` (``{name: bool tensor}``), ``max_tensor_masked``: the
@@ -363,7 +364,8 @@ def compare_tensors(tb: dict, off: dict, cancelled=frozenset(),
     and of tensors ``None`` on one side only (an error).
     """
     if set(tb) != set(off):
-        raise SetupError(f'parameter names differ: {sorted(set(tb) ^ set(off))}')
+        raise SetupError('parameter names differ: '
+                         f'{sorted(set(tb) ^ set(off))}')
     num = den = den_cancelled = 0.0
     worst = worst_cancelled = worst_masked = 0.0
     abs_diffs = []

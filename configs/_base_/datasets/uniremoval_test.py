@@ -5,12 +5,12 @@
 # uses them as test_dataloader = {{_base_.uniremoval_test_dataloader}} and
 # test_evaluator = {{_base_.uniremoval_test_evaluator}}.
 _ur_load = [dict(type='LoadImageFromFile', key='img'),
-         dict(type='PackRestorationInputs')]
+            dict(type='PackRestorationInputs')]
 _ur_load_pair = [dict(type='LoadImageFromFile', key='img'),
-              dict(type='LoadImageFromFile', key='gt'),
-              dict(type='PackRestorationInputs')]
+                 dict(type='LoadImageFromFile', key='gt'),
+                 dict(type='PackRestorationInputs')]
 _ur_loader = dict(batch_size=1, num_workers=4, persistent_workers=False,
-               sampler=dict(type='DefaultSampler', shuffle=False))
+                  sampler=dict(type='DefaultSampler', shuffle=False))
 uniremoval_real_test_sets = [
     dict(_ur_loader, dataset=dict(
         type='ImageFolderDataset', data_root='data/RESIDE/RTTS',
@@ -39,6 +39,7 @@ uniremoval_synthetic_test_sets = [
 ]
 _ur_no_reference = [dict(type='BRISQUE'), dict(type='PIQE')]
 _ur_full_reference = [dict(type='PSNR'), dict(type='SSIM')]
-uniremoval_test_dataloader = uniremoval_real_test_sets + uniremoval_synthetic_test_sets
+uniremoval_test_dataloader = (uniremoval_real_test_sets +
+                              uniremoval_synthetic_test_sets)
 uniremoval_test_evaluator = [_ur_no_reference] * 3 + \
     [_ur_full_reference] * 3

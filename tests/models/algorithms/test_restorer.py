@@ -81,7 +81,8 @@ def test_multi_stage_losses_sum_over_stages():
 
 def test_duplicate_loss_names_are_refused():
     with pytest.raises(ValueError, match='loss_name'):
-        build(losses=[dict(type='ToyMeanAbsLoss'), dict(type='ToyMeanAbsLoss')])
+        build(losses=[dict(type='ToyMeanAbsLoss'),
+                      dict(type='ToyMeanAbsLoss')])
 
 
 def test_predict_returns_pixels_cropped_to_input():

@@ -312,8 +312,6 @@ def test_pixel_loss_is_l1_to_the_routed_teachers_output(repo_root):
         losses['loss_pixel'].item(), rel=1e-3)
 
 
-
-
 def hand_icl(vgg, restored, teacher, degraded, tau):
     """Eq. (4) by hand, in float64: φ = VGG-19 (configuration E) written out
     with functional ops up to relu5_1 (ImageNet normalisation, 3×3 convs,

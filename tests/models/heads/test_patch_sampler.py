@@ -70,7 +70,7 @@ def test_query_reuses_key_ids_and_generator_reproduces():
     again, ids_again = head(key_feats,
                             generator=torch.Generator().manual_seed(7))
     assert torch.equal(ids[0], ids_again[0]) and torch.equal(key[0],
-                                                              again[0])
+                                                             again[0])
     # The same map sampled at the key's ids gives the same codes.
     query, query_ids = head(key_feats, patch_ids=ids)
     assert torch.equal(query_ids[0], ids[0])

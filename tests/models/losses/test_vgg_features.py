@@ -3,8 +3,8 @@ import torch
 
 from toolbox.models.losses import VGG19FeatureExtractor
 from toolbox.models.losses.vgg_features import (VGG19_FILENAME,
-                                              default_vgg19_path,
-                                              vgg19_layer_names)
+                                                default_vgg19_path,
+                                                vgg19_layer_names)
 
 SHALLOW = ('relu1_1', 'relu2_1')
 

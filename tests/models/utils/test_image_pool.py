@@ -140,7 +140,7 @@ def test_a_resumed_pool_answers_as_the_original():
     batch = torch.randn(6, 3, 4, 4)
     assert torch.equal(resumed.query(batch), pool.query(batch))
     assert all(torch.equal(a, b) for a, b in zip(resumed.images,
-                                                  pool.images))
+                                                 pool.images))
     # A smaller pool keeps what fits.
     small = ImagePool(2)
     small.load_resume_state_dict(pool.resume_state_dict())

@@ -7,8 +7,8 @@ from skimage import data
 from torch import nn
 
 from toolbox.models.utils.instance_norm_stats import (InstanceNormStatistics,
-                                              self_normalising_layers,
-                                              statistics_input)
+                                                      self_normalising_layers,
+                                                      statistics_input)
 from toolbox.models.utils.tiling import pad_to_multiple
 from toolbox.models.algorithms.restorer import Restorer
 

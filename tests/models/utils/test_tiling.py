@@ -4,7 +4,8 @@ import torch
 from torch import nn
 
 from toolbox.models.utils.tiling import (_window_starts, axis_weights,
-                                 blend_normaliser, blend_trim, tiled_forward)
+                                         blend_normaliser, blend_trim,
+                                         tiled_forward)
 from toolbox.models.backbones.mprnet import MPRNet
 
 
