@@ -8,10 +8,12 @@ place of the prediction, so the row is measured exactly as
 ``tools/test.py`` measures a model (same crops, colour conversion,
 rounding and test-set names; ``tools/iqa.py`` scores folders instead).
 :func:`build_test_sets` gives the test sets themselves (the demo's image
-grid reads its images from them).
+grid reads its images from them); :func:`score_images` scores any image
+made from each item (:mod:`toolbox.app.score_path`: a model's outputs
+blended towards their targets).
 """
 from collections import OrderedDict
-from typing import Dict, List, NamedTuple
+from typing import Callable, Dict, List, NamedTuple
 
 from mmengine.config import Config
 
@@ -55,7 +57,7 @@ def score_inputs(cfg: Config, stage: str = 'test'
     A full-reference metric compares each input with its target; a
     no-reference metric scores the input itself.
     """
-    return _score_in_place_of_predictions(cfg, stage, 'inputs')
+    return score_images(cfg, lambda name, index, item: item['inputs'], stage)
 
 
 def score_targets(cfg: Config, stage: str = 'test'
@@ -66,7 +68,9 @@ def score_targets(cfg: Config, stage: str = 'test'
     (the demos' held-out sets). Sets without targets or without a
     no-reference metric are left out; full-reference metrics would compare
     a target with itself and are left out too."""
-    return _score_in_place_of_predictions(cfg, stage, 'targets')
+    return score_images(
+        cfg, lambda name, index, item: item['data_samples'].gt_img, stage,
+        no_reference_only=True)
 
 
 def _no_reference_only(metrics: list) -> list:
@@ -79,11 +83,18 @@ def _no_reference_only(metrics: list) -> list:
     return [metric for metric in metrics if scores_alone(metric)]
 
 
-def _score_in_place_of_predictions(cfg: Config, stage: str, image: str
-                                   ) -> 'OrderedDict[str, Dict[str, float]]':
-    """Score ``image`` ('inputs' or 'targets') of every test set as the
-    predictions, with the set's own metrics (only the no-reference ones
-    for targets)."""
+def score_images(cfg: Config, image_of: Callable[[str, int, dict], object],
+                 stage: str = 'test', no_reference_only: bool = False
+                 ) -> 'OrderedDict[str, Dict[str, float]]':
+    """``{test set: {metric: value}}`` with ``image_of(test set name,
+    index, item)`` (a ``[0, 255]`` CHW tensor, ``item`` as the dataset
+    gives it) scored in place of each prediction, by the set's own metrics
+    through its own pipeline, as ``tools/test.py`` scores a model.
+
+    ``no_reference_only``: only the no-reference metrics (BRISQUE, NIQE,
+    PIQE), and only the sets that have targets (what the callers score is
+    made from them); the other sets are left out.
+    """
     from mmengine.evaluator import Evaluator
     from mmengine.registry import DefaultScope
     scope = cfg.get('default_scope', 'toolbox')
@@ -93,7 +104,7 @@ def _score_in_place_of_predictions(cfg: Config, stage: str, image: str
         if isinstance(metrics, dict):
             metrics = [metrics]
         metrics = list(metrics)
-        if image == 'targets':
+        if no_reference_only:
             with DefaultScope.overwrite_default_scope(scope):
                 metrics = _no_reference_only(metrics)
             if not metrics or not len(test_set.dataset) or 'gt_img' not in \
@@ -105,8 +116,7 @@ def _score_in_place_of_predictions(cfg: Config, stage: str, image: str
         for index in range(len(test_set.dataset)):
             item = test_set.dataset[index]
             sample = item['data_samples']
-            sample.pred_img = (item['inputs'] if image == 'inputs' else
-                               sample.gt_img).float()
+            sample.pred_img = image_of(test_set.name, index, item).float()
             evaluator.process(
                 data_samples=[sample],
                 data_batch=dict(inputs=[item['inputs']],
@@ -142,5 +152,5 @@ def metric_conventions(cfg: Config, stage: str = 'test') -> Dict[str, str]:
     return conventions
 
 
-__all__ = ['TestSet', 'build_test_sets', 'score_inputs', 'score_targets',
-           'metric_conventions']
+__all__ = ['TestSet', 'build_test_sets', 'score_images', 'score_inputs',
+           'score_targets', 'metric_conventions']
