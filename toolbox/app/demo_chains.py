@@ -47,11 +47,11 @@ class Evaluate:
 @dataclass(frozen=True)
 class Chain:
     """A demo: what it shows, how long it takes, its steps, its docs, the
-    parts of the demo data it reads (:data:`DATA_PARTS`), and whether its
-    independent trainings run side by side unless ``--jobs`` says
-    otherwise (``side_by_side``: where that was measured faster on 2 CPU
-    cores; elsewhere one after the other with all threads, as
-    measured)."""
+    parts of the demo data it reads (:data:`toolbox.app.demo.DATA_PARTS`),
+    and whether its independent trainings run side by side unless
+    ``--jobs`` says otherwise (``side_by_side``: where that was measured
+    faster on 2 CPU cores; elsewhere one after the other with all
+    threads, as measured)."""
     summary: str
     duration: str
     doc: str
