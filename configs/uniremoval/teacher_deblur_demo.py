@@ -1,7 +1,7 @@
 # Demo deblurring teacher of Uni-Removal: a narrow MPRNet (16/8/8, 2 CABs
-# per ORB) on data/demo/blur. 300 iterations, about a minute on 2 idle CPU
-# cores; PSNR on the demo test split: input 30.4 dB -> 31.5 dB
-# (see docs/methods/uniremoval.md).
+# per ORB) on data/demo/blur. 300 iterations, about 4 minutes on 2 idle CPU
+# cores; PSNR on the demo test split: input 28.90 dB -> 28.78 dB
+# (2026-12-07; see docs/methods/uniremoval.md).
 #   python tools/make_demo_data.py
 #   python tools/train.py configs/uniremoval/teacher_deblur_demo.py
 # Everything but the data is the deraining demo teacher.

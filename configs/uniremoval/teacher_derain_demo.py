@@ -1,6 +1,6 @@
 # Demo deraining teacher of Uni-Removal: a narrow MPRNet (16/8/8, 2 CABs
 # per ORB; the demo student has the same structure) on data/demo/rain.
-# 300 iterations, about 2 minutes on 2 CPU cores; PSNR on the demo test
+# 300 iterations, about 4 minutes on 2 CPU cores; PSNR on the demo test
 # split: input 22.5 dB -> 27.9 dB (2026-12-07; docs/methods/uniremoval.md).
 #   python tools/make_demo_data.py
 #   python tools/train.py configs/uniremoval/teacher_derain_demo.py

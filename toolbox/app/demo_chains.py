@@ -49,9 +49,11 @@ class Chain:
     """A demo: what it shows, how long it takes, its steps, its docs, the
     parts of the demo data it reads (:data:`toolbox.app.demo.DATA_PARTS`),
     and whether its independent trainings run side by side unless
-    ``--jobs`` says otherwise (``side_by_side``: where that was measured
-    faster on 2 CPU cores; elsewhere one after the other with all
-    threads, as measured)."""
+    ``--jobs`` says otherwise (``side_by_side``: where the method page's
+    figures were measured so, the dcdgan chain; the others train one
+    after the other with all threads, as their pages' tables were
+    measured, although side by side was measured faster for them too:
+    docs/get_started.md)."""
     summary: str
     duration: str
     doc: str
@@ -137,13 +139,14 @@ CHAINS: Dict[str, Chain] = {
     'teachers': Chain(
         "Uni-Removal's three MPRNet teachers, one per degradation (haze, "
         'rain, blur): configs/uniremoval/teacher_*_demo.py',
-        'about 4 min: 3 x 300 iterations', 'docs/methods/uniremoval.md',
+        'about 12 min: 3 x 300 iterations (--jobs 2: about 7 min)',
+        'docs/methods/uniremoval.md',
         _TEACHERS + _TEACHER_TESTS),
     'kt': Chain(
         'Uni-Removal knowledge transfer: one MPRNet student for haze, rain '
         'and blur from the three teachers (trained first, or reused): '
         'configs/uniremoval/kt_mprnet_demo.py',
-        '20-30 min after the teachers: 2,000 iterations',
+        'about 50 min after the teachers: 2,000 iterations',
         'docs/methods/uniremoval.md',
         _TEACHERS + (_KT, ) + _TEACHER_TESTS + (
             Evaluate('uniremoval/kt_mprnet_demo.py',
@@ -152,7 +155,7 @@ CHAINS: Dict[str, Chain] = {
         "Table IV's rows on the demo: BKT, BKT + ICL, BKT + ICL + FCL "
         '(configs/uniremoval/kt_mprnet{_bkt,_icl,}_demo.py; the full KT '
         'run is reused from the kt chain)',
-        '20-30 min for each of the three students',
+        'about 50 min for each of the three students',
         'docs/methods/uniremoval.md',
         _TEACHERS + (
             Train('uniremoval/kt_mprnet_bkt_demo.py', _KT_OPTIONS),
@@ -168,7 +171,7 @@ CHAINS: Dict[str, Chain] = {
         "+ EFCL, three seeds each; teachers and KT first, or reused), "
         "scored on held-out real-world-like test sets: "
         'configs/uniremoval/da_mprnet{_bda,_bda_eicl,}_demo.py',
-        'about 35 min after KT: 9 x 100 iterations (three seeds of three '
+        'about 30 min after KT: 9 x 100 iterations (three seeds of three '
         'rows), then 10 tests',
         'docs/methods/uniremoval.md',
         _TEACHERS + (_KT, ) + tuple(
