@@ -8,7 +8,7 @@
 #   python tools/train.py configs/uniremoval/kt_mprnet_demo.py
 #   python tools/test.py configs/uniremoval/kt_mprnet_demo.py \
 #       work_dirs/kt_mprnet_demo/iter_2000.pth --out work_dirs/kt_demo.json
-# About 50 minutes on 2 CPU cores. Everything but size, data, schedule and
+# 25-50 minutes on 2 CPU cores. Everything but size, data, schedule and
 # τ is kt_mprnet.py (the paper's settings); docs/methods/uniremoval.md says
 # why each of those differs.
 _base_ = ['./kt_mprnet.py']

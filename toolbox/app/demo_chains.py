@@ -139,14 +139,14 @@ CHAINS: Dict[str, Chain] = {
     'teachers': Chain(
         "Uni-Removal's three MPRNet teachers, one per degradation (haze, "
         'rain, blur): configs/uniremoval/teacher_*_demo.py',
-        'about 12 min: 3 x 300 iterations (--jobs 2: about 7 min)',
+        '5-12 min: 3 x 300 iterations (--jobs 2: about 7 min)',
         'docs/methods/uniremoval.md',
         _TEACHERS + _TEACHER_TESTS),
     'kt': Chain(
         'Uni-Removal knowledge transfer: one MPRNet student for haze, rain '
         'and blur from the three teachers (trained first, or reused): '
         'configs/uniremoval/kt_mprnet_demo.py',
-        'about 50 min after the teachers: 2,000 iterations',
+        '25-50 min after the teachers: 2,000 iterations',
         'docs/methods/uniremoval.md',
         _TEACHERS + (_KT, ) + _TEACHER_TESTS + (
             Evaluate('uniremoval/kt_mprnet_demo.py',
@@ -155,7 +155,7 @@ CHAINS: Dict[str, Chain] = {
         "Table IV's rows on the demo: BKT, BKT + ICL, BKT + ICL + FCL "
         '(configs/uniremoval/kt_mprnet{_bkt,_icl,}_demo.py; the full KT '
         'run is reused from the kt chain)',
-        'about 50 min for each of the three students',
+        '25-50 min for each of the three students',
         'docs/methods/uniremoval.md',
         _TEACHERS + (
             Train('uniremoval/kt_mprnet_bkt_demo.py', _KT_OPTIONS),
@@ -171,7 +171,7 @@ CHAINS: Dict[str, Chain] = {
         "+ EFCL, three seeds each; teachers and KT first, or reused), "
         "scored on held-out real-world-like test sets: "
         'configs/uniremoval/da_mprnet{_bda,_bda_eicl,}_demo.py',
-        'about 30 min after KT: 9 x 100 iterations (three seeds of three '
+        '20-30 min after KT: 9 x 100 iterations (three seeds of three '
         'rows), then 10 tests',
         'docs/methods/uniremoval.md',
         _TEACHERS + (_KT, ) + tuple(
