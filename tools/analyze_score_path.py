@@ -17,6 +17,7 @@ import argparse
 
 from toolbox.app.errors import run_tool
 from toolbox.app.runner_setup import add_common_arguments, load_config
+from toolbox.engine.checkpoint import add_non_strict_argument
 from toolbox.user_errors import UserError
 
 
@@ -30,10 +31,7 @@ def parse_args():
                         'included (default: 5: α = 0, 0.25, ..., 1)')
     parser.add_argument('--device', default='cpu',
                         help='device of the model (default: cpu)')
-    parser.add_argument(
-        '--non-strict', action='store_true',
-        help='load the tensors of the checkpoint that fit (tools/test.py '
-        '--non-strict; e.g. a KT student under a DA config)')
+    add_non_strict_argument(parser)  # e.g. a KT student under a DA config
     parser.add_argument('--out', help='also write the table (Markdown) here')
     add_common_arguments(parser)
     return parser.parse_args()

@@ -18,6 +18,7 @@ from toolbox.app.errors import run_tool
 from toolbox.user_errors import UserError
 from toolbox.app.runner_setup import add_common_arguments, load_config
 from toolbox.app.runs import evaluate_checkpoint
+from toolbox.engine.checkpoint import add_non_strict_argument
 from toolbox.evaluation.results import (name_single_set, results_record,
                                         write_results)
 from toolbox.evaluation.tables import print_metrics_table
@@ -46,11 +47,7 @@ def parse_args():
         '--test-set', help='name of the test set in the metric keys, for '
         'a config with one test set (its keys are PSNR, SSIM... otherwise; '
         'several sets are named by their datasets already)')
-    parser.add_argument(
-        '--non-strict', action='store_true',
-        help='load the tensors of the checkpoint that fit and keep the '
-        'others as initialised (a warning lists what did not fit); by '
-        'default a checkpoint that does not fit the model is an error')
+    add_non_strict_argument(parser)
     add_common_arguments(parser)
     return parser.parse_args()
 

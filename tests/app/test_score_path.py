@@ -3,14 +3,12 @@ targets, scored by the test sets' no-reference metrics; the ends of the
 path are the model's own scores (tools/test.py) and the targets'
 (tools/test.py --targets)."""
 import os
-import runpy
-import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import write_paired_folder
+from tests.helpers import run_script, write_paired_folder
 from toolbox.apis import init_model
 from toolbox.app.input_scores import score_targets
 from toolbox.app.runs import evaluate_checkpoint
@@ -60,27 +58,22 @@ def test_the_path_runs_from_the_models_scores_to_the_targets(
     assert rows[1]['metrics'][f'{name}/PIQE'] == middle['PIQE']
 
 
-def _tool(repo_root, args, monkeypatch):
-    monkeypatch.setattr(sys, 'argv', ['tools/analyze_score_path.py'] + args)
-    try:
-        runpy.run_path(os.path.join(repo_root, 'tools',
-                                    'analyze_score_path.py'),
-                       run_name='__main__')
-    except SystemExit as stop:
-        return stop.code
-    return 0
+def _tool(repo_root, cwd, *args):
+    """tools/analyze_score_path.py run in ``cwd`` (in this process)."""
+    return run_script(cwd, os.path.join(repo_root, 'tools',
+                                        'analyze_score_path.py'), *args)
 
 
-def test_tool_prints_and_writes_the_table(repo_root, tmp_path, monkeypatch,
-                                          capsys):
+def test_tool_prints_and_writes_the_table(repo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg = _config(repo_root, tmp_path)
     cfg.dump(str(tmp_path / 'piqe.py'))
     model = init_model(cfg)
     torch.save({'state_dict': model.state_dict()}, tmp_path / 'model.pth')
-    assert _tool(repo_root, ['piqe.py', 'model.pth', '--steps', '2',
-                             '--out', 'path.md'], monkeypatch) == 0
-    out = capsys.readouterr().out
+    result = _tool(repo_root, tmp_path, 'piqe.py', 'model.pth', '--steps',
+                   '2', '--out', 'path.md')
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
     table = (tmp_path / 'path.md').read_text()
     assert table in out
     assert 'model output (α = 0)' in table
@@ -92,12 +85,12 @@ def test_tool_prints_and_writes_the_table(repo_root, tmp_path, monkeypatch,
     (['--steps', '1'], '--steps 1: the path needs at least 2'),
     ([], 'missing.pth  (checkpoint file or work dir; not found)'),
 ])
-def test_user_errors_are_one_line(repo_root, tmp_path, monkeypatch, capsys,
-                                  args, message):
+def test_user_errors_are_one_line(repo_root, tmp_path, monkeypatch, args,
+                                  message):
     monkeypatch.chdir(tmp_path)
     cfg = _config(repo_root, tmp_path)
     cfg.dump(str(tmp_path / 'piqe.py'))
-    assert _tool(repo_root, ['piqe.py', 'missing.pth'] + args,
-                 monkeypatch) == 2
-    err = capsys.readouterr().err
+    result = _tool(repo_root, tmp_path, 'piqe.py', 'missing.pth', *args)
+    assert result.returncode == 2
+    err = result.stderr
     assert message in err and 'Traceback' not in err

@@ -43,14 +43,21 @@ from toolbox.weights.files import (TRUST_OPTION, PathLike,
 from toolbox.weights.keys import strip_wrapper_keys
 
 
+def add_non_strict_argument(parser) -> None:
+    """``--non-strict``: load the tensors of a checkpoint that fit
+    (:func:`toolbox.weights.load_model_weights` with ``strict=False``)."""
+    parser.add_argument(
+        '--non-strict', action='store_true',
+        help='load the tensors of the checkpoint that fit and keep the '
+        'others as initialised (a warning lists what did not fit); by '
+        'default a checkpoint that does not fit the model is an error')
+
+
 def add_weight_loading_arguments(parser) -> None:
     """``--non-strict`` and ``--trust-checkpoint``: how a tool that loads
     one checkpoint outside a Runner (``tools/infer.py``,
     ``tools/export.py``) loads it."""
-    parser.add_argument(
-        '--non-strict', action='store_true',
-        help='load the tensors of the checkpoint that fit and keep the '
-        'others as initialised (a warning lists what did not fit)')
+    add_non_strict_argument(parser)
     parser.add_argument(TRUST_OPTION, action='store_true',
                         help='load the checkpoint with weights_only=False '
                         '(runs code stored in the file: only for files you '
@@ -201,7 +208,8 @@ class FrozenModuleHolder:
 
 
 __all__ = [
-    'add_weight_loading_arguments', 'AtomicLocalBackend',
+    'add_non_strict_argument', 'add_weight_loading_arguments',
+    'AtomicLocalBackend',
     'install_safe_checkpoint_loader',
     'load_runner_checkpoint', 'freeze', 'FrozenModuleHolder'
 ]
