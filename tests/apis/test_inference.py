@@ -7,6 +7,7 @@ from mmengine.config import Config
 
 from toolbox.apis import init_model, restore_image, restore_path
 from toolbox.registry import MODELS
+from toolbox.user_errors import UserError
 
 TINY_MPRNET = dict(type='MPRNet', n_feat=8, scale_unetfeats=4,
                    scale_orsnetfeats=4, num_cab=1)
@@ -57,6 +58,16 @@ def test_checkpoint_of_another_network_is_refused(tmp_path):
     torch.save({'state_dict': other.state_dict()}, path)
     with pytest.raises(RuntimeError, match='size mismatch|do not match'):
         init_model(restorer_cfg(TINY_MPRNET), str(path))
+
+
+@pytest.mark.parametrize('device', ['gpu0', 'cuda:99'] + (
+    [] if torch.cuda.is_available() else ['cuda']))
+def test_an_unusable_device_is_a_user_error(device):
+    """``--device`` of tools/infer.py, export.py, analyze_score_path.py: a
+    name PyTorch cannot use is a one-line error naming it (it was an
+    AssertionError from torch.cuda on a CPU-only build)."""
+    with pytest.raises(UserError, match=repr(device)):
+        init_model(restorer_cfg(TINY_MPRNET), device=device)
 
 
 @pytest.mark.parametrize('overlap,blend,batch', [

@@ -109,6 +109,7 @@ def init_model(config: Union[str, Config],
     config keys (``tools/infer.py --cfg-options``); ``strict=False`` loads
     what fits (see :func:`toolbox.weights.load_model_weights`).
     """
+    check_device(device)
     install_safe_checkpoint_loader()
     config = load_model_config(config, cfg_options)
     with DefaultScope.overwrite_default_scope('toolbox'):
@@ -116,6 +117,26 @@ def init_model(config: Union[str, Config],
     if checkpoint is not None:
         load_model_weights(model, checkpoint, strict=strict)
     return model.to(device).eval()
+
+
+def check_device(device: Union[str, torch.device]) -> None:
+    """A :class:`~toolbox.user_errors.UserError` naming ``device`` when
+    PyTorch cannot use it (a malformed name, a GPU that this machine or
+    this build of PyTorch does not have), before any model is built: a
+    tool's ``--device`` mistake is one line, not an assertion deep in
+    ``torch.cuda``."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise UserError(f'device {device!r}: {error}') from None
+    if parsed.type != 'cuda':
+        return
+    if not torch.cuda.is_available():
+        raise UserError(f'device {device!r}: PyTorch sees no GPU here '
+                        f'(torch {torch.__version__}; a CPU-only build?)')
+    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise UserError(f'device {device!r}: this machine has '
+                        f'{torch.cuda.device_count()} GPU(s)')
 
 
 @torch.no_grad()
